@@ -1,0 +1,243 @@
+//! Evaluates every indicator for every cohort patient at every index date
+//! and counts them per practice (DESIGN.md section 7, steps 5-6).
+//!
+//! Patients are split into chunks evaluated in parallel; each chunk keeps
+//! its own count array, merged by addition at the end, so the counts are
+//! exact and independent of the thread count. Review rows are sorted before
+//! they leave this module.
+
+use rayon::prelude::*;
+
+use super::facts::{
+    all_terms, evaluate as evaluate_facts, EventItem, FactValue, FactWindows, History, MedItem,
+};
+use crate::classify::classifier::DrugTable;
+use crate::date::Date;
+use crate::ingest::population::Population;
+use crate::spec::CompiledSpec;
+
+const PATIENTS_PER_CHUNK: usize = 2_048;
+
+/// Numerator and denominator counts by (index date, indicator, practice).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Counts {
+    /// Number of index dates.
+    pub dates: usize,
+    /// Number of indicators.
+    pub indicators: usize,
+    /// Number of practices.
+    pub practices: usize,
+    data: Vec<u64>,
+}
+
+impl Counts {
+    /// All-zero counts.
+    pub fn new(dates: usize, indicators: usize, practices: usize) -> Counts {
+        Counts {
+            dates,
+            indicators,
+            practices,
+            data: vec![0; dates * indicators * practices * 2],
+        }
+    }
+
+    fn slot(&self, d: usize, i: usize, p: usize) -> usize {
+        ((d * self.indicators + i) * self.practices + p) * 2
+    }
+
+    /// `(numerator, denominator)` of one cell.
+    pub fn get(&self, d: usize, i: usize, p: usize) -> (u64, u64) {
+        let s = self.slot(d, i, p);
+        (self.data[s], self.data[s + 1])
+    }
+
+    fn add(&mut self, d: usize, i: usize, p: usize, num: bool, den: bool) {
+        let s = self.slot(d, i, p);
+        self.data[s] += num as u64;
+        self.data[s + 1] += den as u64;
+    }
+
+    fn merge(mut self, other: Counts) -> Counts {
+        for (a, b) in self.data.iter_mut().zip(other.data) {
+            *a += b;
+        }
+        self
+    }
+}
+
+/// One flagged patient for one indicator, for the practice pharmacist.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ReviewRow {
+    /// Index date (position in the run's dates).
+    pub date: usize,
+    /// Indicator (position in the spec).
+    pub indicator: usize,
+    /// Practice index.
+    pub practice: u32,
+    /// Patient index.
+    pub patient: u32,
+    /// Drugs of the indicator issued in the current window, with their last issue dates.
+    pub drugs: String,
+    /// Last medication review on or before T.
+    pub last_review: Option<Date>,
+}
+
+/// What the evaluation produces.
+#[derive(Clone, Debug)]
+pub struct Evaluation {
+    /// Counts per (date, indicator, practice).
+    pub counts: Counts,
+    /// Review rows, sorted by date, indicator, practice, patient.
+    pub review: Vec<ReviewRow>,
+    /// Cohort patients evaluated at each date (registered and alive).
+    pub cohort_sizes: Vec<u64>,
+}
+
+/// Where each patient's items start in a patient-sorted vector.
+fn offsets<T>(items: &[T], patient: impl Fn(&T) -> u32, n: usize) -> Vec<usize> {
+    let mut off = vec![0usize; n + 1];
+    for it in items {
+        off[patient(it) as usize + 1] += 1;
+    }
+    for p in 0..n {
+        off[p + 1] += off[p];
+    }
+    off
+}
+
+/// The inputs to an evaluation.
+pub struct Inputs<'a> {
+    /// The compiled spec.
+    pub spec: &'a CompiledSpec,
+    /// Patients and registrations.
+    pub pop: &'a Population,
+    /// Number of practices.
+    pub practices: usize,
+    /// Cohort membership per patient.
+    pub cohort: &'a [bool],
+    /// Matched events, sorted by patient then date.
+    pub events: &'a [EventItem],
+    /// Matched issues, sorted by patient then date.
+    pub meds: &'a [MedItem],
+    /// The drugs the issues refer to.
+    pub drugs: &'a DrugTable,
+    /// The index dates.
+    pub dates: &'a [Date],
+}
+
+/// Evaluates every indicator at every index date.
+pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
+    let spec = inp.spec;
+    let n = inp.pop.len();
+    let ev_off = offsets(inp.events, |e| e.patient, n);
+    let med_off = offsets(inp.meds, |m| m.patient, n);
+    let windows: Vec<FactWindows> = inp
+        .dates
+        .iter()
+        .map(|&t| FactWindows::new(&spec.facts, t))
+        .collect();
+    let n_ind = spec.indicators.len();
+    let empty = || {
+        (
+            Counts::new(inp.dates.len(), n_ind, inp.practices),
+            Vec::new(),
+            vec![0u64; inp.dates.len()],
+        )
+    };
+
+    let patients: Vec<u32> = (0..n as u32).collect();
+    let (counts, mut review, cohort_sizes) = patients
+        .par_chunks(PATIENTS_PER_CHUNK)
+        .fold(empty, |(mut counts, mut review, mut sizes), chunk| {
+            let mut values: Vec<FactValue> = Vec::with_capacity(spec.facts.len());
+            for &p in chunk {
+                let pi = p as usize;
+                let in_cohort = inp.cohort[pi];
+                let h = History {
+                    events: &inp.events[ev_off[pi]..ev_off[pi + 1]],
+                    meds: &inp.meds[med_off[pi]..med_off[pi + 1]],
+                    drugs: inp.drugs,
+                };
+                for (d, w) in windows.iter().enumerate() {
+                    let Some(practice) = inp.pop.practice_at(p, w.t) else {
+                        continue;
+                    };
+                    let pr = practice as usize;
+                    if !in_cohort {
+                        // Outside the cohort a patient counts only in the
+                        // registered-population denominators.
+                        for (i, ind) in spec.indicators.iter().enumerate() {
+                            if ind.denominator.is_empty() {
+                                counts.add(d, i, pr, false, true);
+                            }
+                        }
+                        continue;
+                    }
+                    sizes[d] += 1;
+                    evaluate_facts(&spec.facts, w, &h, &mut values);
+                    for (i, ind) in spec.indicators.iter().enumerate() {
+                        let den = all_terms(&values, &ind.denominator);
+                        let num = den && all_terms(&values, &ind.numerator);
+                        counts.add(d, i, pr, num, den);
+                        if num && ind.review {
+                            review.push(ReviewRow {
+                                date: d,
+                                indicator: i,
+                                practice,
+                                patient: p,
+                                drugs: drugs_issued(spec, &h, ind.drug_mask, w.t),
+                                last_review: last_review(spec, &h, w.t),
+                            });
+                        }
+                    }
+                }
+            }
+            (counts, review, sizes)
+        })
+        .reduce(empty, |a, b| {
+            let mut review = a.1;
+            review.extend(b.1);
+            let sizes = a.2.iter().zip(&b.2).map(|(x, y)| x + y).collect();
+            (a.0.merge(b.0), review, sizes)
+        });
+    review.par_sort_unstable();
+    Evaluation {
+        counts,
+        review,
+        cohort_sizes,
+    }
+}
+
+/// "Name (last issued YYYY-MM-DD); ..." for drugs of `mask` issued in the
+/// current window, by name.
+fn drugs_issued(spec: &CompiledSpec, h: &History<'_>, mask: u64, t: Date) -> String {
+    if mask == 0 {
+        return String::new();
+    }
+    let lo = t.add_months(-(spec.current_months as i32));
+    let mut last: Vec<(&str, Date)> = Vec::new();
+    for m in h.meds.iter().filter(|m| m.date > lo && m.date <= t) {
+        let info = &h.drugs.drugs[m.drug as usize];
+        if info.mask & mask == 0 {
+            continue;
+        }
+        match last.iter_mut().find(|(n, _)| *n == info.name) {
+            Some((_, d)) => *d = (*d).max(m.date),
+            None => last.push((&info.name, m.date)),
+        }
+    }
+    last.sort();
+    last.iter()
+        .map(|(n, d)| format!("{n} (last issued {d})"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn last_review(spec: &CompiledSpec, h: &History<'_>, t: Date) -> Option<Date> {
+    let bit = spec.review_concept?;
+    h.events
+        .iter()
+        .filter(|e| e.date <= t && e.mask & (1 << bit) != 0)
+        .map(|e| e.date)
+        .max()
+}

@@ -1,0 +1,225 @@
+//! Evaluates a patient's facts at one index date from their folded history.
+//!
+//! Windows follow the audit's date rules: `(T - N months, T]`, calendar
+//! months clamped to the month's last day; the bounds are computed once per
+//! index date ([`FactWindows`]), not per patient.
+
+use crate::classify::classifier::{ConceptMask, DrugTable};
+use crate::date::Date;
+use crate::spec::{Fact, Term};
+
+/// One clinical event of a cohort patient that matched a concept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EventItem {
+    /// Dense patient index.
+    pub patient: u32,
+    /// Date recorded.
+    pub date: Date,
+    /// Event concepts the code belongs to.
+    pub mask: ConceptMask,
+}
+
+/// One medication issue of a cohort patient that matched a concept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MedItem {
+    /// Dense patient index.
+    pub patient: u32,
+    /// Date issued.
+    pub date: Date,
+    /// Drug id in the [`DrugTable`].
+    pub drug: u32,
+}
+
+/// A patient's matched history, each slice sorted by date.
+#[derive(Clone, Copy, Debug)]
+pub struct History<'a> {
+    /// Matched clinical events.
+    pub events: &'a [EventItem],
+    /// Matched medication issues.
+    pub meds: &'a [MedItem],
+    /// The drugs the issues refer to.
+    pub drugs: &'a DrugTable,
+}
+
+/// The value of a fact for one patient at one index date.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FactValue {
+    /// Whether the fact holds.
+    pub on: bool,
+    /// The date it refers to (the start date of a `started` fact).
+    pub date: Option<Date>,
+}
+
+/// Each fact's window bounds `(lo, hi]` at one index date.
+#[derive(Clone, Debug)]
+pub struct FactWindows {
+    /// The index date.
+    pub t: Date,
+    bounds: Vec<(Date, Date)>,
+}
+
+const EVER: Date = Date(i32::MIN);
+
+impl FactWindows {
+    /// Computes the window of every fact at `t`.
+    pub fn new(facts: &[Fact], t: Date) -> FactWindows {
+        let months_back = |m: u32| t.add_months(-(m as i32));
+        let bounds = facts
+            .iter()
+            .map(|f| match f {
+                Fact::Recorded { months, .. } => (months.map_or(EVER, months_back), t),
+                Fact::Issued {
+                    months,
+                    offset_months,
+                    ..
+                } => (
+                    months_back(months + offset_months),
+                    months_back(*offset_months),
+                ),
+                Fact::Chemicals { months, .. } => (months_back(*months), t),
+                Fact::Started {
+                    months,
+                    settle_days,
+                    ..
+                } => (months_back(*months), t.add_days(-(*settle_days as i32))),
+                _ => (EVER, t),
+            })
+            .collect();
+        FactWindows { t, bounds }
+    }
+}
+
+fn has(mask: ConceptMask, bit: u8) -> bool {
+    mask & (1 << bit) != 0
+}
+
+fn term(values: &[FactValue], t: &Term) -> bool {
+    values[t.fact].on != t.negated
+}
+
+/// True when every term holds.
+pub fn all_terms(values: &[FactValue], terms: &[Term]) -> bool {
+    terms.iter().all(|t| term(values, t))
+}
+
+/// Evaluates every fact, in order, into `out` (cleared first).
+pub fn evaluate(facts: &[Fact], w: &FactWindows, h: &History<'_>, out: &mut Vec<FactValue>) {
+    out.clear();
+    for (i, fact) in facts.iter().enumerate() {
+        let (lo, hi) = w.bounds[i];
+        let in_window = |d: Date| lo < d && d <= hi;
+        let drug_has = |m: &MedItem, bit: u8| has(h.drugs.drugs[m.drug as usize].mask, bit);
+        let value = match fact {
+            Fact::Recorded { concept, .. } => FactValue {
+                on: h
+                    .events
+                    .iter()
+                    .any(|e| in_window(e.date) && has(e.mask, *concept)),
+                date: None,
+            },
+            Fact::Issued {
+                concept,
+                exclude,
+                min_issues,
+                ..
+            } => {
+                let n = h
+                    .meds
+                    .iter()
+                    .filter(|m| {
+                        in_window(m.date)
+                            && drug_has(m, *concept)
+                            && !exclude.is_some_and(|x| drug_has(m, x))
+                    })
+                    .count();
+                FactValue {
+                    on: n as u32 >= *min_issues,
+                    date: None,
+                }
+            }
+            Fact::Chemicals {
+                concept,
+                min_issues_each,
+                at_least,
+                ..
+            } => {
+                let mut counts: Vec<([u8; 9], u32)> = Vec::new();
+                for m in h
+                    .meds
+                    .iter()
+                    .filter(|m| in_window(m.date) && drug_has(m, *concept))
+                {
+                    if let Some(c) = h.drugs.drugs[m.drug as usize].chemical {
+                        match counts.iter_mut().find(|(k, _)| *k == c) {
+                            Some((_, n)) => *n += 1,
+                            None => counts.push((c, 1)),
+                        }
+                    }
+                }
+                let enough = counts.iter().filter(|(_, n)| n >= min_issues_each).count();
+                FactValue {
+                    on: enough as u32 >= *at_least,
+                    date: None,
+                }
+            }
+            Fact::Started {
+                concept,
+                washout_months,
+                ..
+            } => {
+                // The first issue after lo (and by T); it must also be by hi.
+                let first = h
+                    .meds
+                    .iter()
+                    .find(|m| m.date > lo && m.date <= w.t && drug_has(m, *concept))
+                    .map(|m| m.date);
+                match first {
+                    Some(d0) if d0 <= hi => {
+                        let wash_lo = d0.add_months(-(*washout_months as i32));
+                        let earlier = h
+                            .meds
+                            .iter()
+                            .any(|m| m.date >= wash_lo && m.date < d0 && drug_has(m, *concept));
+                        FactValue {
+                            on: !earlier,
+                            date: (!earlier).then_some(d0),
+                        }
+                    }
+                    _ => FactValue::default(),
+                }
+            }
+            Fact::RecordedAfterStart {
+                concept,
+                start,
+                from_days,
+                to_days,
+            } => match out[*start].date {
+                Some(d0) => {
+                    let from = d0.add_days(*from_days as i32);
+                    let to = d0.add_days(*to_days as i32).min(w.t);
+                    FactValue {
+                        on: h
+                            .events
+                            .iter()
+                            .any(|e| e.date >= from && e.date <= to && has(e.mask, *concept)),
+                        date: None,
+                    }
+                }
+                None => FactValue::default(),
+            },
+            Fact::Any(ts) => FactValue {
+                on: ts.iter().any(|t| term(out, t)),
+                date: None,
+            },
+            Fact::All(ts) => FactValue {
+                on: all_terms(out, ts),
+                date: None,
+            },
+            Fact::Count(ts, k) => FactValue {
+                on: ts.iter().filter(|t| term(out, t)).count() as u32 >= *k,
+                date: None,
+            },
+        };
+        out.push(value);
+    }
+}

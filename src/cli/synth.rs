@@ -1,0 +1,76 @@
+//! `stomp-audit synth`: write a synthetic extract.
+
+use std::path::PathBuf;
+
+use stomp_audit::date::Date;
+use stomp_audit::synth::{self, SynthConfig, SynthFormat};
+
+use super::Failure;
+
+/// Options of `synth`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Registered patients to generate.
+    #[arg(long, value_name = "N")]
+    pub patients: u64,
+    /// Random seed; the same seed writes the same extract.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// File format of the tables.
+    #[arg(long, value_enum, default_value_t = SynthFormat::Csv)]
+    pub format: SynthFormat,
+    /// Practices (default: one per 8,000 patients).
+    #[arg(long)]
+    pub practices: Option<u32>,
+    /// Share of patients on the LD register (England: about 0.005).
+    #[arg(long, default_value_t = 0.005)]
+    pub ld_prevalence: f64,
+    /// Share of patients without LD who have an autism code.
+    #[arg(long, default_value_t = 0.01)]
+    pub autism_prevalence: f64,
+    /// Extract date: no row is dated after it.
+    #[arg(long, default_value = "2024-06-30")]
+    pub extract_date: Date,
+    /// Years of history before the extract date.
+    #[arg(long, default_value_t = 4)]
+    pub history_years: u32,
+}
+
+/// Runs `synth`.
+pub fn run(args: Args) -> Result<(), Failure> {
+    for (name, v) in [
+        ("--ld-prevalence", args.ld_prevalence),
+        ("--autism-prevalence", args.autism_prevalence),
+    ] {
+        if !(0.0..=1.0).contains(&v) {
+            return Err(Failure::usage(anyhow::anyhow!(
+                "{name} must be between 0 and 1, not {v}"
+            )));
+        }
+    }
+    let counts = synth::generate(&SynthConfig {
+        patients: args.patients,
+        seed: args.seed,
+        out: args.out.clone(),
+        format: args.format,
+        practices: args.practices,
+        ld_prevalence: args.ld_prevalence,
+        autism_prevalence: args.autism_prevalence,
+        extract_date: args.extract_date,
+        history_years: args.history_years,
+    })
+    .map_err(Failure::data)?;
+    println!(
+        "wrote {}: {} practices, {} patients, {} registrations, {} medication issues, {} clinical events",
+        args.out.display(),
+        counts.practices,
+        counts.patients,
+        counts.registrations,
+        counts.medications,
+        counts.clinical_events
+    );
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! `stomp-audit validate`: read every input, report what would be rejected,
+//! and audit nothing.
+
+use std::path::PathBuf;
+
+use stomp_audit::audit::{self, AuditConfig};
+use stomp_audit::date::Date;
+
+use super::audit::{audit_failure, load_mapping, load_spec};
+use super::Failure;
+
+/// Options of `validate`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The extract folder.
+    pub extract: PathBuf,
+    /// A column-mapping file (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// An audit spec (TOML), for which codes count as related.
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    /// The index date the audit will use (default: 9999-12-31, so no row is
+    /// "after the index date").
+    #[arg(long = "index-date", value_name = "DATE", default_value = "9999-12-31")]
+    pub index_date: Date,
+    /// How many rejected rows to show per table.
+    #[arg(long, default_value_t = 5)]
+    pub show: usize,
+}
+
+/// Runs `validate`.
+pub fn run(args: Args) -> Result<(), Failure> {
+    let spec = load_spec(&args.spec)?;
+    let config = AuditConfig {
+        extract: args.extract.clone(),
+        mapping: load_mapping(&args.mapping)?,
+        index_dates: vec![args.index_date],
+        batch_rows: 65_536,
+    };
+    let run = audit::run(&spec, &config).map_err(audit_failure)?;
+    let mut rejected_total = 0;
+    for input in &run.inputs {
+        let Some(t) = run.tallies.get(&input.table) else {
+            continue;
+        };
+        let a = &t.account;
+        let rejected = a.rejected_total();
+        rejected_total += rejected;
+        println!(
+            "{:<16} {:>12} rows: {} used, {} ignored, {} rejected  ({})",
+            input.table.to_string(),
+            a.read,
+            a.used,
+            a.ignored.values().sum::<u64>(),
+            rejected,
+            input.path.display()
+        );
+        for (reason, n) in &a.rejected {
+            println!("    rejected {n:>10}  {}", reason.as_str());
+        }
+        for (reason, n) in &a.cleared {
+            println!("    value set to missing {n:>10}  {}", reason.as_str());
+        }
+        for r in t.rejections.iter().take(args.show) {
+            println!(
+                "    e.g. {}, column {}, value '{}': {}",
+                r.location,
+                r.column,
+                r.value,
+                r.reason.as_str()
+            );
+        }
+    }
+    if run.practices.unlisted_count() > 0 {
+        println!(
+            "{} practice code(s) in registrations are not in the practices table; they are kept under UNKNOWN localities",
+            run.practices.unlisted_count()
+        );
+    }
+    if rejected_total > 0 {
+        return Err(Failure::data(anyhow::anyhow!(
+            "{rejected_total} rows would be rejected"
+        )));
+    }
+    println!("ok: no row rejected");
+    Ok(())
+}

@@ -1,0 +1,283 @@
+//! Calendar dates as plain day numbers, and the audit's exact date rules.
+//!
+//! Every window in the audit is defined in calendar months ending at the
+//! index date T: a date d is in the N-month window when `T - N months < d <= T`.
+//! When the day does not exist in the target month (31 March minus one
+//! month), the month's last day is used. Keeping dates as day numbers makes
+//! comparisons on the hot path single integer compares.
+
+use std::fmt;
+
+/// A calendar date, stored as days since 1970-01-01 (proleptic Gregorian).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Date(pub i32);
+
+/// The earliest year accepted in any input date.
+pub const MIN_YEAR: i32 = 1900;
+/// The latest year accepted in any input date (9999-12-31 is a common
+/// "open ended" sentinel in registration exports).
+pub const MAX_YEAR: i32 = 9999;
+
+impl Date {
+    /// Builds a date from year, month and day; `None` if it does not exist.
+    pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
+        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+            return None;
+        }
+        Some(Date(days_from_civil(year, month, day)))
+    }
+
+    /// The (year, month, day) of this date.
+    pub fn ymd(self) -> (i32, u32, u32) {
+        civil_from_days(self.0)
+    }
+
+    /// Moves by whole calendar months, clamping the day to the target
+    /// month's last day (2024-03-31 minus one month is 2024-02-29).
+    pub fn add_months(self, months: i32) -> Date {
+        let (y, m, d) = self.ymd();
+        let total = y * 12 + (m as i32 - 1) + months;
+        let (ny, nm) = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
+        let nd = d.min(days_in_month(ny, nm));
+        Date(days_from_civil(ny, nm, nd))
+    }
+
+    /// Moves by whole days.
+    pub fn add_days(self, days: i32) -> Date {
+        Date(self.0 + days)
+    }
+
+    /// Whole years of age on `on` for someone born on `self`.
+    pub fn years_until(self, on: Date) -> i32 {
+        let (by, bm, bd) = self.ymd();
+        let (y, m, d) = on.ymd();
+        let mut age = y - by;
+        if (m, d) < (bm, bd) {
+            age -= 1;
+        }
+        age
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m, d) = self.ymd();
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
+}
+
+impl std::str::FromStr for Date {
+    type Err = String;
+    /// Parses an ISO date `YYYY-MM-DD` (used for command-line options).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        DateFormat::Iso
+            .parse(s)
+            .ok_or_else(|| format!("'{s}' is not a date in the form YYYY-MM-DD"))
+    }
+}
+
+/// How dates are written in an input column.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum DateFormat {
+    /// `YYYY-MM-DD`, optionally followed by a time (`T...` or ` ...`), which is ignored.
+    #[default]
+    Iso,
+    /// A strftime-like pattern using `%Y`, `%m`, `%d` and literal characters,
+    /// e.g. `%d/%m/%Y` for EMIS and SystmOne exports.
+    Pattern(String),
+}
+
+impl DateFormat {
+    /// Reads a format name from a mapping file: `iso` or a `%`-pattern.
+    pub fn from_spec(spec: &str) -> Result<DateFormat, String> {
+        let lower = spec.trim().to_ascii_lowercase();
+        if lower == "iso" || spec.trim() == "%Y-%m-%d" {
+            return Ok(DateFormat::Iso);
+        }
+        if !(spec.contains("%Y") && spec.contains("%m") && spec.contains("%d")) {
+            return Err(format!(
+                "date format '{spec}' must be 'iso' or a pattern with %Y, %m and %d (e.g. %d/%m/%Y)"
+            ));
+        }
+        Ok(DateFormat::Pattern(spec.to_string()))
+    }
+
+    /// Parses one value; `None` when it does not match or the date does not exist.
+    /// Years outside [`MIN_YEAR`]..=[`MAX_YEAR`] are refused.
+    pub fn parse(&self, raw: &str) -> Option<Date> {
+        let s = raw.trim();
+        let (y, m, d) = match self {
+            DateFormat::Iso => {
+                let b = s.as_bytes();
+                if b.len() < 10 || (b.len() > 10 && b[10] != b'T' && b[10] != b' ') {
+                    return None;
+                }
+                if b[4] != b'-' || b[7] != b'-' {
+                    return None;
+                }
+                (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?)
+            }
+            DateFormat::Pattern(p) => parse_pattern(p, s)?,
+        };
+        let y = y as i32;
+        if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
+            return None;
+        }
+        Date::from_ymd(y, m, d)
+    }
+}
+
+fn parse_pattern(pattern: &str, s: &str) -> Option<(u32, u32, u32)> {
+    let (mut y, mut m, mut d) = (None, None, None);
+    let pb = pattern.as_bytes();
+    let sb = s.as_bytes();
+    let (mut i, mut j) = (0, 0);
+    while i < pb.len() {
+        if pb[i] == b'%' && i + 1 < pb.len() {
+            let width = match pb[i + 1] {
+                b'Y' => 4,
+                b'm' | b'd' => 2,
+                _ => return None,
+            };
+            // Day and month may be written without a leading zero (1/2/2024).
+            let mut end = j;
+            while end < sb.len() && end - j < width && sb[end].is_ascii_digit() {
+                end += 1;
+            }
+            if end == j || (width == 4 && end - j != 4) {
+                return None;
+            }
+            let v = digits(&sb[j..end])?;
+            match pb[i + 1] {
+                b'Y' => y = Some(v),
+                b'm' => m = Some(v),
+                _ => d = Some(v),
+            }
+            j = end;
+            i += 2;
+        } else {
+            if j >= sb.len() || sb[j] != pb[i] {
+                return None;
+            }
+            i += 1;
+            j += 1;
+        }
+    }
+    // Trailing time of day ("01/02/2024 00:00") is ignored.
+    if j < sb.len() && sb[j] != b' ' && sb[j] != b'T' {
+        return None;
+    }
+    Some((y?, m?, d?))
+}
+
+fn digits(b: &[u8]) -> Option<u32> {
+    let mut v = 0u32;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (c - b'0') as u32;
+    }
+    Some(v)
+}
+
+fn is_leap(y: i32) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if is_leap(y) => 29,
+        _ => 28,
+    }
+}
+
+// Howard Hinnant's days_from_civil / civil_from_days algorithms.
+fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy as i32;
+    era * 146097 + doe - 719468
+}
+
+fn civil_from_days(z: i32) -> (i32, u32, u32) {
+    let z = z + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Date {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn round_trips_through_day_numbers() {
+        assert_eq!(Date::from_ymd(1970, 1, 1), Some(Date(0)));
+        assert_eq!(d("2000-03-01").0 - d("2000-02-28").0, 2);
+        for s in ["1900-01-01", "2024-02-29", "9999-12-31", "1969-12-31"] {
+            assert_eq!(d(s).to_string(), s);
+        }
+    }
+
+    #[test]
+    fn impossible_dates_are_refused() {
+        assert_eq!(DateFormat::Iso.parse("2023-02-29"), None);
+        assert_eq!(DateFormat::Iso.parse("2023-02-30"), None);
+        assert_eq!(DateFormat::Iso.parse("2023-13-01"), None);
+        assert_eq!(DateFormat::Iso.parse("1899-12-31"), None);
+        assert_eq!(DateFormat::Iso.parse("20230201"), None);
+        assert_eq!(DateFormat::Iso.parse(""), None);
+    }
+
+    #[test]
+    fn iso_with_time_keeps_the_date() {
+        assert_eq!(
+            DateFormat::Iso.parse("2024-01-05T10:00:00"),
+            Some(d("2024-01-05"))
+        );
+        assert_eq!(
+            DateFormat::Iso.parse("2024-01-05 10:00"),
+            Some(d("2024-01-05"))
+        );
+    }
+
+    #[test]
+    fn day_month_year_patterns() {
+        let f = DateFormat::from_spec("%d/%m/%Y").unwrap();
+        assert_eq!(f.parse("31/03/2024"), Some(d("2024-03-31")));
+        assert_eq!(f.parse("1/2/2024"), Some(d("2024-02-01")));
+        assert_eq!(f.parse("31/02/2024"), None);
+        assert_eq!(f.parse("2024-03-31"), None);
+        assert!(DateFormat::from_spec("%d/%m").is_err());
+    }
+
+    #[test]
+    fn months_clamp_to_the_last_day() {
+        assert_eq!(d("2024-03-31").add_months(-1), d("2024-02-29"));
+        assert_eq!(d("2024-03-31").add_months(-6), d("2023-09-30"));
+        assert_eq!(d("2024-03-31").add_months(-12), d("2023-03-31"));
+        assert_eq!(d("2023-01-15").add_months(13), d("2024-02-15"));
+    }
+
+    #[test]
+    fn age_counts_whole_years() {
+        assert_eq!(d("2000-04-01").years_until(d("2024-03-31")), 23);
+        assert_eq!(d("2000-03-31").years_until(d("2024-03-31")), 24);
+    }
+}

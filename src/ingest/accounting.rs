@@ -1,0 +1,251 @@
+//! Nothing silently lost: every input row is used, ignored for a stated
+//! reason, or rejected with the file, line, column and value that caused it.
+//!
+//! The three add up to the rows read, for every table; the run summary and
+//! `rejected_rows.csv` are written from these records.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::table::TableKind;
+
+/// Why a row was rejected: its content is wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    /// The patient id is empty.
+    EmptyPatientId,
+    /// The patient id is not in the patients table.
+    UnknownPatient,
+    /// The patient id appears twice in the patients table (the later row is rejected).
+    DuplicatePatient,
+    /// A date that does not parse or does not exist (2023-02-30), or is before 1900.
+    InvalidDate,
+    /// A required value is empty.
+    MissingValue,
+    /// A code that is not a valid SNOMED CT / dm+d id or BNF code.
+    InvalidCode,
+    /// A registration that ends before it starts.
+    EndBeforeStart,
+    /// A practice code appears twice in the practices table (the later row is rejected).
+    DuplicatePractice,
+}
+
+impl RejectReason {
+    /// The reason as written in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::EmptyPatientId => "empty_patient_id",
+            RejectReason::UnknownPatient => "unknown_patient",
+            RejectReason::DuplicatePatient => "duplicate_patient",
+            RejectReason::InvalidDate => "invalid_date",
+            RejectReason::MissingValue => "missing_value",
+            RejectReason::InvalidCode => "invalid_code",
+            RejectReason::EndBeforeStart => "end_before_start",
+            RejectReason::DuplicatePractice => "duplicate_practice",
+        }
+    }
+}
+
+/// Why a valid row played no part in the audit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IgnoreReason {
+    /// The code belongs to no concept of the audit.
+    UnrelatedCode,
+    /// Dated after the latest index date.
+    AfterIndexDate,
+    /// Dated before the earliest look-back window.
+    BeforeHorizon,
+    /// The patient is in no cohort the indicators look at.
+    OutsideCohort,
+}
+
+impl IgnoreReason {
+    /// The reason as written in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IgnoreReason::UnrelatedCode => "unrelated_code",
+            IgnoreReason::AfterIndexDate => "after_index_date",
+            IgnoreReason::BeforeHorizon => "before_horizon",
+            IgnoreReason::OutsideCohort => "outside_cohort",
+        }
+    }
+}
+
+/// Where a row is in its file: a 1-based line for CSV, a 1-based row for Parquet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Location {
+    /// Line in a CSV file (the header is line 1).
+    Line(u64),
+    /// Row in a Parquet file (the first data row is row 1).
+    Row(u64),
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Line(n) => write!(f, "line {n}"),
+            Location::Row(n) => write!(f, "row {n}"),
+        }
+    }
+}
+
+/// One rejected row, with enough to find and fix it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Rejection {
+    /// The table.
+    pub table: TableKind,
+    /// Where in the file.
+    pub location: Location,
+    /// The column (canonical name) holding the bad value.
+    pub column: &'static str,
+    /// The bad value as read.
+    pub value: String,
+    /// Why it was rejected.
+    pub reason: RejectReason,
+    /// True when only the value was set to missing and the row was kept
+    /// (a bad date of birth keeps the patient, with an unknown age).
+    pub row_kept: bool,
+}
+
+/// Counts for one table: read = used + ignored + rejected.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RowAccount {
+    /// Data rows read.
+    pub read: u64,
+    /// Rows that contributed to the audit.
+    pub used: u64,
+    /// Valid rows that played no part, by reason.
+    pub ignored: BTreeMap<IgnoreReason, u64>,
+    /// Rejected rows, by reason.
+    pub rejected: BTreeMap<RejectReason, u64>,
+    /// Bad values in optional columns set to missing, the row kept, by reason.
+    pub cleared: BTreeMap<RejectReason, u64>,
+}
+
+impl RowAccount {
+    /// Adds another account's counts into this one.
+    pub fn merge(&mut self, other: &RowAccount) {
+        self.read += other.read;
+        self.used += other.used;
+        for (k, v) in &other.ignored {
+            *self.ignored.entry(*k).or_default() += v;
+        }
+        for (k, v) in &other.rejected {
+            *self.rejected.entry(*k).or_default() += v;
+        }
+        for (k, v) in &other.cleared {
+            *self.cleared.entry(*k).or_default() += v;
+        }
+    }
+
+    /// Total rows rejected.
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected.values().sum()
+    }
+
+    /// True when every row read is used, ignored or rejected.
+    pub fn balances(&self) -> bool {
+        self.read == self.used + self.ignored.values().sum::<u64>() + self.rejected_total()
+    }
+}
+
+/// Row fates gathered while reading one batch (or one whole table).
+#[derive(Clone, Debug, Default)]
+pub struct Tally {
+    /// The counts.
+    pub account: RowAccount,
+    /// The rejected rows, each with its location.
+    pub rejections: Vec<Rejection>,
+}
+
+impl Tally {
+    /// Counts a row as used.
+    pub fn used(&mut self) {
+        self.account.read += 1;
+        self.account.used += 1;
+    }
+
+    /// Counts a row as ignored.
+    pub fn ignored(&mut self, reason: IgnoreReason) {
+        self.account.read += 1;
+        *self.account.ignored.entry(reason).or_default() += 1;
+    }
+
+    /// Counts a row as rejected and records where and why.
+    pub fn rejected(
+        &mut self,
+        table: TableKind,
+        location: Location,
+        column: &'static str,
+        value: Option<&str>,
+        reason: RejectReason,
+    ) {
+        self.account.read += 1;
+        *self.account.rejected.entry(reason).or_default() += 1;
+        self.rejections.push(Rejection {
+            table,
+            location,
+            column,
+            value: value.unwrap_or("").to_string(),
+            reason,
+            row_kept: false,
+        });
+    }
+
+    /// Records a bad value in an optional column that was set to missing;
+    /// the row itself is still counted by the caller (usually as used).
+    pub fn cleared(
+        &mut self,
+        table: TableKind,
+        location: Location,
+        column: &'static str,
+        value: &str,
+        reason: RejectReason,
+    ) {
+        *self.account.cleared.entry(reason).or_default() += 1;
+        self.rejections.push(Rejection {
+            table,
+            location,
+            column,
+            value: value.to_string(),
+            reason,
+            row_kept: true,
+        });
+    }
+
+    /// Appends another tally (from a later batch or chunk).
+    pub fn merge(&mut self, other: Tally) {
+        self.account.merge(&other.account);
+        self.rejections.extend(other.rejections);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tally_balances() {
+        let mut t = Tally::default();
+        t.used();
+        t.ignored(IgnoreReason::UnrelatedCode);
+        t.rejected(
+            TableKind::Medications,
+            Location::Line(3),
+            "date",
+            Some("2023-02-30"),
+            RejectReason::InvalidDate,
+        );
+        assert_eq!(t.account.read, 3);
+        assert!(t.account.balances());
+        assert_eq!(t.rejections[0].location.to_string(), "line 3");
+        let mut u = Tally::default();
+        u.merge(t.clone());
+        u.merge(t);
+        assert_eq!(u.account.read, 6);
+        assert_eq!(u.account.rejected[&RejectReason::InvalidDate], 2);
+    }
+}

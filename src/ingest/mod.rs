@@ -1,0 +1,9 @@
+//! Reading an extract: finding its tables, mapping its columns, streaming
+//! its rows, and accounting for every row.
+
+pub mod accounting;
+pub mod mapping;
+pub mod population;
+pub mod practices;
+pub mod source;
+pub mod table;

@@ -1,0 +1,393 @@
+//! Patients and their registrations: who is in the population at an index date.
+//!
+//! Registered at T: a registration with `start_date <= T` and (`end_date`
+//! empty or `end_date > T`); with several, the latest start wins (then the
+//! later end, then the lower practice index, so the choice never depends on
+//! row order). Alive at T: `date_of_death` empty or `> T`.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+
+use serde::Serialize;
+
+use super::accounting::{RejectReason, Tally};
+use super::practices::Practices;
+use super::source::{ScanError, SourceError, TableSource};
+use super::table::TableKind;
+use crate::date::Date;
+
+/// Recorded sex, as ehrQL writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Sex {
+    /// female / F
+    Female,
+    /// male / M
+    Male,
+    /// intersex / I
+    Intersex,
+    /// unknown / U, or not recorded
+    #[default]
+    Unknown,
+}
+
+impl Sex {
+    /// Reads `female/male/intersex/unknown` or `F/M/I/U`, any case.
+    pub fn parse(s: &str) -> Option<Sex> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "female" | "f" => Some(Sex::Female),
+            "male" | "m" => Some(Sex::Male),
+            "intersex" | "i" => Some(Sex::Intersex),
+            "unknown" | "u" => Some(Sex::Unknown),
+            _ => None,
+        }
+    }
+
+    /// The lowercase name used in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sex::Female => "female",
+            Sex::Male => "male",
+            Sex::Intersex => "intersex",
+            Sex::Unknown => "unknown",
+        }
+    }
+}
+
+/// One registration period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Registration {
+    /// Dense patient index.
+    pub patient: u32,
+    /// First day registered.
+    pub start: Date,
+    /// First day no longer registered; `None` while still registered.
+    pub end: Option<Date>,
+    /// Dense practice index.
+    pub practice: u32,
+}
+
+/// Every patient of the extract, indexed densely, with their registrations.
+#[derive(Debug, Default)]
+pub struct Population {
+    /// Pseudonymised id of each patient.
+    pub ids: Vec<Box<str>>,
+    index: HashMap<Box<str>, u32>,
+    /// Date of birth, when known.
+    pub date_of_birth: Vec<Option<Date>>,
+    /// Date of death, when recorded.
+    pub date_of_death: Vec<Option<Date>>,
+    /// Recorded sex.
+    pub sex: Vec<Sex>,
+    registrations: Vec<Registration>,
+    offsets: Vec<u32>,
+}
+
+impl Population {
+    /// The dense index of a patient id.
+    pub fn index_of(&self, id: &str) -> Option<u32> {
+        self.index.get(id).copied()
+    }
+
+    /// Number of patients.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when there are no patients.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The practice a patient is registered at on `t`, if registered and alive.
+    pub fn practice_at(&self, patient: u32, t: Date) -> Option<u32> {
+        let p = patient as usize;
+        if self.date_of_death[p].is_some_and(|d| d <= t) {
+            return None;
+        }
+        let regs = &self.registrations[self.offsets[p] as usize..self.offsets[p + 1] as usize];
+        regs.iter()
+            .filter(|r| r.start <= t && r.end.is_none_or(|e| e > t))
+            .max_by(|a, b| {
+                (
+                    a.start,
+                    a.end.unwrap_or(Date(i32::MAX)),
+                    std::cmp::Reverse(a.practice),
+                )
+                    .cmp(&(
+                        b.start,
+                        b.end.unwrap_or(Date(i32::MAX)),
+                        std::cmp::Reverse(b.practice),
+                    ))
+            })
+            .map(|r| r.practice)
+    }
+
+    /// Reads the patients table. A repeated id rejects the later row; a bad
+    /// date of birth, date of death or sex is set to missing and reported.
+    pub fn load_patients(
+        source: &TableSource,
+        tally: &mut Tally,
+    ) -> Result<Population, SourceError> {
+        let table = TableKind::Patients;
+        let fmt = source.mapping.date_format.clone();
+        let mut pop = Population::default();
+        source
+            .for_each_batch(
+                &["patient_id", "date_of_birth", "sex", "date_of_death"],
+                65_536,
+                |b| {
+                    for i in 0..b.len() {
+                        let loc = b.location(i);
+                        let Some(id) = b.get(0, i) else {
+                            tally.rejected(
+                                table,
+                                loc,
+                                "patient_id",
+                                None,
+                                RejectReason::EmptyPatientId,
+                            );
+                            continue;
+                        };
+                        if pop.index.contains_key(id) {
+                            tally.rejected(
+                                table,
+                                loc,
+                                "patient_id",
+                                Some(id),
+                                RejectReason::DuplicatePatient,
+                            );
+                            continue;
+                        }
+                        let mut date = |col: usize, name: &'static str| {
+                            let raw = b.get(col, i)?;
+                            let parsed = b.date_format(col, &fmt).parse(raw);
+                            if parsed.is_none() {
+                                tally.cleared(table, loc, name, raw, RejectReason::InvalidDate);
+                            }
+                            parsed
+                        };
+                        let dob = date(1, "date_of_birth");
+                        let dod = date(3, "date_of_death");
+                        let sex = match b.get(2, i) {
+                            None => Sex::Unknown,
+                            Some(raw) => Sex::parse(raw).unwrap_or_else(|| {
+                                tally.cleared(table, loc, "sex", raw, RejectReason::InvalidCode);
+                                Sex::Unknown
+                            }),
+                        };
+                        let key: Box<str> = id.into();
+                        pop.index.insert(key.clone(), pop.ids.len() as u32);
+                        pop.ids.push(key);
+                        pop.date_of_birth.push(dob);
+                        pop.date_of_death.push(dod);
+                        pop.sex.push(sex);
+                        tally.used();
+                    }
+                    Ok::<(), Infallible>(())
+                },
+            )
+            .map_err(ScanError::into_source)?;
+        pop.offsets = vec![0; pop.ids.len() + 1];
+        Ok(pop)
+    }
+
+    /// Reads the registrations table. Practices not in the practices table
+    /// are added as unlisted (kept, under unknown localities), never dropped.
+    pub fn load_registrations(
+        &mut self,
+        source: &TableSource,
+        practices: &mut Practices,
+        tally: &mut Tally,
+    ) -> Result<(), SourceError> {
+        let table = TableKind::Registrations;
+        let fmt = source.mapping.date_format.clone();
+        let mut regs = Vec::new();
+        source
+            .for_each_batch(
+                &["patient_id", "practice_code", "start_date", "end_date"],
+                65_536,
+                |b| {
+                    for i in 0..b.len() {
+                        let loc = b.location(i);
+                        let Some(id) = b.get(0, i) else {
+                            tally.rejected(
+                                table,
+                                loc,
+                                "patient_id",
+                                None,
+                                RejectReason::EmptyPatientId,
+                            );
+                            continue;
+                        };
+                        let Some(patient) = self.index_of(id) else {
+                            tally.rejected(
+                                table,
+                                loc,
+                                "patient_id",
+                                Some(id),
+                                RejectReason::UnknownPatient,
+                            );
+                            continue;
+                        };
+                        let Some(code) = b.get(1, i) else {
+                            tally.rejected(
+                                table,
+                                loc,
+                                "practice_code",
+                                None,
+                                RejectReason::MissingValue,
+                            );
+                            continue;
+                        };
+                        let start_raw = b.get(2, i);
+                        let Some(start) = start_raw.and_then(|s| b.date_format(2, &fmt).parse(s))
+                        else {
+                            let reason = if start_raw.is_none() {
+                                RejectReason::MissingValue
+                            } else {
+                                RejectReason::InvalidDate
+                            };
+                            tally.rejected(table, loc, "start_date", start_raw, reason);
+                            continue;
+                        };
+                        let end = match b.get(3, i) {
+                            None => None,
+                            Some(raw) => match b.date_format(3, &fmt).parse(raw) {
+                                Some(d) => Some(d),
+                                None => {
+                                    tally.rejected(
+                                        table,
+                                        loc,
+                                        "end_date",
+                                        Some(raw),
+                                        RejectReason::InvalidDate,
+                                    );
+                                    continue;
+                                }
+                            },
+                        };
+                        if end.is_some_and(|e| e < start) {
+                            tally.rejected(
+                                table,
+                                loc,
+                                "end_date",
+                                b.get(3, i),
+                                RejectReason::EndBeforeStart,
+                            );
+                            continue;
+                        }
+                        let practice = practices.index_or_add(code);
+                        regs.push(Registration {
+                            patient,
+                            start,
+                            end,
+                            practice,
+                        });
+                        tally.used();
+                    }
+                    Ok::<(), Infallible>(())
+                },
+            )
+            .map_err(ScanError::into_source)?;
+        regs.sort_unstable();
+        let mut offsets = vec![0u32; self.ids.len() + 1];
+        for r in &regs {
+            offsets[r.patient as usize + 1] += 1;
+        }
+        for p in 0..self.ids.len() {
+            offsets[p + 1] += offsets[p];
+        }
+        self.registrations = regs;
+        self.offsets = offsets;
+        Ok(())
+    }
+}
+
+/// Age band at an index date, for review lists and standardisation.
+pub fn age_band(dob: Option<Date>, t: Date) -> &'static str {
+    let Some(dob) = dob else { return "unknown" };
+    match dob.years_until(t) {
+        i32::MIN..=-1 => "unknown",
+        0..=17 => "0-17",
+        18..=24 => "18-24",
+        25..=34 => "25-34",
+        35..=44 => "35-44",
+        45..=54 => "45-54",
+        55..=64 => "55-64",
+        65..=74 => "65-74",
+        75..=84 => "75-84",
+        _ => "85+",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Date {
+        s.parse().unwrap()
+    }
+
+    fn pop_with(regs: Vec<Registration>, dod: Option<Date>) -> Population {
+        let mut p = Population {
+            ids: vec!["a".into()],
+            date_of_birth: vec![None],
+            date_of_death: vec![dod],
+            sex: vec![Sex::Unknown],
+            offsets: vec![0, regs.len() as u32],
+            registrations: regs,
+            ..Default::default()
+        };
+        p.index.insert("a".into(), 0);
+        p
+    }
+
+    fn reg(start: &str, end: Option<&str>, practice: u32) -> Registration {
+        Registration {
+            patient: 0,
+            start: d(start),
+            end: end.map(d),
+            practice,
+        }
+    }
+
+    #[test]
+    fn registration_spans_t_with_an_exclusive_end() {
+        let p = pop_with(vec![reg("2020-01-01", Some("2024-03-31"), 0)], None);
+        assert_eq!(p.practice_at(0, d("2024-03-30")), Some(0));
+        assert_eq!(p.practice_at(0, d("2024-03-31")), None);
+        assert_eq!(p.practice_at(0, d("2019-12-31")), None);
+        assert_eq!(p.practice_at(0, d("2020-01-01")), Some(0));
+    }
+
+    #[test]
+    fn the_latest_start_wins_when_registrations_overlap() {
+        let mut regs = vec![reg("2020-01-01", None, 0), reg("2023-06-01", None, 1)];
+        regs.sort();
+        let p = pop_with(regs, None);
+        assert_eq!(p.practice_at(0, d("2024-03-31")), Some(1));
+        assert_eq!(p.practice_at(0, d("2023-05-31")), Some(0));
+    }
+
+    #[test]
+    fn the_dead_are_not_in_the_population() {
+        let p = pop_with(vec![reg("2020-01-01", None, 0)], Some(d("2024-01-01")));
+        assert_eq!(p.practice_at(0, d("2023-12-31")), Some(0));
+        assert_eq!(p.practice_at(0, d("2024-01-01")), None);
+    }
+
+    #[test]
+    fn sex_accepts_letters_and_words() {
+        assert_eq!(Sex::parse("F"), Some(Sex::Female));
+        assert_eq!(Sex::parse("Male"), Some(Sex::Male));
+        assert_eq!(Sex::parse("x"), None);
+    }
+
+    #[test]
+    fn age_bands() {
+        assert_eq!(age_band(Some(d("2006-04-01")), d("2024-03-31")), "0-17");
+        assert_eq!(age_band(Some(d("2006-03-31")), d("2024-03-31")), "18-24");
+        assert_eq!(age_band(None, d("2024-03-31")), "unknown");
+    }
+}

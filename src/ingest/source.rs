@@ -1,0 +1,414 @@
+//! Finding an extract's tables on disk and streaming them in batches.
+//!
+//! Only this module knows file formats. Each table is scanned lazily by
+//! polars with projection pushdown (only the columns asked for), every
+//! column read as text (a BNF code's leading zero must survive), and
+//! delivered in batches through `sink_batches` on the streaming engine, so
+//! memory does not grow with the table.
+
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
+
+use polars::prelude::*;
+
+use super::accounting::Location;
+use super::mapping::{ColumnMapping, TableMapping};
+use super::table::TableKind;
+use crate::date::DateFormat;
+
+/// A file format, chosen by file extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileFormat {
+    /// `.csv` or `.csv.gz`.
+    Csv,
+    /// `.parquet`.
+    Parquet,
+}
+
+/// Why a table could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The extract folder does not exist or is not a folder.
+    #[error("the extract folder {0} does not exist or is not a folder")]
+    NoFolder(PathBuf),
+    /// A table is not in the extract.
+    #[error("the extract {dir} has no {table} table: looked for {looked_for}\n  hint: every extract needs patients, registrations, medications, clinical_events and practices (.csv, .csv.gz or .parquet); a mapping file can name another file")]
+    MissingTable {
+        /// The extract folder.
+        dir: PathBuf,
+        /// The table.
+        table: TableKind,
+        /// The file names tried.
+        looked_for: String,
+    },
+    /// A table has two candidate files.
+    #[error("the extract {dir} has more than one {table} table: {files}; keep one")]
+    AmbiguousTable {
+        /// The extract folder.
+        dir: PathBuf,
+        /// The table.
+        table: TableKind,
+        /// The candidate files.
+        files: String,
+    },
+    /// A required column is missing.
+    #[error("{path}: the required column '{column}' of {table} is missing{renamed}; the columns are: {available}\n  hint: rename it in the export or map it in a --mapping file")]
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The table.
+        table: TableKind,
+        /// The canonical column name.
+        column: &'static str,
+        /// " (mapped to 'X')" when the mapping renames it.
+        renamed: String,
+        /// The columns the file has.
+        available: String,
+    },
+    /// A column appears twice in the header.
+    #[error("{path}: the column '{column}' appears more than once in the header")]
+    DuplicateColumn {
+        /// The file.
+        path: PathBuf,
+        /// The duplicated name.
+        column: String,
+    },
+    /// The file could not be parsed as its format.
+    #[error("{path}: cannot read as {format}: {message}")]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// "CSV" or "Parquet".
+        format: &'static str,
+        /// The reader's message.
+        message: String,
+    },
+}
+
+/// One table of an extract: where it is and how to read it.
+#[derive(Clone, Debug)]
+pub struct TableSource {
+    /// Which table.
+    pub kind: TableKind,
+    /// The file.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: FileFormat,
+    /// Column renames and date format.
+    pub mapping: TableMapping,
+}
+
+/// The tables of one extract folder.
+#[derive(Clone, Debug)]
+pub struct Extract {
+    /// The folder.
+    pub dir: PathBuf,
+    /// One source per table, in [`TableKind::ALL`] order.
+    pub tables: Vec<TableSource>,
+}
+
+impl Extract {
+    /// Finds every table of the extract in `dir`.
+    pub fn open(dir: &Path, mapping: &ColumnMapping) -> Result<Extract, SourceError> {
+        if !dir.is_dir() {
+            return Err(SourceError::NoFolder(dir.to_path_buf()));
+        }
+        let mut tables = Vec::new();
+        for kind in TableKind::ALL {
+            let table_mapping = mapping.table(kind);
+            let names: Vec<String> = match &table_mapping.file {
+                Some(f) => vec![f.clone()],
+                None => ["csv", "csv.gz", "parquet"]
+                    .iter()
+                    .map(|ext| format!("{}.{ext}", kind.file_stem()))
+                    .collect(),
+            };
+            let found: Vec<PathBuf> = names
+                .iter()
+                .map(|n| dir.join(n))
+                .filter(|p| p.is_file())
+                .collect();
+            let path = match found.as_slice() {
+                [one] => one.clone(),
+                [] => {
+                    return Err(SourceError::MissingTable {
+                        dir: dir.to_path_buf(),
+                        table: kind,
+                        looked_for: names.join(", "),
+                    })
+                }
+                many => {
+                    return Err(SourceError::AmbiguousTable {
+                        dir: dir.to_path_buf(),
+                        table: kind,
+                        files: many
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    })
+                }
+            };
+            let format = format_of(&path);
+            tables.push(TableSource {
+                kind,
+                path,
+                format,
+                mapping: table_mapping,
+            });
+        }
+        Ok(Extract {
+            dir: dir.to_path_buf(),
+            tables,
+        })
+    }
+
+    /// The source of one table.
+    pub fn table(&self, kind: TableKind) -> &TableSource {
+        // `open` fills every kind, in ALL order.
+        &self.tables[TableKind::ALL
+            .iter()
+            .position(|k| *k == kind)
+            .unwrap_or_default()]
+    }
+}
+
+fn format_of(path: &Path) -> FileFormat {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if name.ends_with(".parquet") || name.ends_with(".pq") {
+        FileFormat::Parquet
+    } else {
+        FileFormat::Csv
+    }
+}
+
+/// A batch of rows: the requested columns as text, in the order asked for.
+pub struct Batch {
+    columns: Vec<StringChunked>,
+    rows: IdxCa,
+    format: FileFormat,
+    native_dates: Vec<bool>,
+}
+
+impl Batch {
+    /// Rows in the batch.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True when the batch has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The value of column `col` (index into the requested columns) at row
+    /// `i`, trimmed; `None` when null or blank.
+    pub fn get(&self, col: usize, i: usize) -> Option<&str> {
+        self.columns[col]
+            .get(i)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Where row `i` is in its file.
+    pub fn location(&self, i: usize) -> Location {
+        let n = self.rows.get(i).unwrap_or_default() as u64;
+        match self.format {
+            FileFormat::Csv => Location::Line(n + 2),
+            FileFormat::Parquet => Location::Row(n + 1),
+        }
+    }
+
+    /// The date format to use for column `col`: ISO when the file stored it
+    /// as a native date, otherwise the table's configured format.
+    pub fn date_format<'a>(&self, col: usize, configured: &'a DateFormat) -> &'a DateFormat {
+        if self.native_dates[col] {
+            &DateFormat::Iso
+        } else {
+            configured
+        }
+    }
+}
+
+const ROW_INDEX: &str = "__stomp_row";
+
+impl TableSource {
+    fn scan(&self) -> Result<LazyFrame, SourceError> {
+        let path = PlRefPath::new(self.path.to_string_lossy().as_ref());
+        let lf = match self.format {
+            FileFormat::Csv => LazyCsvReader::new(path)
+                .with_has_header(true)
+                .with_infer_schema_length(Some(0))
+                .finish(),
+            FileFormat::Parquet => LazyFrame::scan_parquet(path, ScanArgsParquet::default()),
+        };
+        lf.map_err(|e| self.unreadable(e))
+    }
+
+    fn unreadable(&self, e: PolarsError) -> SourceError {
+        SourceError::Unreadable {
+            path: self.path.clone(),
+            format: match self.format {
+                FileFormat::Csv => "CSV",
+                FileFormat::Parquet => "Parquet",
+            },
+            message: e.to_string(),
+        }
+    }
+
+    /// Checks the header: every required column present (after mapping), no
+    /// duplicate names. Returns the file's schema.
+    pub fn check_columns(&self) -> Result<SchemaRef, SourceError> {
+        let mut lf = self.scan()?;
+        let schema = lf.collect_schema().map_err(|e| self.unreadable(e))?;
+        for spec in self.kind.columns().iter().filter(|c| c.required) {
+            let source = self.mapping.source_name(spec.name);
+            if schema.get(source).is_none() {
+                let renamed = if source != spec.name {
+                    format!(" (mapped to '{source}')")
+                } else {
+                    String::new()
+                };
+                return Err(SourceError::MissingColumn {
+                    path: self.path.clone(),
+                    table: self.kind,
+                    column: spec.name,
+                    renamed,
+                    available: schema
+                        .iter_names()
+                        .map(|n| n.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+        }
+        Ok(schema)
+    }
+
+    /// Streams the table in batches of about `batch_rows` rows, handing each
+    /// to `f` in file order. `columns` are canonical names; an optional
+    /// column the file lacks reads as empty. Stops at the first error `f`
+    /// returns.
+    pub fn for_each_batch<E>(
+        &self,
+        columns: &[&'static str],
+        batch_rows: usize,
+        mut f: impl FnMut(Batch) -> Result<(), E>,
+    ) -> Result<(), ScanError<E>> {
+        let schema = self.check_columns().map_err(ScanError::Source)?;
+        let mut exprs = Vec::with_capacity(columns.len() + 1);
+        exprs.push(col(ROW_INDEX));
+        let mut native_dates = Vec::new();
+        for &name in columns {
+            let source = self.mapping.source_name(name);
+            match schema.get(source) {
+                Some(dtype) => {
+                    native_dates.push(matches!(dtype, DataType::Date | DataType::Datetime(..)));
+                    exprs.push(col(source).cast(DataType::String).alias(name));
+                }
+                None => {
+                    native_dates.push(false);
+                    exprs.push(lit(NULL).cast(DataType::String).alias(name));
+                }
+            }
+        }
+        let lf = self
+            .scan()
+            .map_err(ScanError::Source)?
+            .with_row_index(ROW_INDEX, None)
+            .select(exprs);
+
+        let (tx, rx) = sync_channel::<DataFrame>(2);
+        let chunk = NonZeroUsize::new(batch_rows.max(1));
+        let lf = lf
+            .sink_batches(
+                PlanCallback::new(move |df: DataFrame| Ok(tx.send(df).is_err())),
+                true,
+                chunk,
+            )
+            .map_err(|e| ScanError::Source(self.unreadable(e)))?;
+
+        std::thread::scope(|s| {
+            let runner = s.spawn(move || lf.collect_with_engine(Engine::Streaming).map(|_| ()));
+            let mut failure = None;
+            for df in rx.iter() {
+                match self.to_batch(df, columns, &native_dates) {
+                    Ok(batch) => {
+                        if let Err(e) = f(batch) {
+                            failure = Some(ScanError::Consumer(e));
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        failure = Some(ScanError::Source(e));
+                        break;
+                    }
+                }
+            }
+            drop(rx);
+            let ran = runner.join();
+            if let Some(e) = failure {
+                return Err(e);
+            }
+            match ran {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(ScanError::Source(self.unreadable(e))),
+                Err(_) => Err(ScanError::Source(SourceError::Unreadable {
+                    path: self.path.clone(),
+                    format: "file",
+                    message: "the reader stopped unexpectedly".into(),
+                })),
+            }
+        })
+    }
+
+    fn to_batch(
+        &self,
+        df: DataFrame,
+        columns: &[&'static str],
+        native_dates: &[bool],
+    ) -> Result<Batch, SourceError> {
+        let mut df = df;
+        df.rechunk_mut();
+        let get = |name: &str| df.column(name).map_err(|e| self.unreadable(e));
+        let rows = get(ROW_INDEX)?
+            .idx()
+            .map_err(|e| self.unreadable(e))?
+            .clone();
+        let mut cols = Vec::with_capacity(columns.len());
+        for &name in columns {
+            cols.push(get(name)?.str().map_err(|e| self.unreadable(e))?.clone());
+        }
+        Ok(Batch {
+            columns: cols,
+            rows,
+            format: self.format,
+            native_dates: native_dates.to_vec(),
+        })
+    }
+}
+
+/// An error while streaming: from the file, or from the consumer of batches.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError<E> {
+    /// The file could not be read.
+    #[error(transparent)]
+    Source(SourceError),
+    /// The consumer of the batches failed.
+    #[error(transparent)]
+    Consumer(E),
+}
+
+impl ScanError<std::convert::Infallible> {
+    /// The file error of a scan whose consumer cannot fail.
+    pub fn into_source(self) -> SourceError {
+        match self {
+            ScanError::Source(e) => e,
+            ScanError::Consumer(never) => match never {},
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! stomp-audit: audits psychotropic prescribing for people with a learning
+//! disability, autism or both (NHS England STOMP).
+//!
+//! The layout follows the data flow:
+//!
+//! ```text
+//!  extract folder (CSV / CSV.gz / Parquet)        spec (TOML) + codelists
+//!          │                                              │
+//!   ingest ── population (patients, registrations,  spec ── compile: concepts,
+//!          │   practices), streamed batches              │   facts, indicators
+//!          ▼                                              ▼
+//!   classify ── each distinct code -> concept bitmask (codelists, BNF prefixes)
+//!          ▼
+//!   audit ── cohort -> per-patient history -> facts -> indicators (rayon)
+//!          ▼
+//!   aggregate ── practice -> PCN -> sub-ICB -> ICB -> region -> national
+//!          ▼
+//!   stats ── Wilson intervals
+//!          ▼
+//!   report ── indicators.csv/.parquet, review_list.csv, summary.json,
+//!             rejected_rows.csv
+//! ```
+//!
+//! `synth` writes realistic synthetic extracts for tests and benchmarks.
+#![deny(missing_docs)]
+
+pub mod aggregate;
+pub mod audit;
+pub mod classify;
+pub mod date;
+pub mod ingest;
+pub mod report;
+pub mod spec;
+pub mod stats;
+pub mod synth;

@@ -1,0 +1,29 @@
+//! The `stomp-audit` binary: parse the command line, run one subcommand,
+//! map failures to exit codes (0 ok, 1 data error, 2 usage error).
+
+mod cli;
+
+use clap::Parser;
+use cli::{Cli, Command};
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Audit(args) => {
+            let threads = cli::set_threads(args.threads);
+            cli::audit::run(args, threads)
+        }
+        Command::Synth(args) => {
+            cli::set_threads(None);
+            cli::synth::run(args)
+        }
+        Command::Validate(args) => {
+            cli::set_threads(None);
+            cli::validate::run(args)
+        }
+    };
+    if let Err(f) = result {
+        eprintln!("error: {:#}", f.error);
+        std::process::exit(f.code);
+    }
+}

@@ -1,0 +1,180 @@
+//! `summary.json`: the machine-readable record of a run for batch jobs:
+//! engine and spec versions, index dates, every input with its checksum and
+//! row fates, codelist versions, outputs and timings.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::RunInfo;
+use crate::audit::AuditRun;
+use crate::ingest::accounting::{IgnoreReason, RejectReason};
+use crate::spec::AuditSpec;
+
+/// File name.
+pub const FILE: &str = "summary.json";
+
+/// What the review list is, said wherever it is listed.
+pub const REVIEW_LIST_NOTICE: &str =
+    "review_list.csv holds pseudonymised patient-level data for the practice pharmacist; it is never for publication. Every other output is aggregate and holds no patient id.";
+
+/// The summary document.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    /// `stomp-audit`.
+    pub engine: &'static str,
+    /// The engine's version.
+    pub engine_version: &'static str,
+    /// The command line.
+    pub command: String,
+    /// Threads used.
+    pub threads: usize,
+    /// The spec.
+    pub spec: SpecInfo,
+    /// Index dates, ISO.
+    pub index_dates: Vec<String>,
+    /// One entry per input table.
+    pub inputs: Vec<InputSummary>,
+    /// Population figures.
+    pub population: PopulationSummary,
+    /// Codelists used.
+    pub codelists: Vec<CodelistInfo>,
+    /// Files written (besides this one).
+    pub outputs: Vec<String>,
+    /// The privacy notice.
+    pub privacy: &'static str,
+    /// Seconds per stage.
+    pub timings_seconds: BTreeMap<&'static str, f64>,
+}
+
+/// The spec's identity.
+#[derive(Debug, Serialize)]
+pub struct SpecInfo {
+    /// Name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// Where it came from.
+    pub origin: String,
+    /// SHA-256 of its text.
+    pub sha256: String,
+}
+
+/// One input table and what happened to its rows.
+#[derive(Debug, Serialize)]
+pub struct InputSummary {
+    /// Table name.
+    pub table: String,
+    /// File path.
+    pub file: String,
+    /// File size.
+    pub bytes: u64,
+    /// SHA-256 of the file.
+    pub sha256: String,
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Rows used.
+    pub rows_used: u64,
+    /// Rows ignored, by reason.
+    pub rows_ignored: BTreeMap<IgnoreReason, u64>,
+    /// Rows rejected, by reason.
+    pub rows_rejected: BTreeMap<RejectReason, u64>,
+    /// Bad optional values set to missing (row kept), by reason.
+    pub values_set_to_missing: BTreeMap<RejectReason, u64>,
+}
+
+/// Population figures.
+#[derive(Debug, Serialize)]
+pub struct PopulationSummary {
+    /// Patients in the patients table.
+    pub patients: usize,
+    /// Practices, including unlisted ones.
+    pub practices: usize,
+    /// Practices referenced by registrations but absent from the practices table.
+    pub unlisted_practices: usize,
+    /// Patients with a cohort code by the last index date.
+    pub cohort_patients: u64,
+    /// Cohort patients registered and alive at each index date.
+    pub cohort_evaluated: BTreeMap<String, u64>,
+}
+
+/// A codelist's identity.
+#[derive(Debug, Serialize)]
+pub struct CodelistInfo {
+    /// Name in the spec.
+    pub name: String,
+    /// Stated version.
+    pub version: String,
+    /// Where it was read from.
+    pub source: String,
+    /// SHA-256 of the file.
+    pub sha256: String,
+    /// Codes it holds.
+    pub codes: usize,
+}
+
+/// Builds the summary of a run.
+pub fn build(run: &AuditRun, spec: &AuditSpec, info: &RunInfo, written: &[PathBuf]) -> Summary {
+    let inputs = run
+        .inputs
+        .iter()
+        .map(|i| {
+            let t = run.tallies.get(&i.table).cloned().unwrap_or_default();
+            InputSummary {
+                table: i.table.to_string(),
+                file: i.path.display().to_string(),
+                bytes: i.bytes,
+                sha256: i.sha256.clone(),
+                rows_read: t.account.read,
+                rows_used: t.account.used,
+                rows_ignored: t.account.ignored,
+                rows_rejected: t.account.rejected,
+                values_set_to_missing: t.account.cleared,
+            }
+        })
+        .collect();
+    Summary {
+        engine: env!("CARGO_PKG_NAME"),
+        engine_version: env!("CARGO_PKG_VERSION"),
+        command: info.command.clone(),
+        threads: info.threads,
+        spec: SpecInfo {
+            name: spec.name.clone(),
+            version: spec.version.clone(),
+            origin: spec.origin.clone(),
+            sha256: spec.sha256.clone(),
+        },
+        index_dates: run.dates.iter().map(|d| d.to_string()).collect(),
+        inputs,
+        population: PopulationSummary {
+            patients: run.population.len(),
+            practices: run.practices.list.len(),
+            unlisted_practices: run.practices.unlisted_count(),
+            cohort_patients: run.cohort_patients,
+            cohort_evaluated: run
+                .dates
+                .iter()
+                .zip(&run.evaluation.cohort_sizes)
+                .map(|(d, n)| (d.to_string(), *n))
+                .collect(),
+        },
+        codelists: spec
+            .codelists
+            .values()
+            .map(|c| CodelistInfo {
+                name: c.name.clone(),
+                version: c.version.clone(),
+                source: c.source_name.clone(),
+                sha256: c.sha256.clone(),
+                codes: c.entries.len(),
+            })
+            .collect(),
+        outputs: written
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
+            .collect(),
+        privacy: REVIEW_LIST_NOTICE,
+        timings_seconds: run.timings.iter().copied().collect(),
+    }
+}

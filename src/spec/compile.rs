@@ -1,0 +1,552 @@
+//! Compiles a spec file into what the engine evaluates: concept bits,
+//! facts in dependency order, indicators as term lists, and the classifier's
+//! dictionaries.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::format::{CodeSystem, FactDef, SpecFile};
+use super::SpecError;
+use crate::classify::bnf::BnfFilter;
+use crate::classify::classifier::{ClassifierParts, ConceptMask};
+use crate::classify::codelist::{is_bnf_code, parse_sctid, Codelist};
+
+/// Whether a concept is about clinical events or medications.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConceptKind {
+    /// SNOMED CT coded events.
+    Event,
+    /// dm+d / BNF coded medications.
+    Drug,
+}
+
+/// A compiled concept; its index is its bit in a [`ConceptMask`].
+#[derive(Clone, Debug)]
+pub struct Concept {
+    /// Name in the spec.
+    pub name: String,
+    /// How outputs describe it.
+    pub label: String,
+    /// Event or drug.
+    pub kind: ConceptKind,
+}
+
+/// A reference to a fact, maybe negated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Term {
+    /// Index into [`CompiledSpec::facts`].
+    pub fact: usize,
+    /// True for `!fact`.
+    pub negated: bool,
+}
+
+/// A compiled fact; concept fields are concept bits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fact {
+    /// Event recorded in `(T - months, T]`, or by T when `months` is `None`.
+    Recorded {
+        /// Event concept bit.
+        concept: u8,
+        /// Window in months.
+        months: Option<u32>,
+    },
+    /// Drug issued `min_issues` times in `(T - offset - months, T - offset]`.
+    Issued {
+        /// Drug concept bit.
+        concept: u8,
+        /// Drug concept bit whose drugs do not count.
+        exclude: Option<u8>,
+        /// Window in months.
+        months: u32,
+        /// Months before T the window ends.
+        offset_months: u32,
+        /// Issues needed.
+        min_issues: u32,
+    },
+    /// Distinct chemicals each issued `min_issues_each` times in `(T - months, T]`.
+    Chemicals {
+        /// Drug concept bit.
+        concept: u8,
+        /// Window in months.
+        months: u32,
+        /// Issues per chemical.
+        min_issues_each: u32,
+        /// Chemicals needed.
+        at_least: u32,
+    },
+    /// First issue d0 in `(T - months, T - settle_days]`, none in `[d0 - washout, d0)`.
+    Started {
+        /// Drug concept bit.
+        concept: u8,
+        /// Window in months.
+        months: u32,
+        /// Washout in months.
+        washout_months: u32,
+        /// Days the start lies before T at least.
+        settle_days: u32,
+    },
+    /// Event in `[d0 + from_days, d0 + to_days]` (and by T) after a start fact's d0.
+    RecordedAfterStart {
+        /// Event concept bit.
+        concept: u8,
+        /// Index of the `Started` fact.
+        start: usize,
+        /// First day counted.
+        from_days: u32,
+        /// Last day counted.
+        to_days: u32,
+    },
+    /// Any term true.
+    Any(Vec<Term>),
+    /// All terms true.
+    All(Vec<Term>),
+    /// At least `at_least` terms true.
+    Count(Vec<Term>, u32),
+}
+
+/// A compiled indicator.
+#[derive(Clone, Debug)]
+pub struct Indicator {
+    /// Stable id.
+    pub id: String,
+    /// What it measures.
+    pub title: String,
+    /// What the review list says.
+    pub reason: Option<String>,
+    /// Whether flagged patients go on the review list.
+    pub review: bool,
+    /// Denominator terms (empty = registered population).
+    pub denominator: Vec<Term>,
+    /// Numerator terms, on top of the denominator's.
+    pub numerator: Vec<Term>,
+    /// Drug concepts the review list names for this indicator.
+    pub drug_mask: ConceptMask,
+}
+
+/// Everything compiled from a spec but the codelists' raw text.
+#[derive(Debug)]
+pub struct CompiledSpec {
+    /// Concepts by bit.
+    pub concepts: Vec<Concept>,
+    /// Fact names, parallel to `facts`.
+    pub fact_names: Vec<String>,
+    /// Facts, each after the facts it refers to.
+    pub facts: Vec<Fact>,
+    /// Indicators in output order.
+    pub indicators: Vec<Indicator>,
+    /// Cohort facts (any of them puts a patient in the cohort).
+    pub cohort: Vec<usize>,
+    /// Event concepts that decide the cohort.
+    pub cohort_events: ConceptMask,
+    /// Event concept of medication reviews for the review list.
+    pub review_concept: Option<u8>,
+    /// Months of drug history the review list names.
+    pub current_months: u32,
+    /// How many months before the earliest T a medication can matter.
+    pub drug_lookback_months: u32,
+    /// Classifier dictionaries.
+    pub parts: ClassifierParts,
+}
+
+struct Names<'a> {
+    concepts: HashMap<&'a str, (u8, ConceptKind)>,
+    facts: HashMap<&'a str, usize>,
+}
+
+impl Names<'_> {
+    fn concept(&self, name: &str, want: ConceptKind, fact: &str) -> Result<u8, SpecError> {
+        match self.concepts.get(name) {
+            Some(&(bit, kind)) if kind == want => Ok(bit),
+            Some(_) => Err(SpecError::Invalid(format!(
+                "fact '{fact}' needs a{} concept, but '{name}' is not one",
+                if want == ConceptKind::Event { "n event" } else { " drug" }
+            ))),
+            None => Err(SpecError::Invalid(format!(
+                "fact '{fact}' names the concept '{name}', which the spec does not define; concepts: {}",
+                sorted(self.concepts.keys())
+            ))),
+        }
+    }
+
+    fn term(&self, t: &str, context: &str) -> Result<Term, SpecError> {
+        let (negated, name) = match t.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, t),
+        };
+        let fact = *self.facts.get(name).ok_or_else(|| {
+            SpecError::Invalid(format!(
+                "{context} names the fact '{name}', which the spec does not define; facts: {}",
+                sorted(self.facts.keys())
+            ))
+        })?;
+        Ok(Term { fact, negated })
+    }
+
+    fn terms(&self, ts: &[String], context: &str) -> Result<Vec<Term>, SpecError> {
+        ts.iter().map(|t| self.term(t, context)).collect()
+    }
+}
+
+fn sorted<'a>(names: impl Iterator<Item = &'a &'a str>) -> String {
+    let mut v: Vec<&str> = names.copied().collect();
+    v.sort_unstable();
+    v.join(", ")
+}
+
+/// Compiles a parsed spec with its loaded codelists (by name).
+pub fn compile(
+    file: &SpecFile,
+    lists: &BTreeMap<String, Codelist>,
+) -> Result<CompiledSpec, SpecError> {
+    if file.concepts.len() > 64 {
+        return Err(SpecError::Invalid(format!(
+            "the spec defines {} concepts; at most 64 are supported",
+            file.concepts.len()
+        )));
+    }
+    let mut parts = ClassifierParts::default();
+    let mut concepts = Vec::new();
+    let mut names = Names {
+        concepts: HashMap::new(),
+        facts: HashMap::new(),
+    };
+    for (bit, (name, def)) in file.concepts.iter().enumerate() {
+        let bit = bit as u8;
+        let mut kind = if def.bnf.is_empty() {
+            None
+        } else {
+            Some(ConceptKind::Drug)
+        };
+        for list_name in &def.codelists {
+            let list = lists.get(list_name).ok_or_else(|| {
+                SpecError::Invalid(format!("concept '{name}' names the codelist '{list_name}', which the spec does not define"))
+            })?;
+            let list_kind = match file.codelists[list_name].system {
+                CodeSystem::Snomedct => ConceptKind::Event,
+                CodeSystem::Dmd | CodeSystem::Bnf => ConceptKind::Drug,
+            };
+            if kind.is_some_and(|k| k != list_kind) {
+                return Err(SpecError::Invalid(format!(
+                    "concept '{name}' mixes SNOMED CT event codes with medication codes"
+                )));
+            }
+            kind = Some(list_kind);
+            add_codes(&mut parts, list, file.codelists[list_name].system, bit)?;
+        }
+        let kind = kind.ok_or_else(|| {
+            SpecError::Invalid(format!(
+                "concept '{name}' has neither codelists nor BNF prefixes"
+            ))
+        })?;
+        if !def.bnf.is_empty() {
+            let filter = BnfFilter::parse(&def.bnf)
+                .map_err(|e| SpecError::Invalid(format!("concept '{name}': {e}")))?;
+            parts.filters.push((bit, filter));
+        }
+        names.concepts.insert(name.as_str(), (bit, kind));
+        concepts.push(Concept {
+            name: name.clone(),
+            label: def.label.clone(),
+            kind,
+        });
+    }
+    for map_name in &file.dmd_to_bnf {
+        let list = lists.get(map_name).ok_or_else(|| {
+            SpecError::Invalid(format!(
+                "dmd_to_bnf names the codelist '{map_name}', which the spec does not define"
+            ))
+        })?;
+        if file.codelists[map_name].bnf_column.is_none() {
+            return Err(SpecError::Invalid(format!(
+                "dmd_to_bnf names '{map_name}', which has no bnf_column"
+            )));
+        }
+        for e in &list.entries {
+            if let (Some(id), Some(bnf)) = (parse_sctid(&e.code), &e.bnf) {
+                if is_bnf_code(bnf) {
+                    parts.dmd_bnf.insert(id, bnf.clone());
+                }
+                parts.dmd_names.entry(id).or_insert_with(|| e.term.clone());
+            }
+        }
+    }
+    if let Some(n) = &file.bnf_names {
+        let list = lists.get(n).ok_or_else(|| {
+            SpecError::Invalid(format!(
+                "bnf_names names the codelist '{n}', which the spec does not define"
+            ))
+        })?;
+        for e in &list.entries {
+            parts.bnf_names.insert(e.code.clone(), e.term.clone());
+        }
+    }
+
+    // Facts may refer to each other; order them so each follows its inputs.
+    let order = fact_order(file)?;
+    for (i, name) in order.iter().enumerate() {
+        names.facts.insert(name.as_str(), i);
+    }
+    let mut facts = Vec::new();
+    let mut drug_lookback = 0u32;
+    for name in &order {
+        let fact = match &file.facts[name] {
+            FactDef::Recorded { concept, months } => Fact::Recorded {
+                concept: names.concept(concept, ConceptKind::Event, name)?,
+                months: *months,
+            },
+            FactDef::Issued {
+                concept,
+                exclude_concept,
+                months,
+                offset_months,
+                min_issues,
+            } => {
+                drug_lookback = drug_lookback.max(months + offset_months);
+                Fact::Issued {
+                    concept: names.concept(concept, ConceptKind::Drug, name)?,
+                    exclude: exclude_concept
+                        .as_deref()
+                        .map(|c| names.concept(c, ConceptKind::Drug, name))
+                        .transpose()?,
+                    months: *months,
+                    offset_months: *offset_months,
+                    min_issues: *min_issues,
+                }
+            }
+            FactDef::Chemicals {
+                concept,
+                months,
+                min_issues_each,
+                at_least,
+            } => {
+                drug_lookback = drug_lookback.max(*months);
+                Fact::Chemicals {
+                    concept: names.concept(concept, ConceptKind::Drug, name)?,
+                    months: *months,
+                    min_issues_each: *min_issues_each,
+                    at_least: *at_least,
+                }
+            }
+            FactDef::Started {
+                concept,
+                months,
+                washout_months,
+                settle_days,
+            } => {
+                drug_lookback = drug_lookback.max(months + washout_months);
+                Fact::Started {
+                    concept: names.concept(concept, ConceptKind::Drug, name)?,
+                    months: *months,
+                    washout_months: *washout_months,
+                    settle_days: *settle_days,
+                }
+            }
+            FactDef::RecordedAfterStart {
+                concept,
+                start,
+                from_days,
+                to_days,
+            } => {
+                let start_idx = names.term(start, &format!("fact '{name}'"))?.fact;
+                if !matches!(facts.get(start_idx), Some(Fact::Started { .. })) {
+                    return Err(SpecError::Invalid(format!(
+                        "fact '{name}': start '{start}' must be a fact of kind 'started'"
+                    )));
+                }
+                Fact::RecordedAfterStart {
+                    concept: names.concept(concept, ConceptKind::Event, name)?,
+                    start: start_idx,
+                    from_days: *from_days,
+                    to_days: *to_days,
+                }
+            }
+            FactDef::Any { of } => Fact::Any(names.terms(of, &format!("fact '{name}'"))?),
+            FactDef::All { of } => Fact::All(names.terms(of, &format!("fact '{name}'"))?),
+            FactDef::Count { of, at_least } => {
+                Fact::Count(names.terms(of, &format!("fact '{name}'"))?, *at_least)
+            }
+        };
+        facts.push(fact);
+    }
+    drug_lookback = drug_lookback.max(file.current_months);
+
+    let mut cohort = Vec::new();
+    let mut cohort_events = 0;
+    for c in &file.cohort {
+        let t = names.term(c, "cohort")?;
+        match (&facts[t.fact], t.negated) {
+            (
+                Fact::Recorded {
+                    concept,
+                    months: None,
+                },
+                false,
+            ) => cohort_events |= 1 << concept,
+            _ => {
+                return Err(SpecError::Invalid(format!(
+                    "cohort fact '{c}' must be a 'recorded' fact with no months (a register)"
+                )))
+            }
+        }
+        cohort.push(t.fact);
+    }
+
+    let mut indicators = Vec::new();
+    let mut seen = HashMap::new();
+    for def in &file.indicators {
+        if seen.insert(def.id.clone(), ()).is_some() {
+            return Err(SpecError::Invalid(format!(
+                "indicator id '{}' appears twice",
+                def.id
+            )));
+        }
+        let context = format!("indicator {}", def.id);
+        let denominator = names.terms(&def.denominator, &context)?;
+        let numerator = names.terms(&def.numerator, &context)?;
+        let mut drug_mask = 0;
+        for t in denominator.iter().chain(&numerator) {
+            drug_mask |= drug_concepts(&facts, *t);
+        }
+        indicators.push(Indicator {
+            id: def.id.clone(),
+            title: def.title.clone(),
+            reason: def.reason.clone(),
+            review: def.review.unwrap_or(def.reason.is_some()),
+            denominator,
+            numerator,
+            drug_mask,
+        });
+    }
+
+    let review_concept = file
+        .review_concept
+        .as_deref()
+        .map(|c| names.concept(c, ConceptKind::Event, "review_concept"))
+        .transpose()?;
+
+    Ok(CompiledSpec {
+        concepts,
+        fact_names: order,
+        facts,
+        indicators,
+        cohort,
+        cohort_events,
+        review_concept,
+        current_months: file.current_months,
+        drug_lookback_months: drug_lookback,
+        parts,
+    })
+}
+
+fn add_codes(
+    parts: &mut ClassifierParts,
+    list: &Codelist,
+    system: CodeSystem,
+    bit: u8,
+) -> Result<(), SpecError> {
+    for e in &list.entries {
+        match system {
+            CodeSystem::Snomedct | CodeSystem::Dmd => {
+                let id = parse_sctid(&e.code).ok_or_else(|| {
+                    SpecError::Invalid(format!(
+                        "codelist {} ({}): '{}' is not a SNOMED CT / dm+d id",
+                        list.name, list.source_name, e.code
+                    ))
+                })?;
+                let map = if system == CodeSystem::Snomedct {
+                    &mut parts.events
+                } else {
+                    if !e.term.is_empty() {
+                        parts.dmd_names.entry(id).or_insert_with(|| e.term.clone());
+                    }
+                    &mut parts.dmd_direct
+                };
+                *map.entry(id).or_default() |= 1 << bit;
+            }
+            CodeSystem::Bnf => {
+                return Err(SpecError::Invalid(format!(
+                    "codelist {} is a BNF list: use BNF prefixes ('bnf = [...]') in the concept instead",
+                    list.name
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Drug concepts a (non-negated) term refers to, looking through any/all/count.
+fn drug_concepts(facts: &[Fact], t: Term) -> ConceptMask {
+    if t.negated {
+        return 0;
+    }
+    match &facts[t.fact] {
+        Fact::Issued { concept, .. }
+        | Fact::Chemicals { concept, .. }
+        | Fact::Started { concept, .. } => 1 << concept,
+        Fact::Any(ts) | Fact::All(ts) | Fact::Count(ts, _) => {
+            ts.iter().fold(0, |m, t| m | drug_concepts(facts, *t))
+        }
+        Fact::Recorded { .. } | Fact::RecordedAfterStart { .. } => 0,
+    }
+}
+
+/// Facts in an order where each follows the facts it refers to (names
+/// sorted otherwise, so the order is stable).
+fn fact_order(file: &SpecFile) -> Result<Vec<String>, SpecError> {
+    let deps = |def: &FactDef| -> Vec<String> {
+        let strip = |t: &String| t.trim_start_matches('!').to_string();
+        match def {
+            FactDef::Any { of } | FactDef::All { of } | FactDef::Count { of, .. } => {
+                of.iter().map(strip).collect()
+            }
+            FactDef::RecordedAfterStart { start, .. } => vec![strip(start)],
+            _ => vec![],
+        }
+    };
+    let mut order = Vec::new();
+    let mut state: HashMap<&str, u8> = HashMap::new(); // 1 = visiting, 2 = done
+    fn visit<'a>(
+        name: &'a str,
+        file: &'a SpecFile,
+        deps: &dyn Fn(&FactDef) -> Vec<String>,
+        state: &mut HashMap<&'a str, u8>,
+        order: &mut Vec<String>,
+    ) -> Result<(), SpecError> {
+        match state.get(name) {
+            Some(2) => return Ok(()),
+            Some(_) => {
+                return Err(SpecError::Invalid(format!(
+                    "fact '{name}' refers to itself through other facts"
+                )))
+            }
+            None => {}
+        }
+        let Some((key, def)) = file.facts.get_key_value(name) else {
+            return Err(SpecError::Invalid(format!(
+                "the fact '{name}' is referred to but not defined; facts: {}",
+                file.facts.keys().cloned().collect::<Vec<_>>().join(", ")
+            )));
+        };
+        state.insert(key.as_str(), 1);
+        for d in deps(def) {
+            let d_key = file
+                .facts
+                .get_key_value(d.as_str())
+                .map(|(k, _)| k.as_str());
+            match d_key {
+                Some(k) => visit(k, file, deps, state, order)?,
+                None => {
+                    return Err(SpecError::Invalid(format!(
+                        "fact '{name}' refers to '{d}', which the spec does not define"
+                    )))
+                }
+            }
+        }
+        state.insert(key.as_str(), 2);
+        order.push(key.clone());
+        Ok(())
+    }
+    for name in file.facts.keys() {
+        visit(name, file, &deps, &mut state, &mut order)?;
+    }
+    Ok(order)
+}

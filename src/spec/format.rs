@@ -1,0 +1,192 @@
+//! The audit spec file as written (TOML); see `spec/default.toml`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// The whole spec file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecFile {
+    /// A human name for the audit.
+    pub name: String,
+    /// The spec's own version, recorded in every output.
+    pub version: String,
+    /// Facts that put a patient in the evaluated cohort (any of them).
+    pub cohort: Vec<String>,
+    /// The event concept whose last date the review list shows.
+    pub review_concept: Option<String>,
+    /// How far back the review list looks for the drugs it names.
+    #[serde(default = "six")]
+    pub current_months: u32,
+    /// A BNF codelist naming drugs that arrive with a BNF code only.
+    pub bnf_names: Option<String>,
+    /// dm+d codelists whose BNF column maps dm+d ids to BNF codes.
+    #[serde(default)]
+    pub dmd_to_bnf: Vec<String>,
+    /// Codelists by name.
+    pub codelists: BTreeMap<String, CodelistDef>,
+    /// Concepts by name.
+    pub concepts: BTreeMap<String, ConceptDef>,
+    /// Per-patient facts by name.
+    pub facts: BTreeMap<String, FactDef>,
+    /// The indicators, in output order.
+    pub indicators: Vec<IndicatorDef>,
+}
+
+fn six() -> u32 {
+    6
+}
+
+/// The coding system of a codelist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CodeSystem {
+    /// SNOMED CT concept ids (clinical events).
+    Snomedct,
+    /// dm+d product ids (medications).
+    Dmd,
+    /// BNF codes (medications).
+    Bnf,
+}
+
+/// One codelist file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodelistDef {
+    /// Path relative to the spec file.
+    pub file: String,
+    /// Coding system.
+    pub system: CodeSystem,
+    /// Column holding the code.
+    #[serde(default = "code_column")]
+    pub column: String,
+    /// Column holding the description.
+    pub term_column: Option<String>,
+    /// Column holding the BNF code of a dm+d entry.
+    pub bnf_column: Option<String>,
+    /// The version (e.g. OpenCodelists id and version).
+    pub version: String,
+}
+
+fn code_column() -> String {
+    "code".to_string()
+}
+
+/// A named concept: codelists and/or BNF prefixes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConceptDef {
+    /// Codelists whose codes belong to the concept directly.
+    #[serde(default)]
+    pub codelists: Vec<String>,
+    /// BNF prefixes (`~` excludes) matched against a medication's BNF code.
+    #[serde(default)]
+    pub bnf: Vec<String>,
+    /// How outputs describe it.
+    pub label: String,
+}
+
+/// A per-patient fact evaluated at each index date.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FactDef {
+    /// An event concept recorded on or before T (within `months` if given).
+    Recorded {
+        /// Event concept.
+        concept: String,
+        /// Window length in months.
+        months: Option<u32>,
+    },
+    /// A drug concept issued at least `min_issues` times in the window
+    /// `T - offset - months < d <= T - offset`.
+    Issued {
+        /// Drug concept.
+        concept: String,
+        /// Issues of drugs also in this concept do not count.
+        exclude_concept: Option<String>,
+        /// Window length in months.
+        months: u32,
+        /// How many months before T the window ends.
+        #[serde(default)]
+        offset_months: u32,
+        /// Issues needed.
+        #[serde(default = "one")]
+        min_issues: u32,
+    },
+    /// At least `at_least` distinct BNF chemicals of the concept, each issued
+    /// `min_issues_each` times in the window.
+    Chemicals {
+        /// Drug concept.
+        concept: String,
+        /// Window length in months.
+        months: u32,
+        /// Issues needed per chemical.
+        min_issues_each: u32,
+        /// Chemicals needed.
+        at_least: u32,
+    },
+    /// A first issue in the window with none in the washout before it, at
+    /// least `settle_days` before T.
+    Started {
+        /// Drug concept.
+        concept: String,
+        /// Window length in months.
+        months: u32,
+        /// Months before the first issue with no issue.
+        washout_months: u32,
+        /// Days the start must lie before T.
+        #[serde(default)]
+        settle_days: u32,
+    },
+    /// An event concept recorded `from_days`..=`to_days` after a start fact's date.
+    RecordedAfterStart {
+        /// Event concept.
+        concept: String,
+        /// A fact of kind `started`.
+        start: String,
+        /// First day after the start that counts.
+        from_days: u32,
+        /// Last day after the start that counts.
+        to_days: u32,
+    },
+    /// True when any term is true.
+    Any {
+        /// Terms (`!` negates).
+        of: Vec<String>,
+    },
+    /// True when every term is true.
+    All {
+        /// Terms (`!` negates).
+        of: Vec<String>,
+    },
+    /// True when at least `at_least` terms are true.
+    Count {
+        /// Terms (`!` negates).
+        of: Vec<String>,
+        /// Terms needed.
+        at_least: u32,
+    },
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// One indicator: a numerator over a denominator, both conjunctions of facts.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorDef {
+    /// Stable id, e.g. `STOMP03`.
+    pub id: String,
+    /// What it measures.
+    pub title: String,
+    /// Terms every denominator patient has; empty = the registered population.
+    pub denominator: Vec<String>,
+    /// Further terms every numerator patient has.
+    pub numerator: Vec<String>,
+    /// What the review list says is missing or wrong.
+    pub reason: Option<String>,
+    /// Whether flagged patients go on the review list (default: when a reason is given).
+    pub review: Option<bool>,
+}

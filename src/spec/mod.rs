@@ -1,0 +1,189 @@
+//! The audit spec: codelists, concepts, facts and indicators in one
+//! declarative file, so a local audit changes a window or a codelist without
+//! touching the engine. The default spec (`spec/default.toml`) is bundled.
+
+pub mod bundled;
+pub mod compile;
+pub mod format;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::classify::classifier::Classifier;
+use crate::classify::codelist::{Codelist, CodelistColumns, CodelistError};
+pub use compile::{CompiledSpec, Concept, ConceptKind, Fact, Indicator, Term};
+use format::SpecFile;
+
+/// Why a spec could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    /// The spec or one of its codelists could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The spec is not valid TOML of the expected shape.
+    #[error("the audit spec {origin} is not valid: {message}")]
+    Parse {
+        /// Where the spec came from.
+        origin: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// A codelist is unusable.
+    #[error(transparent)]
+    Codelist(#[from] CodelistError),
+    /// The spec is well-formed but inconsistent.
+    #[error("the audit spec is not consistent: {0}")]
+    Invalid(String),
+}
+
+/// A loaded, compiled audit spec with its codelists and classifier.
+#[derive(Debug)]
+pub struct AuditSpec {
+    /// The spec's name.
+    pub name: String,
+    /// The spec's version.
+    pub version: String,
+    /// Where it came from: `bundled:default.toml` or a path.
+    pub origin: String,
+    /// SHA-256 of the spec text.
+    pub sha256: String,
+    /// The codelists used, by name.
+    pub codelists: BTreeMap<String, Codelist>,
+    /// The compiled program.
+    pub compiled: CompiledSpec,
+    /// The code classifier built from the codelists.
+    pub classifier: Classifier,
+}
+
+impl AuditSpec {
+    /// The bundled default STOMP spec.
+    pub fn bundled() -> Result<AuditSpec, SpecError> {
+        AuditSpec::from_text(bundled::DEFAULT_SPEC, "bundled:default.toml", |rel| {
+            bundled::file(rel)
+                .map(<[u8]>::to_vec)
+                .ok_or_else(|| SpecError::Read {
+                    path: PathBuf::from(rel),
+                    source: std::io::Error::new(std::io::ErrorKind::NotFound, "not bundled"),
+                })
+        })
+    }
+
+    /// A spec file on disk; its codelist paths are relative to its folder.
+    pub fn load(path: &Path) -> Result<AuditSpec, SpecError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        AuditSpec::from_text(&text, &path.display().to_string(), |rel| {
+            let p = dir.join(rel);
+            std::fs::read(&p).map_err(|source| SpecError::Read { path: p, source })
+        })
+    }
+
+    /// Parses and compiles spec text, reading codelists through `read`.
+    pub fn from_text(
+        text: &str,
+        origin: &str,
+        read: impl Fn(&str) -> Result<Vec<u8>, SpecError>,
+    ) -> Result<AuditSpec, SpecError> {
+        let file: SpecFile = toml::from_str(text).map_err(|e| SpecError::Parse {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        let mut codelists = BTreeMap::new();
+        for (name, def) in &file.codelists {
+            let bytes = read(&def.file)?;
+            let columns = CodelistColumns {
+                code: &def.column,
+                term: def.term_column.as_deref().or(if def.column == "code" {
+                    Some("term")
+                } else {
+                    None
+                }),
+                bnf: def.bnf_column.as_deref(),
+            };
+            let source_name = if origin.starts_with("bundled:") {
+                format!("bundled:{}", def.file)
+            } else {
+                def.file.clone()
+            };
+            let list = Codelist::from_csv(name, &source_name, &def.version, &bytes, &columns)?;
+            codelists.insert(name.clone(), list);
+        }
+        let mut compiled = compile::compile(&file, &codelists)?;
+        let classifier = Classifier::new(std::mem::take(&mut compiled.parts));
+        Ok(AuditSpec {
+            name: file.name,
+            version: file.version,
+            origin: origin.to_string(),
+            sha256: format!("{:x}", Sha256::digest(text.as_bytes())),
+            codelists,
+            compiled,
+            classifier,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bundled_spec_compiles_with_every_indicator() {
+        let spec = AuditSpec::bundled().unwrap();
+        let ids: Vec<&str> = spec
+            .compiled
+            .indicators
+            .iter()
+            .map(|i| i.id.as_str())
+            .collect();
+        for id in [
+            "STOMP01", "STOMP02", "STOMP03", "STOMP03B", "STOMP04", "STOMP04B", "STOMP05",
+            "STOMP05B", "STOMP06", "STOMP07", "STOMP08", "STOMP09", "STOMP11", "STOMP12",
+            "STOMP13",
+        ] {
+            assert!(ids.contains(&id), "{id} missing");
+        }
+        assert_eq!(spec.compiled.drug_lookback_months, 36);
+        assert_eq!(spec.codelists["ld_cod"].entries.len(), 333);
+    }
+
+    #[test]
+    fn an_unknown_fact_is_named() {
+        let text = bundled::DEFAULT_SPEC.replace(
+            "numerator = [\"antipsychotic_polypharmacy\"]",
+            "numerator = [\"polypharmacy\"]",
+        );
+        let err = AuditSpec::from_text(&text, "test", |rel| {
+            Ok(bundled::file(rel).unwrap().to_vec())
+        })
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("indicator STOMP08 names the fact 'polypharmacy'"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_cycle_between_facts_is_refused() {
+        let text = bundled::DEFAULT_SPEC.replacen(
+            "[[indicators]]",
+            "[facts.loop_a]\nkind = \"any\"\nof = [\"loop_b\"]\n[facts.loop_b]\nkind = \"all\"\nof = [\"!loop_a\"]\n\n[[indicators]]",
+            1,
+        );
+        let err = AuditSpec::from_text(&text, "test", |rel| {
+            Ok(bundled::file(rel).unwrap().to_vec())
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("refers to itself"), "{err}");
+    }
+}

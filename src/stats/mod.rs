@@ -1,0 +1,3 @@
+//! Statistics commissioners trust: pure functions, each citing its method.
+
+pub mod wilson;
