@@ -107,10 +107,10 @@ impl Practices {
                     continue;
                 }
                 let mut units = unit_array(code, b.get(1, i).unwrap_or(code));
-                for level in 1..5 {
+                for (level, unit) in units.iter_mut().enumerate().take(5).skip(1) {
                     if let Some(c) = b.get(2 * level, i) {
                         let name = b.get(2 * level + 1, i).unwrap_or(c);
-                        units[level] = (c.to_string(), name.to_string());
+                        *unit = (c.to_string(), name.to_string());
                     }
                 }
                 out.index.insert(code.to_string(), out.list.len() as u32);

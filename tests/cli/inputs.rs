@@ -1,0 +1,283 @@
+//! Defined behaviour for bad and unusual input: rejections with file, line,
+//! column and value; clear errors with exit codes; column mapping.
+
+use super::workdir::{ok, parse_csv, run, Workdir};
+
+const LD: &str = "416075005";
+const RISPERIDONE: &str = "321589009";
+
+fn base() -> Workdir {
+    let mut w = Workdir::new();
+    w.patient("p1")
+        .event("p1", "2015-01-01", LD)
+        .med("p1", "2024-01-01", RISPERIDONE, "");
+    w
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn bad_rows_are_rejected_with_their_line_column_and_value() {
+    let mut w = base();
+    w.med("p1", "2023-02-30", RISPERIDONE, ""); // medications line 3
+    w.med("", "2024-01-01", RISPERIDONE, ""); // line 4
+    w.med("nobody", "2024-01-01", RISPERIDONE, ""); // line 5
+    w.med("p1", "2024-01-01", "", ""); // line 6
+    w.med("p1", "2024-01-01", "32158X009", ""); // line 7
+    w.event("p1", "2020-01-01", "not-a-code"); // clinical_events line 3
+    w.patient_full("p1", "1980-01-01", "F", ""); // duplicate: patients line 3
+    w.patient_full("p2", "1980-13-01", "X", ""); // bad DOB and sex kept as missing
+    w.reg("p2", "A00001", "2020-01-01", "2019-01-01"); // ends before it starts
+    let out = w.audit(&["--index-date", "2024-03-31", "-q"]);
+    ok(&out);
+    let rows = parse_csv(&w.read_out("rejected_rows.csv"));
+    let has = |file: &str, loc: &str, col: &str, val: &str, reason: &str, action: &str| {
+        rows.iter().any(|r| {
+            r["file"].ends_with(file)
+                && r["location"] == loc
+                && r["column"] == col
+                && r["value"] == val
+                && r["reason"] == reason
+                && r["action"] == action
+        })
+    };
+    assert!(
+        has(
+            "medications.csv",
+            "line 3",
+            "date",
+            "2023-02-30",
+            "invalid_date",
+            "row_rejected"
+        ),
+        "{rows:?}"
+    );
+    assert!(has(
+        "medications.csv",
+        "line 4",
+        "patient_id",
+        "",
+        "empty_patient_id",
+        "row_rejected"
+    ));
+    assert!(has(
+        "medications.csv",
+        "line 5",
+        "patient_id",
+        "nobody",
+        "unknown_patient",
+        "row_rejected"
+    ));
+    assert!(has(
+        "medications.csv",
+        "line 6",
+        "dmd_code",
+        "",
+        "missing_value",
+        "row_rejected"
+    ));
+    assert!(has(
+        "medications.csv",
+        "line 7",
+        "dmd_code",
+        "32158X009",
+        "invalid_code",
+        "row_rejected"
+    ));
+    assert!(has(
+        "clinical_events.csv",
+        "line 3",
+        "snomedct_code",
+        "not-a-code",
+        "invalid_code",
+        "row_rejected"
+    ));
+    assert!(has(
+        "patients.csv",
+        "line 3",
+        "patient_id",
+        "p1",
+        "duplicate_patient",
+        "row_rejected"
+    ));
+    assert!(has(
+        "patients.csv",
+        "line 4",
+        "date_of_birth",
+        "1980-13-01",
+        "invalid_date",
+        "value_set_to_missing"
+    ));
+    assert!(has(
+        "patients.csv",
+        "line 4",
+        "sex",
+        "X",
+        "invalid_code",
+        "value_set_to_missing"
+    ));
+    assert!(has(
+        "registrations.csv",
+        "line 3",
+        "end_date",
+        "2019-01-01",
+        "end_before_start",
+        "row_rejected"
+    ));
+    assert_eq!(rows.len(), 10);
+    // The good row still counts.
+    let c = super::workdir::counts(&w.read_out("indicators.csv"));
+    assert_eq!(
+        c[&("STOMP02".into(), "national".into(), "ENG".into())],
+        (1, 1)
+    );
+}
+
+#[test]
+fn strict_turns_rejections_into_a_failure() {
+    let mut w = base();
+    w.med("p1", "2023-02-30", RISPERIDONE, "");
+    let out = w.audit(&["--index-date", "2024-03-31", "-q", "--strict"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("--strict: 1 input rows were rejected"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_missing_column_names_the_file_and_lists_the_columns() {
+    let w = base();
+    w.write();
+    let path = w.extract().join("clinical_events.csv");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("snomedct_code", "code");
+    std::fs::write(&path, text).unwrap();
+    let mut cmd = std::process::Command::new(super::workdir::BIN);
+    let out = cmd
+        .args([
+            "audit",
+            w.extract().to_str().unwrap(),
+            "--index-date",
+            "2024-03-31",
+            "--out",
+        ])
+        .arg(w.out())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("clinical_events.csv: the required column 'snomedct_code' of clinical_events is missing"), "{err}");
+    assert!(
+        err.contains("the columns are: patient_id, date, code, numeric_value"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_table_is_a_data_error() {
+    let w = base();
+    w.write();
+    std::fs::remove_file(w.extract().join("practices.csv")).unwrap();
+    let out = run(&[
+        "audit",
+        w.extract().to_str().unwrap(),
+        "--index-date",
+        "2024-03-31",
+        "--out",
+        w.out().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains(
+        "has no practices table: looked for practices.csv, practices.csv.gz, practices.parquet"
+    ));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = run(&["audit", "x", "--index-date", "2024-02-30", "--out", "y"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("'2024-02-30' is not a date"),
+        "{}",
+        stderr(&out)
+    );
+    let w = base();
+    std::fs::write(
+        w.path().join("bad.toml"),
+        "[patients.columns]\nnhs_number = \"x\"\n",
+    )
+    .unwrap();
+    let out = w.audit(&[
+        "--index-date",
+        "2024-03-31",
+        "--mapping",
+        w.path().join("bad.toml").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("'nhs_number', which is not a column of patients"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_mapping_file_loads_an_export_with_other_names_and_dates() {
+    let mut w = Workdir::new();
+    w.patient_full("p1", "01/05/1980", "F", "")
+        .reg("p1", "A00001", "01/01/2010", "");
+    w.event("p1", "01/01/2015", LD)
+        .med("p1", "31/03/2024", RISPERIDONE, "");
+    w.write();
+    let path = w.extract().join("medications.csv");
+    let text = std::fs::read_to_string(&path).unwrap().replacen(
+        "patient_id,date,dmd_code",
+        "PatientID,IssueDate,DMD",
+        1,
+    );
+    std::fs::write(&path, text).unwrap();
+    let mapping = w.path().join("emis.toml");
+    std::fs::write(
+        &mapping,
+        "date_format = \"%d/%m/%Y\"\n[medications.columns]\npatient_id = \"PatientID\"\ndate = \"IssueDate\"\ndmd_code = \"DMD\"\n",
+    )
+    .unwrap();
+    ok(&run(&[
+        "audit",
+        w.extract().to_str().unwrap(),
+        "--index-date",
+        "2024-03-31",
+        "--out",
+        w.out().to_str().unwrap(),
+        "--mapping",
+        mapping.to_str().unwrap(),
+        "-q",
+    ]));
+    let c = super::workdir::counts(&w.read_out("indicators.csv"));
+    assert_eq!(
+        c[&("STOMP02".into(), "national".into(), "ENG".into())],
+        (1, 1)
+    );
+}
+
+#[test]
+fn validate_reports_rejections_and_exits_1() {
+    let mut w = base();
+    w.med("p1", "2023-02-30", RISPERIDONE, "");
+    w.write();
+    let out = run(&["validate", w.extract().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("e.g. line 3, column date, value '2023-02-30': invalid_date"),
+        "{stdout}"
+    );
+    let clean = base();
+    clean.write();
+    ok(&run(&["validate", clean.extract().to_str().unwrap()]));
+}

@@ -1,0 +1,7 @@
+//! The integration tests: the real `stomp-audit` binary on hand-built
+//! extracts and on the bundled sample.
+
+mod indicators;
+mod inputs;
+mod sample;
+mod workdir;
