@@ -29,6 +29,7 @@ pub mod audit;
 pub mod classify;
 pub mod date;
 pub mod ingest;
+pub mod order;
 pub mod report;
 pub mod spec;
 pub mod stats;

@@ -5,6 +5,8 @@
 pub mod collect;
 pub mod evaluate;
 pub mod facts;
+#[cfg(test)]
+mod invariants;
 
 use std::collections::BTreeMap;
 use std::io::Read;

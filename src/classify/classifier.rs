@@ -95,18 +95,7 @@ impl DrugTable {
     /// Renumbers drugs in key order so ids no longer depend on which thread
     /// saw a code first; returns old id -> new id.
     pub fn canonical_order(&mut self) -> Vec<u32> {
-        let mut order: Vec<u32> = (0..self.drugs.len() as u32).collect();
-        order.sort_by_key(|&i| self.drugs[i as usize].key);
-        let mut remap = vec![0u32; order.len()];
-        for (new, &old) in order.iter().enumerate() {
-            remap[old as usize] = new as u32;
-        }
-        let mut drugs = std::mem::take(&mut self.drugs);
-        let mut slots: Vec<Option<DrugInfo>> = drugs.drain(..).map(Some).collect();
-        self.drugs = order
-            .iter()
-            .filter_map(|&old| slots[old as usize].take())
-            .collect();
+        let remap = crate::order::sort_with_remap(&mut self.drugs, |d| d.key);
         self.index = self
             .drugs
             .iter()

@@ -123,6 +123,14 @@ impl Population {
             .map(|r| r.practice)
     }
 
+    /// Renumbers the practices of every registration (old index -> new index).
+    pub fn remap_practices(&mut self, remap: &[u32]) {
+        for r in &mut self.registrations {
+            r.practice = remap[r.practice as usize];
+        }
+        self.registrations.sort_unstable();
+    }
+
     /// Reads the patients table. A repeated id rejects the later row; a bad
     /// date of birth, date of death or sex is set to missing and reported.
     pub fn load_patients(

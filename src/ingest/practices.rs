@@ -71,6 +71,15 @@ impl Practices {
         i
     }
 
+    /// Puts the practices in code order; returns old index -> new index.
+    pub fn sort_by_code(&mut self) -> Vec<u32> {
+        let remap = crate::order::sort_with_remap(&mut self.list, |p| p.code().to_string());
+        for (i, p) in self.list.iter().enumerate() {
+            self.index.insert(p.code().to_string(), i as u32);
+        }
+        remap
+    }
+
     /// How many practices were referenced but not listed.
     pub fn unlisted_count(&self) -> usize {
         self.list.iter().filter(|p| p.unlisted).count()

@@ -402,6 +402,19 @@ pub fn compile(
         let context = format!("indicator {}", def.id);
         let denominator = names.terms(&def.denominator, &context)?;
         let numerator = names.terms(&def.numerator, &context)?;
+        // Only cohort patients are evaluated, so a numerator over the whole
+        // registered population must require a cohort fact.
+        if denominator.is_empty()
+            && !numerator
+                .iter()
+                .any(|t| !t.negated && cohort.contains(&t.fact))
+        {
+            return Err(SpecError::Invalid(format!(
+                "indicator {}: over the registered population (empty denominator), the numerator must require one of the cohort facts ({}), because only the cohort is evaluated",
+                def.id,
+                file.cohort.join(", ")
+            )));
+        }
         let mut drug_mask = 0;
         for t in denominator.iter().chain(&numerator) {
             drug_mask |= drug_concepts(&facts, *t);

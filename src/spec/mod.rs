@@ -174,6 +174,24 @@ mod tests {
     }
 
     #[test]
+    fn a_population_numerator_must_require_the_cohort() {
+        let text = bundled::DEFAULT_SPEC.replacen(
+            "numerator = [\"ld\"]",
+            "numerator = [\"antipsychotic\"]",
+            1,
+        );
+        let err = AuditSpec::from_text(&text, "test", |rel| {
+            Ok(bundled::file(rel).unwrap().to_vec())
+        })
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("indicator STOMP01: over the registered population"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_cycle_between_facts_is_refused() {
         let text = bundled::DEFAULT_SPEC.replacen(
             "[[indicators]]",
