@@ -78,23 +78,110 @@ fn chunks(len: usize) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// The patient of a row, or the reason it is rejected.
-fn patient_of(
+/// The patient and date of a row (columns 0 and 1), or `None` after
+/// counting the row as rejected.
+fn patient_and_date(
     b: &Batch,
     i: usize,
     pop: &Population,
-) -> Result<u32, (Option<String>, RejectReason)> {
-    let id = b.get(0, i).ok_or((None, RejectReason::EmptyPatientId))?;
-    pop.index_of(id)
-        .ok_or_else(|| (Some(id.to_string()), RejectReason::UnknownPatient))
+    fmt: &crate::date::DateFormat,
+    table: TableKind,
+    t: &mut Tally,
+) -> Option<(u32, Date)> {
+    let loc = b.location(i);
+    let Some(id) = b.get(0, i) else {
+        t.rejected(table, loc, "patient_id", None, RejectReason::EmptyPatientId);
+        return None;
+    };
+    let Some(patient) = pop.index_of(id) else {
+        t.rejected(
+            table,
+            loc,
+            "patient_id",
+            Some(id),
+            RejectReason::UnknownPatient,
+        );
+        return None;
+    };
+    let raw = b.get(1, i);
+    match raw.map(|r| b.date_format(1, fmt).parse(r)) {
+        Some(Some(date)) => Some((patient, date)),
+        Some(None) => {
+            t.rejected(table, loc, "date", raw, RejectReason::InvalidDate);
+            None
+        }
+        None => {
+            t.rejected(table, loc, "date", None, RejectReason::MissingValue);
+            None
+        }
+    }
 }
 
-/// Parses the date in column 1, or says why it is rejected.
-fn date_of(b: &Batch, i: usize, fmt: &crate::date::DateFormat) -> Result<Date, RejectReason> {
-    let raw = b.get(1, i).ok_or(RejectReason::MissingValue)?;
-    b.date_format(1, fmt)
-        .parse(raw)
-        .ok_or(RejectReason::InvalidDate)
+/// The code in column `col` parsed by `parse`, or `None` after counting the
+/// row as rejected (missing or invalid).
+fn code<'a, T>(
+    b: &'a Batch,
+    i: usize,
+    col: usize,
+    name: &'static str,
+    table: TableKind,
+    t: &mut Tally,
+    parse: impl Fn(&'a str) -> Option<T>,
+) -> Option<Option<T>> {
+    let Some(raw) = b.get(col, i) else {
+        return Some(None);
+    };
+    match parse(raw) {
+        Some(v) => Some(Some(v)),
+        None => {
+            t.rejected(
+                table,
+                b.location(i),
+                name,
+                Some(raw),
+                RejectReason::InvalidCode,
+            );
+            None
+        }
+    }
+}
+
+impl Horizon {
+    /// Why a valid row is ignored, or `None` when it is used. `drug` rows
+    /// also have a look-back start.
+    fn ignore(
+        &self,
+        matched: bool,
+        date: Date,
+        drug: bool,
+        in_cohort: bool,
+    ) -> Option<IgnoreReason> {
+        if !matched {
+            Some(IgnoreReason::UnrelatedCode)
+        } else if date > self.last {
+            Some(IgnoreReason::AfterIndexDate)
+        } else if drug && date <= self.drugs_after {
+            Some(IgnoreReason::BeforeHorizon)
+        } else if !in_cohort {
+            Some(IgnoreReason::OutsideCohort)
+        } else {
+            None
+        }
+    }
+}
+
+/// Counts a valid row as ignored or used; returns the item when used.
+fn settle<T>(t: &mut Tally, ignore: Option<IgnoreReason>, item: T) -> Option<T> {
+    match ignore {
+        Some(r) => {
+            t.ignored(r);
+            None
+        }
+        None => {
+            t.used();
+            Some(item)
+        }
+    }
 }
 
 /// Streams one table through `row`, which returns the item to keep or
@@ -145,78 +232,32 @@ pub fn collect_events(
         batch_rows,
         tally,
         |b, i, t| {
-            let loc = b.location(i);
-            let patient = match patient_of(b, i, pop) {
-                Ok(p) => p,
-                Err((v, r)) => return reject(t, table, b, i, "patient_id", v, r),
-            };
-            let date = match date_of(b, i, &fmt) {
-                Ok(d) => d,
-                Err(r) => {
-                    return reject(t, table, b, i, "date", b.get(1, i).map(str::to_string), r)
-                }
-            };
-            let Some(raw) = b.get(2, i) else {
+            let (patient, date) = patient_and_date(b, i, pop, &fmt, table, t)?;
+            let Some(code) = code(b, i, 2, "snomedct_code", table, t, parse_sctid)? else {
                 t.rejected(
                     table,
-                    loc,
+                    b.location(i),
                     "snomedct_code",
                     None,
                     RejectReason::MissingValue,
                 );
                 return None;
             };
-            let Some(code) = parse_sctid(raw) else {
-                t.rejected(
-                    table,
-                    loc,
-                    "snomedct_code",
-                    Some(raw),
-                    RejectReason::InvalidCode,
-                );
-                return None;
-            };
             let mask = classifier.event(code);
-            let fate = if mask == 0 {
-                Some(IgnoreReason::UnrelatedCode)
-            } else if date > horizon.last {
-                Some(IgnoreReason::AfterIndexDate)
-            } else if !cohort[patient as usize] {
-                Some(IgnoreReason::OutsideCohort)
-            } else {
-                None
-            };
-            match fate {
-                Some(r) => {
-                    t.ignored(r);
-                    None
-                }
-                None => {
-                    t.used();
-                    Some(EventItem {
-                        patient,
-                        date,
-                        mask,
-                    })
-                }
-            }
+            let ignore = horizon.ignore(mask != 0, date, false, cohort[patient as usize]);
+            settle(
+                t,
+                ignore,
+                EventItem {
+                    patient,
+                    date,
+                    mask,
+                },
+            )
         },
     )?;
     items.par_sort_unstable();
     Ok(items)
-}
-
-fn reject<T>(
-    t: &mut Tally,
-    table: TableKind,
-    b: &Batch,
-    i: usize,
-    column: &'static str,
-    value: Option<String>,
-    reason: RejectReason,
-) -> Option<T> {
-    t.rejected(table, b.location(i), column, value.as_deref(), reason);
-    None
 }
 
 /// Scans medications: the matched issues of cohort patients, sorted, with
@@ -239,60 +280,32 @@ pub fn collect_medications(
         batch_rows,
         tally,
         |b, i, t| {
-            let loc = b.location(i);
-            let patient = match patient_of(b, i, pop) {
-                Ok(p) => p,
-                Err((v, r)) => return reject(t, table, b, i, "patient_id", v, r),
-            };
-            let date = match date_of(b, i, &fmt) {
-                Ok(d) => d,
-                Err(r) => {
-                    return reject(t, table, b, i, "date", b.get(1, i).map(str::to_string), r)
-                }
-            };
-            let (dmd_raw, bnf_raw) = (b.get(2, i), b.get(3, i));
-            if dmd_raw.is_none() && bnf_raw.is_none() {
-                t.rejected(table, loc, "dmd_code", None, RejectReason::MissingValue);
+            let (patient, date) = patient_and_date(b, i, pop, &fmt, table, t)?;
+            let dmd = code(b, i, 2, "dmd_code", table, t, parse_sctid)?;
+            let bnf = code(b, i, 3, "bnf_code", table, t, |s| {
+                is_bnf_code(s).then_some(s)
+            })?;
+            if dmd.is_none() && bnf.is_none() {
+                t.rejected(
+                    table,
+                    b.location(i),
+                    "dmd_code",
+                    None,
+                    RejectReason::MissingValue,
+                );
                 return None;
             }
-            let dmd = match dmd_raw.map(|s| (s, parse_sctid(s))) {
-                Some((s, None)) => {
-                    t.rejected(table, loc, "dmd_code", Some(s), RejectReason::InvalidCode);
-                    return None;
-                }
-                Some((_, id)) => id,
-                None => None,
-            };
-            if let Some(s) = bnf_raw.filter(|s| !is_bnf_code(s)) {
-                t.rejected(table, loc, "bnf_code", Some(s), RejectReason::InvalidCode);
-                return None;
-            }
-            let (drug, mask) = classifier.drug(DrugKey::new(dmd, bnf_raw));
-            let fate = if mask == 0 {
-                Some(IgnoreReason::UnrelatedCode)
-            } else if date > horizon.last {
-                Some(IgnoreReason::AfterIndexDate)
-            } else if date <= horizon.drugs_after {
-                Some(IgnoreReason::BeforeHorizon)
-            } else if !cohort[patient as usize] {
-                Some(IgnoreReason::OutsideCohort)
-            } else {
-                None
-            };
-            match fate {
-                Some(r) => {
-                    t.ignored(r);
-                    None
-                }
-                None => {
-                    t.used();
-                    Some(MedItem {
-                        patient,
-                        date,
-                        drug,
-                    })
-                }
-            }
+            let (drug, mask) = classifier.drug(DrugKey::new(dmd, bnf));
+            let ignore = horizon.ignore(mask != 0, date, true, cohort[patient as usize]);
+            settle(
+                t,
+                ignore,
+                MedItem {
+                    patient,
+                    date,
+                    drug,
+                },
+            )
         },
     )?;
     let (drugs, remap) = classifier.take_drugs();

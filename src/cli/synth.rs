@@ -23,7 +23,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = SynthFormat::Csv)]
     pub format: SynthFormat,
     /// Practices (default: one per 8,000 patients).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub practices: Option<u32>,
     /// Share of patients on the LD register (England: about 0.005).
     #[arg(long, default_value_t = 0.005)]
