@@ -1,3 +1,10 @@
-//! Statistics commissioners trust: pure functions, each citing its method.
+//! Statistics commissioners trust: pure functions, one module per method,
+//! each citing its source and tested against independently computed values.
 
+pub mod disclosure;
+pub mod funnel;
+pub mod newcombe;
+pub mod overdispersion;
+pub mod percentile;
+pub mod poisson;
 pub mod wilson;

@@ -1,0 +1,114 @@
+//! Funnel-plot control limits for a proportion around a target θ.
+//!
+//! Spiegelhalter D. J. (2005) "Funnel plots for comparing institutional
+//! performance", Statistics in Medicine 24:1185–1202, appendix A.1.1:
+//!
+//! - **Exact binomial with interpolation.** For n cases, let r_p be the
+//!   smallest r with P(R ≤ r) ≥ p under Binomial(n, θ), and
+//!   α = (P(R ≤ r_p) − p) / (P(R ≤ r_p) − P(R ≤ r_p − 1)); the limit is
+//!   (r_p − α) / n.
+//! - **Arcsine scale.** y = asin √x has variance 1/(4n); the limit is
+//!   sin²(asin √θ + z_p / (2√n)), clamped to [0, π/2] before squaring.
+//!   [`arcsine_z`] is a unit's z-score on that scale.
+
+use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, Normal};
+
+/// The standard normal quantile Φ⁻¹(p).
+pub fn normal_quantile(p: f64) -> f64 {
+    Normal::standard().inverse_cdf(p)
+}
+
+/// The exact binomial limit at probability `p` for `n` cases around `target`.
+pub fn binomial_limit(target: f64, n: u64, p: f64) -> Option<f64> {
+    if n == 0 || !(0.0..=1.0).contains(&target) {
+        return None;
+    }
+    let dist = Binomial::new(target, n).ok()?;
+    // Smallest r with cdf(r) >= p, by bisection on the monotone cdf.
+    let (mut lo, mut hi) = (0u64, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if dist.cdf(mid) >= p {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    let r = lo;
+    let at = dist.cdf(r);
+    let below = if r == 0 { 0.0 } else { dist.cdf(r - 1) };
+    let alpha = if at > below {
+        (at - p) / (at - below)
+    } else {
+        0.0
+    };
+    Some(((r as f64 - alpha) / n as f64).clamp(0.0, 1.0))
+}
+
+/// The arcsine-scale limit at probability `p` for `n` cases, with an extra
+/// between-unit variance `tau2` (0 for the unadjusted limit).
+pub fn arcsine_limit(target: f64, n: u64, p: f64, tau2: f64) -> Option<f64> {
+    if n == 0 {
+        return None;
+    }
+    let sd = (1.0 / (4.0 * n as f64) + tau2).sqrt();
+    let y =
+        (target.sqrt().asin() + normal_quantile(p) * sd).clamp(0.0, std::f64::consts::FRAC_PI_2);
+    Some(y.sin().powi(2))
+}
+
+/// A unit's z-score on the arcsine scale: (asin √y − asin √θ) · 2√n.
+pub fn arcsine_z(rate: f64, target: f64, n: u64) -> f64 {
+    (rate.sqrt().asin() - target.sqrt().asin()) * 2.0 * (n as f64).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: Option<f64>, b: f64) -> bool {
+        a.is_some_and(|a| (a - b).abs() < 1e-7)
+    }
+
+    // Reference: scipy 1.17.1, the same interpolation written with
+    // scipy.stats.binom.ppf and binom.cdf (tests/fixtures/README.md).
+    #[test]
+    fn exact_binomial_limits_match_scipy() {
+        let cases = [
+            (
+                0.15,
+                50,
+                [0.005397084, 0.046787282, 0.245990755, 0.314742431],
+            ),
+            (
+                0.15,
+                400,
+                [0.096122703, 0.114589822, 0.184573889, 0.206369299],
+            ),
+            (
+                0.6,
+                30,
+                [0.302396474, 0.404664269, 0.756774677, 0.847540573],
+            ),
+        ];
+        for (theta, n, want) in cases {
+            for (p, w) in [0.001, 0.025, 0.975, 0.999].into_iter().zip(want) {
+                let got = binomial_limit(theta, n, p);
+                assert!(close(got, w), "theta {theta} n {n} p {p}: {got:?} != {w}");
+            }
+        }
+        assert_eq!(binomial_limit(0.2, 0, 0.5), None);
+    }
+
+    // Reference: numpy, sin(clip(arcsin(sqrt(θ)) + Φ⁻¹(p)/(2√n)))².
+    #[test]
+    fn arcsine_limits_match_numpy() {
+        let want = [0.031765806, 0.065648395, 0.261070094, 0.334023769];
+        for (p, w) in [0.001, 0.025, 0.975, 0.999].into_iter().zip(want) {
+            assert!(close(arcsine_limit(0.15, 50, p, 0.0), w), "p {p}");
+        }
+        assert!(
+            (arcsine_z(5.0 / 40.0, 0.18888888888888888, 40) - -1.116182203647282).abs() < 1e-12
+        );
+    }
+}
