@@ -218,6 +218,45 @@ fn civil_from_days(z: i32) -> (i32, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// The calendar quarter ends (31 March, 30 June, 30 September, 31
+/// December) in a range written `2023Q1..2024Q1` or
+/// `2023-03-31..2024-03-31` (both ends included).
+pub fn quarter_ends(range: &str) -> Result<Vec<Date>, String> {
+    let err = || {
+        format!("'{range}' is not a quarter range such as 2023Q1..2024Q1 or 2023-03-31..2024-03-31")
+    };
+    let (from, to) = range.split_once("..").ok_or_else(err)?;
+    let parse = |s: &str| -> Result<Date, String> {
+        let s = s.trim();
+        if let Some((y, q)) = s.split_once(['Q', 'q']) {
+            let (y, q): (i32, u32) = (y.parse().map_err(|_| err())?, q.parse().map_err(|_| err())?);
+            if !(1..=4).contains(&q) {
+                return Err(err());
+            }
+            return Date::from_ymd(y, q * 3, 1)
+                .map(|d| d.add_months(1).add_days(-1))
+                .ok_or_else(err);
+        }
+        s.parse::<Date>()
+    };
+    let (from, to) = (parse(from)?, parse(to)?);
+    if to < from {
+        return Err(format!("'{range}': the range ends before it starts"));
+    }
+    let (y, m, _) = from.ymd();
+    // The first quarter end on or after `from`.
+    let mut q = Date::from_ymd(y, m.div_ceil(3) * 3, 1)
+        .ok_or_else(err)?
+        .add_months(1)
+        .add_days(-1);
+    let mut out = Vec::new();
+    while q <= to {
+        out.push(q);
+        q = q.add_days(1).add_months(3).add_days(-1);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,6 +312,29 @@ mod tests {
         assert_eq!(d("2024-03-31").add_months(-6), d("2023-09-30"));
         assert_eq!(d("2024-03-31").add_months(-12), d("2023-03-31"));
         assert_eq!(d("2023-01-15").add_months(13), d("2024-02-15"));
+    }
+
+    #[test]
+    fn quarter_ranges_expand_to_quarter_ends() {
+        let q = quarter_ends("2023Q1..2024Q1").unwrap();
+        let s: Vec<String> = q.iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            s,
+            [
+                "2023-03-31",
+                "2023-06-30",
+                "2023-09-30",
+                "2023-12-31",
+                "2024-03-31"
+            ]
+        );
+        assert_eq!(
+            quarter_ends("2023-04-01..2023-12-31").unwrap(),
+            vec![d("2023-06-30"), d("2023-09-30"), d("2023-12-31")]
+        );
+        assert!(quarter_ends("2023Q5..2024Q1").is_err());
+        assert!(quarter_ends("2024Q1..2023Q1").is_err());
+        assert!(quarter_ends("2024Q1").is_err());
     }
 
     #[test]

@@ -9,10 +9,10 @@ use cli::{Cli, Command};
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Audit(args) => {
-            let threads = cli::set_threads(args.threads);
-            cli::audit::run(args, threads)
-        }
+        Command::Audit(args) => cli::audit::Settings::resolve(args).and_then(|s| {
+            let threads = cli::set_threads(s.threads);
+            cli::audit::run(s, threads)
+        }),
         Command::Synth(args) => {
             cli::set_threads(None);
             cli::synth::run(args)

@@ -1,14 +1,22 @@
-//! Rolls practice counts up the locality hierarchy: practice, PCN, sub-ICB,
-//! ICB, region, national. Higher levels pool numerators and denominators
-//! (never a mean of rates), so every level adds up exactly.
+//! Rolls practice counts up the locality hierarchy (practice, PCN, sub-ICB,
+//! ICB, region, national) and attaches the statistics commissioners use.
+//!
+//! Higher levels pool numerators and denominators (never a mean of rates),
+//! so every level adds up exactly. With disclosure control, each published
+//! count is rounded before any rate or statistic is computed from it.
+
+pub mod change;
+pub mod deciles;
+pub mod statistics;
 
 use std::collections::BTreeMap;
 
-use crate::audit::evaluate::Counts;
+use crate::audit::evaluate::{Counts, STRATA};
 use crate::date::Date;
 use crate::ingest::practices::{Practices, LEVELS};
 use crate::spec::Indicator;
-use crate::stats::wilson::{wilson, Z95};
+use crate::stats::disclosure::round_count;
+pub use statistics::{Flag, UnitStats};
 
 /// One aggregate row: an indicator at one level and unit on one index date.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,54 +33,104 @@ pub struct IndicatorRow {
     pub unit_code: String,
     /// Name of the unit.
     pub unit_name: String,
-    /// Patients in the numerator.
+    /// Patients in the numerator (rounded under disclosure control).
     pub numerator: u64,
-    /// Patients in the denominator.
+    /// Patients in the denominator (rounded under disclosure control).
     pub denominator: u64,
-    /// numerator / denominator; `None` when the denominator is 0.
-    pub rate: Option<f64>,
-    /// Wilson 95% lower limit.
-    pub ci_low: Option<f64>,
-    /// Wilson 95% upper limit.
-    pub ci_high: Option<f64>,
+    /// Numerator expected from national rates by age band and sex.
+    pub expected: f64,
+    /// Rates, intervals, ranks, funnel limits and flags.
+    pub stats: UnitStats,
 }
 
-/// Pools the counts at every level, ordered by date, indicator (spec
-/// order), level (smallest first) and unit code.
+/// How the aggregate rows are made.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AggregateOptions {
+    /// Round counts for publication (7 or less -> 0, others to the nearest 5).
+    pub disclosure_control: bool,
+}
+
+/// Pools the counts at every level and computes the statistics; rows are
+/// ordered by date, indicator (spec order), level (smallest first) and unit code.
 pub fn roll_up(
     counts: &Counts,
     practices: &Practices,
     indicators: &[Indicator],
     dates: &[Date],
+    options: AggregateOptions,
 ) -> Vec<IndicatorRow> {
+    let publish = |n: u64| {
+        if options.disclosure_control {
+            round_count(n)
+        } else {
+            n
+        }
+    };
     let mut rows = Vec::new();
     for (d, &date) in dates.iter().enumerate() {
         for (i, ind) in indicators.iter().enumerate() {
+            // National rate in each age band x sex stratum, for expected counts.
+            let mut strata = [(0u64, 0u64); STRATA];
+            for p in 0..practices.list.len() {
+                for (s, cell) in strata.iter_mut().enumerate() {
+                    let (n, m) = counts.get_stratum(d, i, p, s);
+                    cell.0 += n;
+                    cell.1 += m;
+                }
+            }
+            let expected_of = |p: usize| -> f64 {
+                (0..STRATA)
+                    .filter(|&s| strata[s].1 > 0)
+                    .map(|s| {
+                        counts.get_stratum(d, i, p, s).1 as f64 * strata[s].0 as f64
+                            / strata[s].1 as f64
+                    })
+                    .sum()
+            };
+            let per_practice: Vec<(u64, u64, f64)> = (0..practices.list.len())
+                .map(|p| {
+                    let (n, m) = counts.get(d, i, p);
+                    (n, m, expected_of(p))
+                })
+                .collect();
+            let mut level_rows: Vec<Vec<IndicatorRow>> = Vec::new();
             for (level, level_name) in LEVELS.iter().enumerate() {
-                let mut units: BTreeMap<&str, (&str, u64, u64)> = BTreeMap::new();
-                for (p, practice) in practices.list.iter().enumerate() {
+                let mut units: BTreeMap<&str, (&str, u64, u64, f64)> = BTreeMap::new();
+                for (practice, &(n, m, e)) in practices.list.iter().zip(&per_practice) {
                     let (code, name) = &practice.units[level];
-                    let (num, den) = counts.get(d, i, p);
-                    let e = units.entry(code.as_str()).or_insert((name.as_str(), 0, 0));
-                    e.1 += num;
-                    e.2 += den;
+                    let u = units
+                        .entry(code.as_str())
+                        .or_insert((name.as_str(), 0, 0, 0.0));
+                    u.1 += n;
+                    u.2 += m;
+                    u.3 += e;
                 }
-                for (code, (name, num, den)) in units {
-                    let ci = wilson(num, den, Z95);
-                    rows.push(IndicatorRow {
-                        index_date: date,
-                        indicator_id: ind.id.clone(),
-                        indicator_title: ind.title.clone(),
-                        level: level_name,
-                        unit_code: code.to_string(),
-                        unit_name: name.to_string(),
-                        numerator: num,
-                        denominator: den,
-                        rate: ci.map(|c| c.rate),
-                        ci_low: ci.map(|c| c.low),
-                        ci_high: ci.map(|c| c.high),
-                    });
-                }
+                level_rows.push(
+                    units
+                        .into_iter()
+                        .map(|(code, (name, n, m, e))| IndicatorRow {
+                            index_date: date,
+                            indicator_id: ind.id.clone(),
+                            indicator_title: ind.title.clone(),
+                            level: level_name,
+                            unit_code: code.to_string(),
+                            unit_name: name.to_string(),
+                            numerator: publish(n),
+                            denominator: publish(m),
+                            expected: e,
+                            stats: UnitStats::default(),
+                        })
+                        .collect(),
+                );
+            }
+            // The target of every level's funnel is the national rate.
+            let national = level_rows
+                .last()
+                .and_then(|r| r.first())
+                .map(|r| (r.numerator, r.denominator));
+            for mut group in level_rows {
+                statistics::attach(&mut group, national);
+                rows.extend(group);
             }
         }
     }

@@ -13,12 +13,11 @@ use super::facts::{
 };
 use crate::classify::classifier::DrugTable;
 use crate::date::Date;
-use crate::ingest::population::Population;
+use crate::ingest::population::{age_band_index, Population, Sex, AGE_BANDS};
 use crate::spec::CompiledSpec;
 
-const PATIENTS_PER_CHUNK: usize = 2_048;
-
-/// Numerator and denominator counts by (index date, indicator, practice).
+/// Numerator and denominator counts by (index date, indicator, practice,
+/// stratum); a stratum is an age band x sex cell, for standardisation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Counts {
     /// Number of index dates.
@@ -30,6 +29,14 @@ pub struct Counts {
     data: Vec<u64>,
 }
 
+/// Strata per practice: every age band x sex.
+pub const STRATA: usize = AGE_BANDS.len() * 4;
+
+/// The stratum of an age band index and sex.
+pub fn stratum(age_band: usize, sex: Sex) -> usize {
+    age_band * 4 + sex as usize
+}
+
 impl Counts {
     /// All-zero counts.
     pub fn new(dates: usize, indicators: usize, practices: usize) -> Counts {
@@ -37,24 +44,32 @@ impl Counts {
             dates,
             indicators,
             practices,
-            data: vec![0; dates * indicators * practices * 2],
+            data: vec![0; dates * indicators * practices * STRATA * 2],
         }
     }
 
-    fn slot(&self, d: usize, i: usize, p: usize) -> usize {
-        ((d * self.indicators + i) * self.practices + p) * 2
+    fn slot(&self, d: usize, i: usize, p: usize, s: usize) -> usize {
+        (((d * self.indicators + i) * self.practices + p) * STRATA + s) * 2
     }
 
-    /// `(numerator, denominator)` of one cell.
+    /// `(numerator, denominator)` of one practice, summed over strata.
     pub fn get(&self, d: usize, i: usize, p: usize) -> (u64, u64) {
-        let s = self.slot(d, i, p);
-        (self.data[s], self.data[s + 1])
+        (0..STRATA).fold((0, 0), |(n, m), s| {
+            let (a, b) = self.get_stratum(d, i, p, s);
+            (n + a, m + b)
+        })
     }
 
-    fn add(&mut self, d: usize, i: usize, p: usize, num: bool, den: bool) {
-        let s = self.slot(d, i, p);
-        self.data[s] += num as u64;
-        self.data[s + 1] += den as u64;
+    /// `(numerator, denominator)` of one practice and stratum.
+    pub fn get_stratum(&self, d: usize, i: usize, p: usize, s: usize) -> (u64, u64) {
+        let k = self.slot(d, i, p, s);
+        (self.data[k], self.data[k + 1])
+    }
+
+    fn add(&mut self, d: usize, i: usize, p: usize, s: usize, num: bool, den: bool) {
+        let k = self.slot(d, i, p, s);
+        self.data[k] += num as u64;
+        self.data[k + 1] += den as u64;
     }
 
     fn merge(mut self, other: Counts) -> Counts {
@@ -145,12 +160,15 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
         )
     };
 
-    let patients: Vec<u32> = (0..n as u32).collect();
-    let (counts, mut review, cohort_sizes) = patients
-        .par_chunks(PATIENTS_PER_CHUNK)
-        .fold(empty, |(mut counts, mut review, mut sizes), chunk| {
+    // One accumulator per block of patients (a few per thread), merged by
+    // addition: exact, and the same whatever the thread count.
+    let blocks = (rayon::current_num_threads() * 4).clamp(1, n.max(1));
+    let (counts, mut review, cohort_sizes) = (0..blocks)
+        .into_par_iter()
+        .map(|block| {
+            let (mut counts, mut review, mut sizes) = empty();
             let mut values: Vec<FactValue> = Vec::with_capacity(spec.facts.len());
-            for &p in chunk {
+            for p in (block * n / blocks) as u32..((block + 1) * n / blocks) as u32 {
                 let pi = p as usize;
                 let in_cohort = inp.cohort[pi];
                 let h = History {
@@ -163,12 +181,16 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
                         continue;
                     };
                     let pr = practice as usize;
+                    let st = stratum(
+                        age_band_index(inp.pop.date_of_birth[pi], w.t),
+                        inp.pop.sex[pi],
+                    );
                     if !in_cohort {
                         // Outside the cohort a patient counts only in the
                         // registered-population denominators.
                         for (i, ind) in spec.indicators.iter().enumerate() {
                             if ind.denominator.is_empty() {
-                                counts.add(d, i, pr, false, true);
+                                counts.add(d, i, pr, st, false, true);
                             }
                         }
                         continue;
@@ -178,7 +200,7 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
                     for (i, ind) in spec.indicators.iter().enumerate() {
                         let den = all_terms(&values, &ind.denominator);
                         let num = den && all_terms(&values, &ind.numerator);
-                        counts.add(d, i, pr, num, den);
+                        counts.add(d, i, pr, st, num, den);
                         if num && ind.review {
                             review.push(ReviewRow {
                                 date: d,

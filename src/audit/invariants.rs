@@ -55,12 +55,13 @@ fn audit(spec: &AuditSpec, dir: &Path, batch_rows: usize, threads: usize) -> Aud
         mapping: ColumnMapping::default(),
         index_dates: vec!["2024-03-31".parse().unwrap(), "2023-09-30".parse().unwrap()],
         batch_rows,
+        aggregate: Default::default(),
     };
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .unwrap()
-        .install(|| run(spec, &config))
+        .install(|| run(spec, &config, &super::Silent))
         .unwrap()
 }
 

@@ -15,7 +15,9 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
-use crate::aggregate::{roll_up, IndicatorRow};
+use crate::aggregate::change::{changes, ChangeRow};
+use crate::aggregate::deciles::{deciles, DecileRow};
+use crate::aggregate::{roll_up, AggregateOptions, IndicatorRow};
 use crate::date::Date;
 use crate::ingest::accounting::Tally;
 use crate::ingest::mapping::ColumnMapping;
@@ -57,7 +59,22 @@ pub struct AuditConfig {
     pub index_dates: Vec<Date>,
     /// Rows per streamed batch.
     pub batch_rows: usize,
+    /// How aggregate rows are made (disclosure control).
+    pub aggregate: AggregateOptions,
 }
+
+/// Told what the run is doing, for a progress display.
+pub trait Progress: Sync {
+    /// A stage starts.
+    fn stage(&self, _name: &'static str) {}
+    /// The stage ends, having read `rows` input rows (0 if none).
+    fn done(&self, _rows: u64) {}
+}
+
+/// A progress display that shows nothing.
+pub struct Silent;
+
+impl Progress for Silent {}
 
 /// One input file as read.
 #[derive(Clone, Debug)]
@@ -84,6 +101,12 @@ pub struct AuditRun {
     pub evaluation: Evaluation,
     /// The aggregate rows.
     pub rows: Vec<IndicatorRow>,
+    /// Change since the baseline per unit (empty with one date).
+    pub changes: Vec<ChangeRow>,
+    /// National deciles of practice rates.
+    pub deciles: Vec<DecileRow>,
+    /// The options the aggregate rows were made with.
+    pub aggregate: AggregateOptions,
     /// Row fates per table.
     pub tallies: BTreeMap<TableKind, Tally>,
     /// The input files.
@@ -95,7 +118,11 @@ pub struct AuditRun {
 }
 
 /// Runs the audit.
-pub fn run(spec: &AuditSpec, config: &AuditConfig) -> Result<AuditRun, AuditError> {
+pub fn run(
+    spec: &AuditSpec,
+    config: &AuditConfig,
+    progress: &dyn Progress,
+) -> Result<AuditRun, AuditError> {
     let mut dates = config.index_dates.clone();
     dates.sort_unstable();
     dates.dedup();
@@ -120,6 +147,7 @@ pub fn run(spec: &AuditSpec, config: &AuditConfig) -> Result<AuditRun, AuditErro
     let mut tally = |k: TableKind| tallies.get_mut(&k).map(std::mem::take).unwrap_or_default();
 
     let clock = Instant::now();
+    progress.stage("reading patients and registrations");
     let mut t_pr = tally(TableKind::Practices);
     let mut practices = Practices::load(extract.table(TableKind::Practices), &mut t_pr)?;
     let mut t_pat = tally(TableKind::Patients);
@@ -131,8 +159,10 @@ pub fn run(spec: &AuditSpec, config: &AuditConfig) -> Result<AuditRun, AuditErro
         &mut t_reg,
     )?;
     timings.push(("population", clock.elapsed().as_secs_f64()));
+    progress.done(t_pr.account.read + t_pat.account.read + t_reg.account.read);
 
     let clock = Instant::now();
+    progress.stage("finding the LD and autism cohort");
     let events_source = extract.table(TableKind::ClinicalEvents);
     let cohort = collect::find_cohort(
         events_source,
@@ -143,8 +173,10 @@ pub fn run(spec: &AuditSpec, config: &AuditConfig) -> Result<AuditRun, AuditErro
         batch,
     )?;
     timings.push(("cohort", clock.elapsed().as_secs_f64()));
+    progress.done(0);
 
     let clock = Instant::now();
+    progress.stage("reading clinical events");
     let mut t_ev = tally(TableKind::ClinicalEvents);
     let events = collect::collect_events(
         events_source,
@@ -156,8 +188,10 @@ pub fn run(spec: &AuditSpec, config: &AuditConfig) -> Result<AuditRun, AuditErro
         &mut t_ev,
     )?;
     timings.push(("clinical_events", clock.elapsed().as_secs_f64()));
+    progress.done(t_ev.account.read);
 
     let clock = Instant::now();
+    progress.stage("reading medications");
     let mut t_med = tally(TableKind::Medications);
     let (meds, drugs) = collect::collect_medications(
         extract.table(TableKind::Medications),
@@ -169,8 +203,10 @@ pub fn run(spec: &AuditSpec, config: &AuditConfig) -> Result<AuditRun, AuditErro
         &mut t_med,
     )?;
     timings.push(("medications", clock.elapsed().as_secs_f64()));
+    progress.done(t_med.account.read);
 
     let clock = Instant::now();
+    progress.stage("evaluating indicators");
     let evaluation = evaluate::evaluate(&Inputs {
         spec: compiled,
         pop: &pop,
@@ -184,8 +220,17 @@ pub fn run(spec: &AuditSpec, config: &AuditConfig) -> Result<AuditRun, AuditErro
     timings.push(("evaluate", clock.elapsed().as_secs_f64()));
 
     let clock = Instant::now();
-    let rows = roll_up(&evaluation.counts, &practices, &compiled.indicators, &dates);
+    let rows = roll_up(
+        &evaluation.counts,
+        &practices,
+        &compiled.indicators,
+        &dates,
+        config.aggregate,
+    );
+    let changes = changes(&rows, &dates);
+    let deciles = deciles(&rows);
     timings.push(("aggregate", clock.elapsed().as_secs_f64()));
+    progress.done(0);
 
     let mut tallies = BTreeMap::new();
     for (k, mut t) in [
@@ -216,6 +261,9 @@ pub fn run(spec: &AuditSpec, config: &AuditConfig) -> Result<AuditRun, AuditErro
         population: pop,
         evaluation,
         rows,
+        changes,
+        deciles,
+        aggregate: config.aggregate,
         tallies,
         inputs,
         cohort_patients: cohort.iter().filter(|c| **c).count() as u64,

@@ -1,13 +1,18 @@
 //! `stomp-audit audit`: run the audit on an extract and write the outputs.
+//! Every option can also come from a TOML file (`--config`), so a quarterly
+//! job is one line in a scheduler; the command line wins over the file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use serde::Deserialize;
+use stomp_audit::aggregate::AggregateOptions;
 use stomp_audit::audit::{self, AuditConfig, AuditError};
-use stomp_audit::date::Date;
+use stomp_audit::date::{quarter_ends, Date};
 use stomp_audit::ingest::mapping::ColumnMapping;
 use stomp_audit::report::{self, RunInfo};
 use stomp_audit::spec::AuditSpec;
 
+use super::progress::Spinner;
 use super::Failure;
 
 /// Options of `audit`.
@@ -15,13 +20,22 @@ use super::Failure;
 pub struct Args {
     /// The extract folder: patients, registrations, medications,
     /// clinical_events and practices, each .csv, .csv.gz or .parquet.
-    pub extract: PathBuf,
-    /// Index date T (YYYY-MM-DD). Give it several times for several periods.
-    #[arg(long = "index-date", required = true, value_name = "DATE")]
+    pub extract: Option<PathBuf>,
+    /// A TOML file with any of these options (extract, out, index_dates,
+    /// quarters, spec, mapping, threads, batch_rows, strict, quiet,
+    /// disclosure_control); paths in it are relative to it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Index date T (YYYY-MM-DD). Give it several times for several periods;
+    /// the first is the baseline for the change table.
+    #[arg(long = "index-date", value_name = "DATE")]
     pub index_dates: Vec<Date>,
+    /// Every quarter end in a range, e.g. 2023Q1..2024Q1 (added to --index-date).
+    #[arg(long, value_name = "FROM..TO")]
+    pub quarters: Option<String>,
     /// Output folder (created if missing).
     #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    pub out: Option<PathBuf>,
     /// An audit spec (TOML) to use instead of the bundled default STOMP spec.
     #[arg(long, value_name = "FILE")]
     pub spec: Option<PathBuf>,
@@ -31,15 +45,118 @@ pub struct Args {
     /// Threads for reading and evaluation (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Rows per streamed batch.
-    #[arg(long, default_value_t = 65_536, value_name = "ROWS", value_parser = clap::value_parser!(u64).range(1..))]
-    pub batch_rows: u64,
+    /// Rows per streamed batch [default: 65536].
+    #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch_rows: Option<u64>,
     /// Fail (exit 1) if any input row is rejected.
     #[arg(long)]
     pub strict: bool,
+    /// Round every aggregate count for publication: 7 or less becomes 0, the
+    /// rest go to the nearest 5, and rates are recomputed from them.
+    #[arg(long)]
+    pub disclosure_control: bool,
     /// Print nothing on success.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// The config file's contents.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    extract: Option<PathBuf>,
+    out: Option<PathBuf>,
+    #[serde(default)]
+    index_dates: Vec<String>,
+    quarters: Option<String>,
+    spec: Option<PathBuf>,
+    mapping: Option<PathBuf>,
+    threads: Option<usize>,
+    batch_rows: Option<u64>,
+    #[serde(default)]
+    strict: bool,
+    #[serde(default)]
+    quiet: bool,
+    #[serde(default)]
+    disclosure_control: bool,
+}
+
+/// Everything `audit` needs, from the command line and the config file.
+#[derive(Debug)]
+pub struct Settings {
+    extract: PathBuf,
+    out: PathBuf,
+    index_dates: Vec<Date>,
+    spec: Option<PathBuf>,
+    mapping: Option<PathBuf>,
+    /// Threads asked for (None = all cores).
+    pub threads: Option<usize>,
+    batch_rows: usize,
+    strict: bool,
+    quiet: bool,
+    disclosure_control: bool,
+}
+
+impl Settings {
+    /// Merges the command line over the config file and checks the result.
+    pub fn resolve(args: Args) -> Result<Settings, Failure> {
+        let (file, base) = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    Failure::usage(anyhow::anyhow!(
+                        "cannot read the config {}: {e}",
+                        path.display()
+                    ))
+                })?;
+                let file: ConfigFile = toml::from_str(&text).map_err(|e| {
+                    Failure::usage(anyhow::anyhow!(
+                        "the config {} is not valid: {e}",
+                        path.display()
+                    ))
+                })?;
+                (file, path.parent().unwrap_or(Path::new(".")).to_path_buf())
+            }
+            None => (ConfigFile::default(), PathBuf::from(".")),
+        };
+        let rel = |p: Option<PathBuf>| p.map(|p| if p.is_absolute() { p } else { base.join(p) });
+        let missing = |what: &str| {
+            Failure::usage(anyhow::anyhow!(
+                "{what} is required (on the command line or in --config)"
+            ))
+        };
+        let mut index_dates = args.index_dates;
+        if index_dates.is_empty() {
+            for d in &file.index_dates {
+                index_dates.push(
+                    d.parse::<Date>()
+                        .map_err(|e| Failure::usage(anyhow::anyhow!("config index_dates: {e}")))?,
+                );
+            }
+        }
+        if let Some(q) = args.quarters.or(file.quarters) {
+            index_dates.extend(
+                quarter_ends(&q).map_err(|e| Failure::usage(anyhow::anyhow!("--quarters: {e}")))?,
+            );
+        }
+        if index_dates.is_empty() {
+            return Err(missing("an index date (--index-date or --quarters)"));
+        }
+        Ok(Settings {
+            extract: args
+                .extract
+                .or(rel(file.extract))
+                .ok_or_else(|| missing("the extract folder"))?,
+            out: args.out.or(rel(file.out)).ok_or_else(|| missing("--out"))?,
+            index_dates,
+            spec: args.spec.or(rel(file.spec)),
+            mapping: args.mapping.or(rel(file.mapping)),
+            threads: args.threads.or(file.threads),
+            batch_rows: args.batch_rows.or(file.batch_rows).unwrap_or(65_536).max(1) as usize,
+            strict: args.strict || file.strict,
+            quiet: args.quiet || file.quiet,
+            disclosure_control: args.disclosure_control || file.disclosure_control,
+        })
+    }
 }
 
 /// Loads the spec named on the command line, or the bundled one.
@@ -68,15 +185,19 @@ pub fn audit_failure(e: AuditError) -> Failure {
 }
 
 /// Runs `audit`.
-pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
-    let spec = load_spec(&args.spec)?;
+pub fn run(s: Settings, threads: usize) -> Result<(), Failure> {
+    let spec = load_spec(&s.spec)?;
     let config = AuditConfig {
-        extract: args.extract.clone(),
-        mapping: load_mapping(&args.mapping)?,
-        index_dates: args.index_dates.clone(),
-        batch_rows: args.batch_rows as usize,
+        extract: s.extract.clone(),
+        mapping: load_mapping(&s.mapping)?,
+        index_dates: s.index_dates.clone(),
+        batch_rows: s.batch_rows,
+        aggregate: AggregateOptions {
+            disclosure_control: s.disclosure_control,
+        },
     };
-    let run = audit::run(&spec, &config).map_err(audit_failure)?;
+    let spinner = Spinner::new(!s.quiet);
+    let run = audit::run(&spec, &config, &spinner).map_err(audit_failure)?;
     let rejected: u64 = run
         .tallies
         .values()
@@ -86,24 +207,27 @@ pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
         command: std::env::args().collect::<Vec<_>>().join(" "),
         threads,
     };
-    let written = report::write_all(&run, &spec, &args.out, &info).map_err(Failure::data)?;
-    if !args.quiet {
+    spinner.stage_and_finish("writing outputs");
+    let written = report::write_all(&run, &spec, &s.out, &info).map_err(Failure::data)?;
+    spinner.clear();
+    if !s.quiet {
         println!(
-            "audited {} patients ({} in the LD/autism cohort) at {} index date(s); {} rows rejected",
+            "audited {} patients ({} in the LD/autism cohort) at {} index date(s); {} rows rejected{}",
             run.population.len(),
             run.cohort_patients,
             run.dates.len(),
-            rejected
+            rejected,
+            if s.disclosure_control { "; disclosure control applied" } else { "" }
         );
         for w in &written {
             println!("  wrote {}", w.display());
         }
         println!("  note: {}", report::summary::REVIEW_LIST_NOTICE);
     }
-    if args.strict && rejected > 0 {
+    if s.strict && rejected > 0 {
         return Err(Failure::data(anyhow::anyhow!(
             "--strict: {rejected} input rows were rejected; see {}",
-            args.out.join(report::rejected::FILE).display()
+            s.out.join(report::rejected::FILE).display()
         )));
     }
     Ok(())

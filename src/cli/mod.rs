@@ -2,6 +2,7 @@
 //! `run` function. Only this layer knows clap.
 
 pub mod audit;
+pub mod progress;
 pub mod synth;
 pub mod validate;
 

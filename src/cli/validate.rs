@@ -37,8 +37,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
         mapping: load_mapping(&args.mapping)?,
         index_dates: vec![args.index_date],
         batch_rows: 65_536,
+        aggregate: Default::default(),
     };
-    let run = audit::run(&spec, &config).map_err(audit_failure)?;
+    let run = audit::run(&spec, &config, &audit::Silent).map_err(audit_failure)?;
     let mut rejected_total = 0;
     for input in &run.inputs {
         let Some(t) = run.tallies.get(&input.table) else {

@@ -312,21 +312,31 @@ impl Population {
     }
 }
 
-/// Age band at an index date, for review lists and standardisation.
-pub fn age_band(dob: Option<Date>, t: Date) -> &'static str {
-    let Some(dob) = dob else { return "unknown" };
+/// Age bands for review lists and standardisation; the last is "unknown".
+pub const AGE_BANDS: [&str; 10] = [
+    "0-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75-84", "85+", "unknown",
+];
+
+/// The index into [`AGE_BANDS`] of someone born on `dob` at `t`.
+pub fn age_band_index(dob: Option<Date>, t: Date) -> usize {
+    let Some(dob) = dob else { return 9 };
     match dob.years_until(t) {
-        i32::MIN..=-1 => "unknown",
-        0..=17 => "0-17",
-        18..=24 => "18-24",
-        25..=34 => "25-34",
-        35..=44 => "35-44",
-        45..=54 => "45-54",
-        55..=64 => "55-64",
-        65..=74 => "65-74",
-        75..=84 => "75-84",
-        _ => "85+",
+        i32::MIN..=-1 => 9,
+        0..=17 => 0,
+        18..=24 => 1,
+        25..=34 => 2,
+        35..=44 => 3,
+        45..=54 => 4,
+        55..=64 => 5,
+        65..=74 => 6,
+        75..=84 => 7,
+        _ => 8,
     }
+}
+
+/// The age band of someone born on `dob` at `t`.
+pub fn age_band(dob: Option<Date>, t: Date) -> &'static str {
+    AGE_BANDS[age_band_index(dob, t)]
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! when complete, so an interrupted run never leaves a file that looks
 //! finished.
 
+pub mod changes;
+pub mod deciles;
 pub mod indicators;
 pub mod rejected;
 pub mod review_list;
@@ -55,6 +57,12 @@ pub fn write_all(
     let mut table = indicators::frame(run).map_err(|e| polars_failure(out, e))?;
     written.push(write_csv(&mut table, &out.join(indicators::CSV))?);
     written.push(write_parquet(&mut table, &out.join(indicators::PARQUET))?);
+    if run.dates.len() > 1 {
+        let mut changes = changes::frame(&run.changes).map_err(|e| polars_failure(out, e))?;
+        written.push(write_csv(&mut changes, &out.join(changes::FILE))?);
+    }
+    let mut deciles = deciles::frame(&run.deciles).map_err(|e| polars_failure(out, e))?;
+    written.push(write_csv(&mut deciles, &out.join(deciles::FILE))?);
     let mut review = review_list::frame(run, spec).map_err(|e| polars_failure(out, e))?;
     written.push(write_csv(&mut review, &out.join(review_list::FILE))?);
     if let Some(mut rejected) = rejected::frame(run).map_err(|e| polars_failure(out, e))? {
@@ -69,6 +77,15 @@ pub fn write_all(
         w.write_all(&json).map_err(|e| e.to_string())
     })?);
     Ok(written)
+}
+
+/// A named column from a value per row.
+pub fn column<R, T, F>(name: &str, rows: &[R], f: F) -> Column
+where
+    F: Fn(&R) -> T,
+    Series: NamedFrom<Vec<T>, [T]>,
+{
+    Column::new(name.into(), rows.iter().map(f).collect::<Vec<T>>())
 }
 
 fn polars_failure(out: &Path, e: PolarsError) -> ReportError {

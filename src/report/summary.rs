@@ -32,8 +32,11 @@ pub struct Summary {
     pub threads: usize,
     /// The spec.
     pub spec: SpecInfo,
-    /// Index dates, ISO.
+    /// Index dates, ISO; the first is the baseline of `changes.csv`.
     pub index_dates: Vec<String>,
+    /// Whether counts in aggregate outputs were rounded for publication
+    /// (7 or less -> 0, others to the nearest 5, rates from the rounded counts).
+    pub disclosure_control: bool,
     /// One entry per input table.
     pub inputs: Vec<InputSummary>,
     /// Population figures.
@@ -146,6 +149,7 @@ pub fn build(run: &AuditRun, spec: &AuditSpec, info: &RunInfo, written: &[PathBu
             sha256: spec.sha256.clone(),
         },
         index_dates: run.dates.iter().map(|d| d.to_string()).collect(),
+        disclosure_control: run.aggregate.disclosure_control,
         inputs,
         population: PopulationSummary {
             patients: run.population.len(),

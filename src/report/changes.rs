@@ -1,0 +1,37 @@
+//! `changes.csv`: each unit's rate at the baseline (the first index date)
+//! and now (the last), the difference with Newcombe's 95% interval, and
+//! whether it is significant. Written when a run has two or more dates.
+
+use polars::prelude::*;
+
+use super::column;
+use crate::aggregate::change::ChangeRow;
+
+/// File name.
+pub const FILE: &str = "changes.csv";
+
+fn rate((n, d): (u64, u64)) -> Option<f64> {
+    (d > 0).then(|| n as f64 / d as f64)
+}
+
+/// The change table as a frame.
+pub fn frame(r: &[ChangeRow]) -> PolarsResult<DataFrame> {
+    DataFrame::new_infer_height(vec![
+        column("indicator_id", r, |x| x.indicator_id.clone()),
+        column("level", r, |x| x.level),
+        column("unit_code", r, |x| x.unit_code.clone()),
+        column("unit_name", r, |x| x.unit_name.clone()),
+        column("baseline_date", r, |x| x.baseline_date.to_string()),
+        column("baseline_numerator", r, |x| x.baseline.0),
+        column("baseline_denominator", r, |x| x.baseline.1),
+        column("baseline_rate", r, |x| rate(x.baseline)),
+        column("current_date", r, |x| x.current_date.to_string()),
+        column("current_numerator", r, |x| x.current.0),
+        column("current_denominator", r, |x| x.current.1),
+        column("current_rate", r, |x| rate(x.current)),
+        column("difference", r, |x| x.difference.map(|d| d.0)),
+        column("difference_low", r, |x| x.difference.map(|d| d.1)),
+        column("difference_high", r, |x| x.difference.map(|d| d.2)),
+        column("significant", r, |x| x.significant),
+    ])
+}
