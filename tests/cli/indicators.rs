@@ -43,7 +43,7 @@ fn ld(w: &mut Workdir, id: &str) {
     w.event(id, "2015-01-01", LD);
 }
 
-fn scenario() -> Workdir {
+pub fn scenario() -> Workdir {
     let mut w = Workdir::new();
     // Antipsychotic window edges.
     ld(&mut w, "pid-01");

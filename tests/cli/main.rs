@@ -4,4 +4,5 @@
 mod indicators;
 mod inputs;
 mod sample;
+mod variation;
 mod workdir;

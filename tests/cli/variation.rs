@@ -1,0 +1,135 @@
+//! Variation outputs on the hand-built extract of `indicators.rs`:
+//! disclosure control, change since the baseline, standardised ratios,
+//! quarters and the config file.
+
+use super::indicators::scenario;
+use super::workdir::{counts, ok, parse_csv, run};
+
+fn national<'a>(
+    rows: &'a [std::collections::BTreeMap<String, String>],
+    date: &str,
+    id: &str,
+) -> &'a std::collections::BTreeMap<String, String> {
+    rows.iter()
+        .find(|r| r["index_date"] == date && r["indicator_id"] == id && r["level"] == "national")
+        .unwrap_or_else(|| panic!("{date} {id}"))
+}
+
+#[test]
+fn disclosure_control_rounds_every_published_count() {
+    let w = scenario();
+    ok(&w.audit(&["--index-date", "2024-03-31", "-q", "--disclosure-control"]));
+    let c = counts(&w.read_out("indicators.csv"));
+    let key = |id: &str| (id.to_string(), "national".to_string(), "ENG".to_string());
+    // 26/29 -> 25/30; 15/26 -> 15/25; 13/15 -> 15/15; 1/1 -> 0/0.
+    assert_eq!(c[&key("STOMP01")], (25, 30));
+    assert_eq!(c[&key("STOMP02")], (15, 25));
+    assert_eq!(c[&key("STOMP03B")], (15, 15));
+    assert_eq!(c[&key("STOMP04")], (0, 0));
+    let rows = parse_csv(&w.read_out("indicators.csv"));
+    assert_eq!(national(&rows, "2024-03-31", "STOMP02")["rate"], "0.6");
+    assert_eq!(national(&rows, "2024-03-31", "STOMP04")["rate"], "");
+    let summary = w.read_out("summary.json");
+    assert!(
+        summary.contains("\"disclosure_control\": true"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn change_since_the_baseline_uses_newcombe() {
+    let w = scenario();
+    ok(&w.audit(&[
+        "--index-date",
+        "2023-12-31",
+        "--index-date",
+        "2024-03-31",
+        "-q",
+    ]));
+    let rows = parse_csv(&w.read_out("changes.csv"));
+    let r = rows
+        .iter()
+        .find(|r| r["indicator_id"] == "STOMP02" && r["level"] == "national")
+        .unwrap();
+    // 7/28 at the baseline, 15/26 now (see indicators.rs).
+    assert_eq!(
+        (
+            r["baseline_numerator"].as_str(),
+            r["baseline_denominator"].as_str()
+        ),
+        ("7", "28")
+    );
+    assert_eq!(
+        (
+            r["current_numerator"].as_str(),
+            r["current_denominator"].as_str()
+        ),
+        ("15", "26")
+    );
+    // statsmodels 0.15.0: confint_proportions_2indep(15, 26, 7, 28,
+    // method="newcomb", compare="diff") = (0.0645766, 0.5349796).
+    let low: f64 = r["difference_low"].parse().unwrap();
+    let high: f64 = r["difference_high"].parse().unwrap();
+    assert!(
+        (low - 0.0645766).abs() < 1e-6 && (high - 0.5349796).abs() < 1e-6,
+        "{low} {high}"
+    );
+    assert_eq!(r["significant"], "true");
+}
+
+#[test]
+fn national_observed_equals_expected_and_practices_rank() {
+    let w = scenario();
+    ok(&w.audit(&["--index-date", "2024-03-31", "-q"]));
+    let rows = parse_csv(&w.read_out("indicators.csv"));
+    let r = national(&rows, "2024-03-31", "STOMP02");
+    // Nationally, observed equals expected by construction.
+    assert_eq!(r["isr"], "1.0");
+    assert!((r["expected"].parse::<f64>().unwrap() - 15.0).abs() < 1e-9);
+    // Two practices: A00001 at 15/25 ranks above Z99999 at 0/1.
+    let practice = |code: &str| {
+        rows.iter()
+            .find(|r| r["indicator_id"] == "STOMP02" && r["unit_code"] == code)
+            .unwrap()
+    };
+    assert_eq!(practice("A00001")["percentile_rank"], "1.0");
+    assert_eq!(practice("Z99999")["percentile_rank"], "0.0");
+    assert_eq!(practice("Z99999")["flag_998"], "none");
+    // Exact binomial 99.8% upper limit for n = 1 around θ = 15/26, by hand:
+    // P(R <= 0) = 11/26, P(R <= 1) = 1 >= 0.999 so r = 1,
+    // α = (1 - 0.999) / (1 - 11/26) = 0.0017333, limit = 1 - α.
+    let high: f64 = practice("Z99999")["funnel_high_998"].parse().unwrap();
+    assert!(
+        (high - (1.0 - 0.001 / (15.0 / 26.0))).abs() < 1e-12,
+        "{high}"
+    );
+}
+
+#[test]
+fn quarters_and_a_config_file_make_a_batch_job() {
+    let w = scenario();
+    w.write();
+    let config = w.path().join("quarterly.toml");
+    std::fs::write(
+        &config,
+        "extract = \"extract\"\nout = \"quarterly\"\nquarters = \"2023Q3..2024Q1\"\nquiet = true\ndisclosure_control = false\n",
+    )
+    .unwrap();
+    let out = run(&["audit", "--config", config.to_str().unwrap()]);
+    assert_eq!(ok(&out), "");
+    let rows =
+        parse_csv(&std::fs::read_to_string(w.path().join("quarterly/indicators.csv")).unwrap());
+    let mut dates: Vec<&str> = rows.iter().map(|r| r["index_date"].as_str()).collect();
+    dates.dedup();
+    assert_eq!(dates, ["2023-09-30", "2023-12-31", "2024-03-31"]);
+    assert!(w.path().join("quarterly/changes.csv").is_file());
+    // A bad key in the config is a usage error.
+    std::fs::write(
+        &config,
+        "extract = \"extract\"\nindex_date = \"2024-03-31\"\n",
+    )
+    .unwrap();
+    let out = run(&["audit", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `index_date`"));
+}
