@@ -15,10 +15,11 @@
 //!          ▼
 //!   aggregate ── practice -> PCN -> sub-ICB -> ICB -> region -> national
 //!          ▼
-//!   stats ── Wilson intervals
+//!   stats ── Wilson intervals, percentile ranks, funnel limits,
+//!            over-dispersion, standardised ratios, Newcombe differences
 //!          ▼
-//!   report ── indicators.csv/.parquet, review_list.csv, summary.json,
-//!             rejected_rows.csv
+//!   report ── indicators.csv/.parquet, changes.csv, deciles.csv,
+//!             report.html, review_list.csv, summary.json, rejected_rows.csv
 //! ```
 //!
 //! `synth` writes realistic synthetic extracts for tests and benchmarks.

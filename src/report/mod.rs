@@ -6,6 +6,7 @@
 
 pub mod changes;
 pub mod deciles;
+pub mod html;
 pub mod indicators;
 pub mod rejected;
 pub mod review_list;
@@ -68,6 +69,13 @@ pub fn write_all(
     if let Some(mut rejected) = rejected::frame(run).map_err(|e| polars_failure(out, e))? {
         written.push(write_csv(&mut rejected, &out.join(rejected::FILE))?);
     }
+    let page = html::render(run, spec).map_err(|message| ReportError::Write {
+        path: out.join(html::FILE),
+        message,
+    })?;
+    written.push(write_atomic(&out.join(html::FILE), |w| {
+        w.write_all(page.as_bytes()).map_err(|e| e.to_string())
+    })?);
     let summary = summary::build(run, spec, info, &written);
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| ReportError::Write {
         path: out.join(summary::FILE),

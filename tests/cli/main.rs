@@ -3,6 +3,7 @@
 
 mod indicators;
 mod inputs;
+mod report;
 mod sample;
 mod variation;
 mod workdir;

@@ -1,0 +1,306 @@
+//! The report's charts as inline SVG, drawn with plotters' SVG backend:
+//! a funnel plot, a caterpillar plot and deciles over time.
+
+use plotters::prelude::*;
+
+use crate::aggregate::{Flag, IndicatorRow};
+use crate::stats::funnel::{arcsine_limit, binomial_limit};
+
+const W: u32 = 600;
+const H: u32 = 380;
+const FONT: &str = "sans-serif";
+const GREY: RGBColor = RGBColor(150, 150, 150);
+const DARK: RGBColor = RGBColor(40, 40, 40);
+const POINT: RGBColor = RGBColor(31, 96, 170);
+const ALERT: RGBColor = RGBColor(200, 40, 40);
+
+type Result = std::result::Result<String, String>;
+
+fn percent(v: &f64) -> String {
+    format!("{:.0}%", v * 100.0)
+}
+
+fn y_max(values: impl Iterator<Item = f64>) -> f64 {
+    (values.fold(0.0f64, f64::max) * 1.1).clamp(0.05, 1.0)
+}
+
+/// Practices' rates against their denominators, with the exact binomial
+/// limits around `target` (95% and 99.8%, solid) and the over-dispersion
+/// adjusted 99.8% limits (dashed); practices outside 99.8% are labelled.
+pub fn funnel(title: &str, practices: &[&IndicatorRow], target: f64, tau2: Option<f64>) -> Result {
+    let max_n = practices
+        .iter()
+        .map(|r| r.denominator)
+        .max()
+        .unwrap_or(1)
+        .max(10);
+    let ymax = y_max(
+        practices
+            .iter()
+            .filter_map(|r| r.stats.rate)
+            .chain([target * 2.5]),
+    );
+    let grid: Vec<u64> = (0..=120)
+        .map(|k| ((max_n as f64).powf(k as f64 / 120.0)).round() as u64)
+        .filter(|n| *n >= 1)
+        .collect();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FONT, 15))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(48)
+            .build_cartesian_2d(0f64..max_n as f64 * 1.05, 0f64..ymax)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE)
+            .x_desc("Denominator (patients)")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_desc("Rate")
+            .y_label_formatter(&percent)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        let line = |p: f64, adj: bool| -> Vec<(f64, f64)> {
+            grid.iter()
+                .filter_map(|&n| {
+                    let v = if adj {
+                        arcsine_limit(target, n, p, tau2.unwrap_or(0.0))
+                    } else {
+                        binomial_limit(target, n, p)
+                    };
+                    v.map(|v| (n as f64, v.min(ymax)))
+                })
+                .collect()
+        };
+        chart
+            .draw_series(LineSeries::new(
+                [(0.0, target), (max_n as f64 * 1.05, target)],
+                DARK.stroke_width(1),
+            ))
+            .map_err(|e| e.to_string())?
+            .label("national rate")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], DARK));
+        for (p, style, label) in [
+            (0.025, GREY.stroke_width(1), "95% limits"),
+            (0.975, GREY.stroke_width(1), ""),
+            (0.001, ALERT.mix(0.6).stroke_width(1), "99.8% limits"),
+            (0.999, ALERT.mix(0.6).stroke_width(1), ""),
+        ] {
+            let s = chart
+                .draw_series(LineSeries::new(line(p, false), style))
+                .map_err(|e| e.to_string())?;
+            if !label.is_empty() {
+                s.label(label)
+                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], style));
+            }
+        }
+        if tau2.is_some_and(|t| t > 0.0) {
+            for p in [0.001, 0.999] {
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        line(p, true),
+                        4,
+                        4,
+                        ALERT.mix(0.4).stroke_width(1),
+                    ))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        let points: Vec<(f64, f64, bool, &str)> = practices
+            .iter()
+            .filter_map(|r| {
+                let out = matches!(r.stats.flag[1], Some(Flag::High | Flag::Low));
+                r.stats
+                    .rate
+                    .map(|v| (r.denominator as f64, v, out, r.unit_code.as_str()))
+            })
+            .collect();
+        chart
+            .draw_series(points.iter().map(|&(x, y, out, _)| {
+                Circle::new(
+                    (x, y),
+                    3,
+                    if out {
+                        ALERT.filled()
+                    } else {
+                        POINT.mix(0.8).filled()
+                    },
+                )
+            }))
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(points.iter().filter(|p| p.2).map(|&(x, y, _, code)| {
+                Text::new(
+                    code.to_string(),
+                    (x, y),
+                    (FONT, 11).into_font().color(&ALERT),
+                )
+            }))
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(GREY)
+            .label_font((FONT, 11))
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}
+
+/// Practices ranked by rate, each with its Wilson 95% interval, against the
+/// national rate.
+pub fn caterpillar(title: &str, practices: &[&IndicatorRow], target: f64) -> Result {
+    let mut ranked: Vec<&&IndicatorRow> = practices
+        .iter()
+        .filter(|r| r.stats.rate.is_some())
+        .collect();
+    ranked.sort_by(|a, b| {
+        a.stats
+            .rate
+            .partial_cmp(&b.stats.rate)
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let n = ranked.len().max(1);
+    let ymax = y_max(
+        ranked
+            .iter()
+            .filter_map(|r| r.stats.ci_high)
+            .chain([target]),
+    );
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FONT, 15))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(48)
+            .build_cartesian_2d(0f64..n as f64 + 1.0, 0f64..ymax)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE)
+            .x_desc("Practices, ranked by rate")
+            .y_desc("Rate (95% CI)")
+            .y_label_formatter(&percent)
+            .x_label_formatter(&|_| String::new())
+            .draw()
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(LineSeries::new(
+                [(0.0, target), (n as f64 + 1.0, target)],
+                DARK.stroke_width(1),
+            ))
+            .map_err(|e| e.to_string())?;
+        for (k, r) in ranked.iter().enumerate() {
+            let x = k as f64 + 1.0;
+            let out = matches!(r.stats.flag[1], Some(Flag::High | Flag::Low));
+            let color = if out { ALERT } else { POINT };
+            if let (Some(lo), Some(hi), Some(v)) = (r.stats.ci_low, r.stats.ci_high, r.stats.rate) {
+                chart
+                    .draw_series([PathElement::new([(x, lo), (x, hi)], color.stroke_width(1))])
+                    .map_err(|e| e.to_string())?;
+                chart
+                    .draw_series([Circle::new((x, v), 3, color.filled())])
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}
+
+/// The 10th..90th percentiles of practice rates at each index date (grey;
+/// the median dark), with the national rate (red).
+pub fn deciles_over_time(
+    title: &str,
+    dates: &[String],
+    deciles: &[[f64; 9]],
+    national: &[f64],
+) -> Result {
+    let n = dates.len().max(2);
+    let ymax = y_max(
+        deciles
+            .iter()
+            .flat_map(|d| d.iter().copied())
+            .chain(national.iter().copied()),
+    );
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FONT, 15))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(48)
+            .build_cartesian_2d(-0.2f64..(n - 1) as f64 + 0.2, 0f64..ymax)
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE)
+            .x_labels(dates.len().max(1))
+            .x_label_formatter(&|x| {
+                let k = x.round();
+                if (x - k).abs() < 1e-6 && k >= 0.0 {
+                    dates.get(k as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc("Practice rate")
+            .y_label_formatter(&percent)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for k in 0..9 {
+            let style = if k == 4 {
+                DARK.stroke_width(2)
+            } else {
+                GREY.stroke_width(1)
+            };
+            let pts: Vec<(f64, f64)> = deciles
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (i as f64, d[k]))
+                .collect();
+            let s = chart
+                .draw_series(LineSeries::new(pts, style))
+                .map_err(|e| e.to_string())?;
+            if k == 4 {
+                s.label("median practice")
+                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], style));
+            } else if k == 0 {
+                s.label("deciles")
+                    .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], style));
+            }
+        }
+        let pts: Vec<(f64, f64)> = national
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as f64, *v))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(pts, ALERT.stroke_width(2)))
+            .map_err(|e| e.to_string())?
+            .label("national")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], ALERT.stroke_width(2)));
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(GREY)
+            .label_font((FONT, 11))
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}

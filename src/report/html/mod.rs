@@ -1,0 +1,294 @@
+//! `report.html`: one self-contained page (inline SVG and CSS, no network)
+//! a commissioner can read without help: the headline table, significant
+//! changes, a funnel plot, caterpillar plot and decile chart per indicator,
+//! the locality tables, and the definitions used.
+
+mod charts;
+
+use std::fmt::Write;
+
+use crate::aggregate::{Flag, IndicatorRow};
+use crate::audit::AuditRun;
+use crate::ingest::practices::LEVELS;
+use crate::spec::{AuditSpec, Term};
+
+/// File name.
+pub const FILE: &str = "report.html";
+
+const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1280px;color:#222;padding:0 1em}\
+h1{font-size:1.6em}h2{margin-top:2em;border-bottom:2px solid #1f60aa;padding-bottom:.2em}h3{margin-top:1.6em}\
+table{border-collapse:collapse;font-size:.85em;margin:.6em 0}th,td{border:1px solid #ccc;padding:.25em .5em;text-align:right}\
+th{background:#eef3fa}td.l,th.l{text-align:left}.high{background:#fbe3e3}.low{background:#e3eefb}\
+.charts{display:flex;flex-wrap:wrap;gap:1em}.charts svg{border:1px solid #ddd}.note{color:#555;font-size:.9em}\
+.scroll{overflow-x:auto}";
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|v| format!("{:.1}%", v * 100.0))
+        .unwrap_or_else(|| "–".into())
+}
+
+fn terms(spec: &AuditSpec, ts: &[Term]) -> String {
+    if ts.is_empty() {
+        return "registered and alive at T".into();
+    }
+    ts.iter()
+        .map(|t| {
+            format!(
+                "{}{}",
+                if t.negated { "no " } else { "" },
+                spec.compiled.fact_names[t.fact]
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// Renders the report.
+pub fn render(run: &AuditRun, spec: &AuditSpec) -> Result<String, String> {
+    let last = *run.dates.last().ok_or("no index date")?;
+    let mut h = String::new();
+    let w = &mut h;
+    let _ = write!(
+        w,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>STOMP audit report {last}</title><style>{CSS}</style></head><body>"
+    );
+    let _ = write!(
+        w,
+        "<h1>STOMP audit: psychotropic prescribing for people with a learning disability or autism</h1>\
+         <p>Index date{} {}. Spec: {} {} ({}). Engine: {} {}.{}</p>\
+         <p class=\"note\">Aggregate report: it holds no patient-level data. Rates use Wilson 95% intervals; funnel limits are exact binomial around the national rate; \
+         adjusted limits allow for over-dispersion between practices (DerSimonian–Laird τ² on the arcsine scale, Spiegelhalter 2005).</p>",
+        if run.dates.len() > 1 { "s" } else { "" },
+        run.dates.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "),
+        esc(&spec.name),
+        esc(&spec.version),
+        esc(&spec.origin),
+        env!("CARGO_PKG_NAME"),
+        env!("CARGO_PKG_VERSION"),
+        if run.aggregate.disclosure_control {
+            " <b>Disclosure control applied</b>: counts of 7 or less shown as 0, others rounded to the nearest 5; rates from the rounded counts."
+        } else {
+            ""
+        }
+    );
+
+    let latest: Vec<&IndicatorRow> = run.rows.iter().filter(|r| r.index_date == last).collect();
+    let of = |id: &str, level: &str| -> Vec<&IndicatorRow> {
+        latest
+            .iter()
+            .copied()
+            .filter(|r| r.indicator_id == id && r.level == level)
+            .collect()
+    };
+
+    // Headline table.
+    let _ = write!(
+        w,
+        "<h2>Headline, {last}</h2><table><tr><th class=\"l\">Indicator</th><th>Numerator</th><th>Denominator</th><th>National rate (95% CI)</th>\
+         <th>Practices</th><th>Above 99.8%</th><th>Below 99.8%</th><th>Above adjusted 99.8%</th><th>φ</th></tr>"
+    );
+    for ind in &spec.compiled.indicators {
+        let Some(nat) = of(&ind.id, "national").into_iter().next() else {
+            continue;
+        };
+        let practices = of(&ind.id, "practice");
+        let count = |f: &dyn Fn(&IndicatorRow) -> bool| practices.iter().filter(|r| f(r)).count();
+        let _ = write!(
+            w,
+            "<tr><td class=\"l\"><a href=\"#{id}\">{id}</a> {title}</td><td>{}</td><td>{}</td><td>{} ({}–{})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            nat.numerator,
+            nat.denominator,
+            pct(nat.stats.rate),
+            pct(nat.stats.ci_low),
+            pct(nat.stats.ci_high),
+            count(&|r| r.denominator > 0),
+            count(&|r| r.stats.flag[1] == Some(Flag::High)),
+            count(&|r| r.stats.flag[1] == Some(Flag::Low)),
+            count(&|r| r.stats.flag_adjusted[1] == Some(Flag::High)),
+            practices.first().and_then(|r| r.stats.phi).map(|p| format!("{p:.2}")).unwrap_or_else(|| "–".into()),
+            id = esc(&ind.id),
+            title = esc(&ind.title),
+        );
+    }
+    w.push_str("</table>");
+
+    // Significant changes, listed first.
+    if run.dates.len() > 1 {
+        let mut changes: Vec<_> = run
+            .changes
+            .iter()
+            .filter(|c| c.difference.is_some())
+            .collect();
+        changes.sort_by(|a, b| {
+            b.significant.cmp(&a.significant).then(
+                b.difference
+                    .map(|d| d.0.abs())
+                    .partial_cmp(&a.difference.map(|d| d.0.abs()))
+                    .unwrap_or(std::cmp::Ordering::Equal),
+            )
+        });
+        let significant = changes.iter().filter(|c| c.significant).count();
+        let _ = write!(
+            w,
+            "<h2>Change since {}</h2><p>{significant} unit-indicator pairs changed significantly between {} and {} (Newcombe 95% interval of the difference excludes zero); they are listed first, then the largest other changes.</p>\
+             <div class=\"scroll\"><table><tr><th class=\"l\">Indicator</th><th class=\"l\">Level</th><th class=\"l\">Unit</th><th>Baseline</th><th>Now</th><th>Difference (95% CI)</th><th>Significant</th></tr>",
+            run.dates[0], run.dates[0], last
+        );
+        for c in changes.iter().take(significant.max(10) + 10) {
+            let rate = |(n, d): (u64, u64)| pct((d > 0).then(|| n as f64 / d as f64));
+            let (diff, lo, hi) = c.difference.unwrap_or_default();
+            let _ = write!(
+                w,
+                "<tr class=\"{}\"><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{} {}</td><td>{} ({}/{})</td><td>{} ({}/{})</td><td>{:+.1} ({:+.1} to {:+.1}) pts</td><td>{}</td></tr>",
+                if c.significant { if diff > 0.0 { "high" } else { "low" } } else { "" },
+                esc(&c.indicator_id), c.level, esc(&c.unit_code), esc(&c.unit_name),
+                rate(c.baseline), c.baseline.0, c.baseline.1, rate(c.current), c.current.0, c.current.1,
+                diff * 100.0, lo * 100.0, hi * 100.0, if c.significant { "yes" } else { "no" }
+            );
+        }
+        w.push_str("</table></div>");
+    }
+
+    // Charts per indicator.
+    w.push_str("<h2>Practices compared</h2><p class=\"note\">Funnel plots: each dot a practice; solid lines the 95% (grey) and 99.8% (red) limits around the national rate; \
+                dashed the 99.8% limits adjusted for over-dispersion. Practices outside 99.8% are labelled. Caterpillar plots rank practices with their 95% intervals.</p>");
+    for ind in &spec.compiled.indicators {
+        let practices = of(&ind.id, "practice");
+        let Some(target) = of(&ind.id, "national").first().and_then(|r| r.stats.rate) else {
+            continue;
+        };
+        let _ = write!(
+            w,
+            "<h3 id=\"{0}\">{0}: {1}</h3><div class=\"charts\">",
+            esc(&ind.id),
+            esc(&ind.title)
+        );
+        let tau2 = practices.first().and_then(|r| r.stats.tau2);
+        w.push_str(&charts::funnel(
+            &format!("{} funnel plot, {last}", ind.id),
+            &practices,
+            target,
+            tau2,
+        )?);
+        w.push_str(&charts::caterpillar(
+            &format!("{} practices with 95% CIs", ind.id),
+            &practices,
+            target,
+        )?);
+        if run.dates.len() > 1 {
+            let dec: Vec<_> = run
+                .deciles
+                .iter()
+                .filter(|d| d.indicator_id == ind.id)
+                .collect();
+            let national: Vec<f64> = run
+                .dates
+                .iter()
+                .map(|d| {
+                    run.rows
+                        .iter()
+                        .find(|r| {
+                            r.index_date == *d && r.indicator_id == ind.id && r.level == "national"
+                        })
+                        .and_then(|r| r.stats.rate)
+                        .unwrap_or(0.0)
+                })
+                .collect();
+            if dec.len() == run.dates.len() {
+                let labels: Vec<String> = run.dates.iter().map(|d| d.to_string()).collect();
+                let values: Vec<[f64; 9]> = dec.iter().map(|d| d.deciles).collect();
+                w.push_str(&charts::deciles_over_time(
+                    &format!("{} deciles over time", ind.id),
+                    &labels,
+                    &values,
+                    &national,
+                )?);
+            }
+        }
+        w.push_str("</div>");
+    }
+
+    // Locality tables.
+    w.push_str("<h2>Localities</h2><p class=\"note\">Rate (numerator/denominator) at the latest index date; red above, blue below the 99.8% limits.</p>");
+    for level in &LEVELS[1..5] {
+        let mut units: Vec<(&str, &str)> = latest
+            .iter()
+            .filter(|r| r.level == *level)
+            .map(|r| (r.unit_code.as_str(), r.unit_name.as_str()))
+            .collect();
+        units.sort();
+        units.dedup();
+        let _ = write!(
+            w,
+            "<h3>{}</h3><div class=\"scroll\"><table><tr><th class=\"l\">Unit</th>",
+            level.replace('_', "-").to_uppercase()
+        );
+        for ind in &spec.compiled.indicators {
+            let _ = write!(w, "<th title=\"{}\">{}</th>", esc(&ind.title), esc(&ind.id));
+        }
+        w.push_str("</tr>");
+        for (code, name) in units {
+            let _ = write!(w, "<tr><td class=\"l\">{} {}</td>", esc(code), esc(name));
+            for ind in &spec.compiled.indicators {
+                let cell = latest
+                    .iter()
+                    .find(|r| r.level == *level && r.unit_code == code && r.indicator_id == ind.id);
+                match cell {
+                    Some(r) => {
+                        let class = match r.stats.flag[1] {
+                            Some(Flag::High) => " class=\"high\"",
+                            Some(Flag::Low) => " class=\"low\"",
+                            _ => "",
+                        };
+                        let _ = write!(
+                            w,
+                            "<td{class}>{} ({}/{})</td>",
+                            pct(r.stats.rate),
+                            r.numerator,
+                            r.denominator
+                        );
+                    }
+                    None => w.push_str("<td>–</td>"),
+                }
+            }
+            w.push_str("</tr>");
+        }
+        w.push_str("</table></div>");
+    }
+
+    // Definitions.
+    w.push_str("<h2>Definitions</h2><p>A date d is in the N-month window ending at T when T − N months &lt; d ≤ T; a code is recorded by T when dated on or before T. \
+                Registered at T: a registration spanning T (the latest start wins); alive at T: no date of death on or before T. \
+                Only people on the LD or autism registers are evaluated; the registered population is the denominator of STOMP01.</p>\
+                <table><tr><th class=\"l\">Indicator</th><th class=\"l\">Denominator</th><th class=\"l\">Numerator (also)</th></tr>");
+    for ind in &spec.compiled.indicators {
+        let _ = write!(
+            w,
+            "<tr><td class=\"l\">{} {}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
+            esc(&ind.id),
+            esc(&ind.title),
+            esc(&terms(spec, &ind.denominator)),
+            esc(&terms(spec, &ind.numerator))
+        );
+    }
+    w.push_str("</table><h3>Codelists</h3><table><tr><th class=\"l\">Name</th><th class=\"l\">Version</th><th>Codes</th><th class=\"l\">SHA-256</th></tr>");
+    for c in spec.codelists.values() {
+        let _ = write!(
+            w,
+            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td class=\"l\"><code>{}</code></td></tr>",
+            esc(&c.name),
+            esc(&c.version),
+            c.entries.len(),
+            &c.sha256[..16]
+        );
+    }
+    w.push_str("</table></body></html>\n");
+    Ok(h)
+}

@@ -1,0 +1,130 @@
+//! The HTML report as a person sees it: rendered by headless Chromium,
+//! with its plots and tables present, and the same bytes whatever the
+//! thread count.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::workdir::{ok, run};
+
+fn chromium() -> Option<PathBuf> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|name| {
+            let out = Command::new("which").arg(name).output().ok()?;
+            out.status
+                .success()
+                .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+        })
+}
+
+fn headless(browser: &Path, profile: &Path) -> Command {
+    let mut c = Command::new(browser);
+    c.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1300,2000",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    c
+}
+
+fn quarterly(out: &Path, threads: &str) {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples/extract");
+    ok(&run(&[
+        "audit",
+        sample.to_str().unwrap(),
+        "--quarters",
+        "2023Q1..2024Q1",
+        "--threads",
+        threads,
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]));
+}
+
+#[test]
+fn the_report_renders_with_its_plots_and_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    quarterly(&out, "2");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    // Self-contained: no scripts, stylesheets or fetched resources (the only
+    // URLs are SVG namespace names, which nothing fetches).
+    for forbidden in ["<script", "<link", "src=", "href=\"http", "url(", "@import"] {
+        assert!(
+            !html.contains(forbidden),
+            "report.html contains {forbidden}"
+        );
+    }
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install chromium (.ci/run does)"
+        );
+        eprintln!("chromium not installed: skipping the rendering check");
+        return;
+    };
+    let url = format!("file://{}", out.join("report.html").display());
+    let dom = headless(&browser, &tmp.path().join("p1"))
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    // 21 indicators x (funnel, caterpillar, deciles over five quarters).
+    assert_eq!(
+        dom.matches("<svg").count(),
+        63,
+        "charts in the rendered page"
+    );
+    assert!(dom.contains("Headline, 2024-03-31"));
+    assert!(dom.contains("Change since 2023-03-31"));
+    assert!(dom.contains("STOMP03B funnel plot, 2024-03-31"));
+    // Headline, changes, four locality levels, definitions and codelists.
+    assert_eq!(dom.matches("<table").count(), 8);
+    let png = tmp.path().join("report.png");
+    let shot = headless(&browser, &tmp.path().join("p2"))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(
+        shot.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shot.stderr)
+    );
+    // A rendered page of tables and charts, not a blank one: PNG compresses a
+    // blank 1300x2000 page to a few kilobytes.
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[1..4], b"PNG");
+    assert!(bytes.len() > 100_000, "screenshot is {} bytes", bytes.len());
+}
+
+#[test]
+fn outputs_are_byte_identical_with_one_and_two_threads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    quarterly(&a, "1");
+    quarterly(&b, "2");
+    for f in [
+        "report.html",
+        "indicators.csv",
+        "indicators.parquet",
+        "changes.csv",
+        "deciles.csv",
+        "review_list.csv",
+    ] {
+        assert!(
+            std::fs::read(a.join(f)).unwrap() == std::fs::read(b.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+}
