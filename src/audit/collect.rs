@@ -171,7 +171,8 @@ impl Horizon {
 }
 
 /// Counts a valid row as ignored or used; returns the item when used.
-fn settle<T>(t: &mut Tally, ignore: Option<IgnoreReason>, item: T) -> Option<T> {
+fn settle<T>(t: &mut Tally, ignore: Option<IgnoreReason>, date: Date, item: T) -> Option<T> {
+    t.saw(date);
     match ignore {
         Some(r) => {
             t.ignored(r);
@@ -248,6 +249,7 @@ pub fn collect_events(
             settle(
                 t,
                 ignore,
+                date,
                 EventItem {
                     patient,
                     date,
@@ -300,6 +302,7 @@ pub fn collect_medications(
             settle(
                 t,
                 ignore,
+                date,
                 MedItem {
                     patient,
                     date,

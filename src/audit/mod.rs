@@ -117,6 +117,17 @@ pub struct AuditRun {
     pub timings: Vec<(&'static str, f64)>,
 }
 
+impl AuditRun {
+    /// The latest date of any valid medication or clinical event row: how
+    /// far the extract reaches.
+    pub fn data_to(&self) -> Option<Date> {
+        [TableKind::Medications, TableKind::ClinicalEvents]
+            .iter()
+            .filter_map(|k| self.tallies.get(k).and_then(|t| t.latest_date))
+            .max()
+    }
+}
+
 /// Runs the audit.
 pub fn run(
     spec: &AuditSpec,

@@ -159,6 +159,8 @@ pub struct Tally {
     pub account: RowAccount,
     /// The rejected rows, each with its location.
     pub rejections: Vec<Rejection>,
+    /// The latest date among valid rows: how far the data reaches.
+    pub latest_date: Option<crate::date::Date>,
 }
 
 impl Tally {
@@ -216,10 +218,16 @@ impl Tally {
         });
     }
 
+    /// Notes the date of a valid row.
+    pub fn saw(&mut self, date: crate::date::Date) {
+        self.latest_date = self.latest_date.max(Some(date));
+    }
+
     /// Appends another tally (from a later batch or chunk).
     pub fn merge(&mut self, other: Tally) {
         self.account.merge(&other.account);
         self.rejections.extend(other.rejections);
+        self.latest_date = self.latest_date.max(other.latest_date);
     }
 }
 

@@ -34,6 +34,8 @@ pub struct Summary {
     pub spec: SpecInfo,
     /// Index dates, ISO; the first is the baseline of `changes.csv`.
     pub index_dates: Vec<String>,
+    /// The latest date of any valid medication or event row.
+    pub data_to: Option<String>,
     /// Whether counts in aggregate outputs were rounded for publication
     /// (7 or less -> 0, others to the nearest 5, rates from the rounded counts).
     pub disclosure_control: bool,
@@ -149,6 +151,7 @@ pub fn build(run: &AuditRun, spec: &AuditSpec, info: &RunInfo, written: &[PathBu
             sha256: spec.sha256.clone(),
         },
         index_dates: run.dates.iter().map(|d| d.to_string()).collect(),
+        data_to: run.data_to().map(|d| d.to_string()),
         disclosure_control: run.aggregate.disclosure_control,
         inputs,
         population: PopulationSummary {

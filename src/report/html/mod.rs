@@ -10,7 +10,7 @@ use std::fmt::Write;
 use crate::aggregate::{Flag, IndicatorRow};
 use crate::audit::AuditRun;
 use crate::ingest::practices::LEVELS;
-use crate::spec::{AuditSpec, Term};
+use crate::spec::{AuditSpec, Fact, Term};
 
 /// File name.
 pub const FILE: &str = "report.html";
@@ -50,6 +50,53 @@ fn terms(spec: &AuditSpec, ts: &[Term]) -> String {
         .join(" and ")
 }
 
+/// A fact in words, with its window.
+fn describe_fact(spec: &AuditSpec, i: usize) -> String {
+    let c = &spec.compiled;
+    let label = |bit: &u8| c.concepts[*bit as usize].label.clone();
+    let list = |ts: &[Term]| {
+        ts.iter()
+            .map(|t| {
+                format!(
+                    "{}{}",
+                    if t.negated { "not " } else { "" },
+                    c.fact_names[t.fact]
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match &c.facts[i] {
+        Fact::Recorded { concept, months: None } => format!("{} recorded on or before T", label(concept)),
+        Fact::Recorded { concept, months: Some(m) } => format!("{} recorded in the {m} months to T", label(concept)),
+        Fact::Issued { concept, exclude, months, offset_months, min_issues } => {
+            let window = if *offset_months == 0 {
+                format!("the {months} months to T")
+            } else {
+                format!("months {} to {offset_months} before T", months + offset_months)
+            };
+            let except = exclude.map(|x| format!(" (other than {})", label(&x))).unwrap_or_default();
+            format!("{}{except} issued at least {min_issues} time(s) in {window}", label(concept))
+        }
+        Fact::Chemicals { concept, months, min_issues_each, at_least } => format!(
+            "{at_least} or more different {} chemicals (BNF), each issued at least {min_issues_each} times in the {months} months to T",
+            label(concept)
+        ),
+        Fact::Started { concept, months, washout_months, settle_days } => format!(
+            "first {} issue in the {months} months to T, at least {settle_days} days before T, with none in the {washout_months} months before it",
+            label(concept)
+        ),
+        Fact::RecordedAfterStart { concept, start, from_days, to_days } => format!(
+            "{} recorded {from_days} to {to_days} days after the start of {}",
+            label(concept),
+            c.fact_names[*start]
+        ),
+        Fact::Any(ts) => format!("any of: {}", list(ts)),
+        Fact::All(ts) => format!("all of: {}", list(ts)),
+        Fact::Count(ts, k) => format!("at least {k} of: {}", list(ts)),
+    }
+}
+
 /// Renders the report.
 pub fn render(run: &AuditRun, spec: &AuditSpec) -> Result<String, String> {
     let last = *run.dates.last().ok_or("no index date")?;
@@ -62,11 +109,12 @@ pub fn render(run: &AuditRun, spec: &AuditSpec) -> Result<String, String> {
     let _ = write!(
         w,
         "<h1>STOMP audit: psychotropic prescribing for people with a learning disability or autism</h1>\
-         <p>Index date{} {}. Spec: {} {} ({}). Engine: {} {}.{}</p>\
+         <p>Index date{} {}; data to {}. Spec: {} {} ({}). Engine: {} {}.{}</p>\
          <p class=\"note\">Aggregate report: it holds no patient-level data. Rates use Wilson 95% intervals; funnel limits are exact binomial around the national rate; \
          adjusted limits allow for over-dispersion between practices (DerSimonian–Laird τ² on the arcsine scale, Spiegelhalter 2005).</p>",
         if run.dates.len() > 1 { "s" } else { "" },
         run.dates.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "),
+        run.data_to().map(|d| d.to_string()).unwrap_or_else(|| "–".into()),
         esc(&spec.name),
         esc(&spec.version),
         esc(&spec.origin),
@@ -276,6 +324,15 @@ pub fn render(run: &AuditRun, spec: &AuditSpec) -> Result<String, String> {
             esc(&ind.title),
             esc(&terms(spec, &ind.denominator)),
             esc(&terms(spec, &ind.numerator))
+        );
+    }
+    w.push_str("</table><h3>Facts and their windows</h3><table><tr><th class=\"l\">Fact</th><th class=\"l\">Definition at index date T</th></tr>");
+    for (i, name) in spec.compiled.fact_names.iter().enumerate() {
+        let _ = write!(
+            w,
+            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
+            esc(name),
+            esc(&describe_fact(spec, i))
         );
     }
     w.push_str("</table><h3>Codelists</h3><table><tr><th class=\"l\">Name</th><th class=\"l\">Version</th><th>Codes</th><th class=\"l\">SHA-256</th></tr>");
