@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::facts::{EventItem, MedItem};
 use crate::classify::classifier::{Classifier, DrugKey, DrugTable};
-use crate::classify::codelist::{is_bnf_code, parse_sctid};
+use crate::classify::codelist::{is_bnf_item_code, parse_sctid};
 use crate::date::Date;
 use crate::ingest::accounting::{IgnoreReason, RejectReason, Tally};
 use crate::ingest::population::Population;
@@ -195,7 +195,7 @@ fn scan<T: Send>(
     row: impl Fn(&Batch, usize, &mut Tally) -> Option<T> + Sync,
 ) -> Result<Vec<T>, SourceError> {
     let mut items = Vec::new();
-    source
+    let structural = source
         .for_each_batch(columns, batch_rows, |b| {
             let parts: Vec<(Vec<T>, Tally)> = chunks(b.len())
                 .into_par_iter()
@@ -212,6 +212,7 @@ fn scan<T: Send>(
             Ok::<(), std::convert::Infallible>(())
         })
         .map_err(ScanError::into_source)?;
+    tally.merge(structural);
     Ok(items)
 }
 
@@ -278,14 +279,14 @@ pub fn collect_medications(
     let fmt = source.mapping.date_format.clone();
     let mut items = scan(
         source,
-        &["patient_id", "date", "dmd_code", "bnf_code"],
+        &["patient_id", "date", "dmd_code", "bnf_code", "quantity"],
         batch_rows,
         tally,
         |b, i, t| {
             let (patient, date) = patient_and_date(b, i, pop, &fmt, table, t)?;
             let dmd = code(b, i, 2, "dmd_code", table, t, parse_sctid)?;
             let bnf = code(b, i, 3, "bnf_code", table, t, |s| {
-                is_bnf_code(s).then_some(s)
+                is_bnf_item_code(s).then_some(s)
             })?;
             if dmd.is_none() && bnf.is_none() {
                 t.rejected(
@@ -295,6 +296,11 @@ pub fn collect_medications(
                     None,
                     RejectReason::MissingValue,
                 );
+                return None;
+            }
+            // A negative quantity is a reversed or cancelled issue, not an issue.
+            if let Some(q) = b.get(4, i).filter(|q| q.parse::<f64>().is_ok_and(|v| v < 0.0)) {
+                t.rejected(table, b.location(i), "quantity", Some(q), RejectReason::NegativeQuantity);
                 return None;
             }
             let (drug, mask) = classifier.drug(DrugKey::new(dmd, bnf));

@@ -154,9 +154,16 @@ pub fn parse_sctid(s: &str) -> Option<u64> {
     s.parse().ok()
 }
 
-/// True for a plausible BNF code: 1 to 15 ASCII letters and digits.
+/// True for a plausible BNF code or prefix: 1 to 15 ASCII letters and digits.
 pub fn is_bnf_code(s: &str) -> bool {
     !s.is_empty() && s.len() <= 15 && s.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// True for the BNF code of a prescribed item: a 15-character presentation
+/// code, or an 11-character appliance code (chapters 20-23). A 14-character
+/// code has usually lost its leading zero in a spreadsheet.
+pub fn is_bnf_item_code(s: &str) -> bool {
+    (s.len() == 15 || s.len() == 11) && is_bnf_code(s)
 }
 
 #[cfg(test)]
@@ -199,5 +206,9 @@ mod tests {
         assert!(is_bnf_code("0402010ADAAAAAA"));
         assert!(!is_bnf_code("0402010AD AAAAA"));
         assert!(!is_bnf_code("0402010ADAAAAAAX"));
+        assert!(is_bnf_item_code("0402010ADAAAAAA"));
+        assert!(is_bnf_item_code("23803048000"));
+        assert!(!is_bnf_item_code("402010ADAAAAAA"));
+        assert!(!is_bnf_item_code("4.0201E+14"));
     }
 }

@@ -30,6 +30,10 @@ pub enum RejectReason {
     EndBeforeStart,
     /// A practice code appears twice in the practices table (the later row is rejected).
     DuplicatePractice,
+    /// A CSV row with more or fewer fields than the header.
+    WrongFieldCount,
+    /// A medication issue with a negative quantity (a reversal, not an issue).
+    NegativeQuantity,
 }
 
 impl RejectReason {
@@ -44,6 +48,8 @@ impl RejectReason {
             RejectReason::InvalidCode => "invalid_code",
             RejectReason::EndBeforeStart => "end_before_start",
             RejectReason::DuplicatePractice => "duplicate_practice",
+            RejectReason::WrongFieldCount => "wrong_field_count",
+            RejectReason::NegativeQuantity => "negative_quantity",
         }
     }
 }

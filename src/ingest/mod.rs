@@ -2,6 +2,7 @@
 //! its rows, and accounting for every row.
 
 pub mod accounting;
+pub mod csv_structure;
 pub mod mapping;
 pub mod population;
 pub mod practices;

@@ -140,7 +140,7 @@ impl Population {
         let table = TableKind::Patients;
         let fmt = source.mapping.date_format.clone();
         let mut pop = Population::default();
-        source
+        let structural = source
             .for_each_batch(
                 &["patient_id", "date_of_birth", "sex", "date_of_death"],
                 65_536,
@@ -196,6 +196,7 @@ impl Population {
                 },
             )
             .map_err(ScanError::into_source)?;
+        tally.merge(structural);
         pop.offsets = vec![0; pop.ids.len() + 1];
         Ok(pop)
     }
@@ -211,7 +212,7 @@ impl Population {
         let table = TableKind::Registrations;
         let fmt = source.mapping.date_format.clone();
         let mut regs = Vec::new();
-        source
+        let structural = source
             .for_each_batch(
                 &["patient_id", "practice_code", "start_date", "end_date"],
                 65_536,
@@ -298,6 +299,7 @@ impl Population {
                 },
             )
             .map_err(ScanError::into_source)?;
+        tally.merge(structural);
         regs.sort_unstable();
         let mut offsets = vec![0u32; self.ids.len() + 1];
         for r in &regs {

@@ -131,7 +131,7 @@ impl Practices {
             }
             Ok::<(), std::convert::Infallible>(())
         });
-        result.map_err(ScanError::into_source)?;
+        tally.merge(result.map_err(ScanError::into_source)?);
         Ok(out)
     }
 }

@@ -9,10 +9,12 @@
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, OnceLock};
 
 use polars::prelude::*;
 
-use super::accounting::Location;
+use super::accounting::{Location, RejectReason, Tally};
+use super::csv_structure::{self, CsvStructure};
 use super::mapping::{ColumnMapping, TableMapping};
 use super::table::TableKind;
 use crate::date::DateFormat;
@@ -74,6 +76,14 @@ pub enum SourceError {
         /// The duplicated name.
         column: String,
     },
+    /// The file's structure is broken (encoding, quoting, header).
+    #[error("{path}: {message}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, where, and a hint.
+        message: String,
+    },
     /// The file could not be parsed as its format.
     #[error("{path}: cannot read as {format}: {message}")]
     Unreadable {
@@ -97,6 +107,8 @@ pub struct TableSource {
     pub format: FileFormat,
     /// Column renames and date format.
     pub mapping: TableMapping,
+    /// The CSV structure, scanned once on first use.
+    structure: OnceLock<Arc<CsvStructure>>,
 }
 
 /// The tables of one extract folder.
@@ -156,6 +168,7 @@ impl Extract {
                 path,
                 format,
                 mapping: table_mapping,
+                structure: OnceLock::new(),
             });
         }
         Ok(Extract {
@@ -190,7 +203,7 @@ fn format_of(path: &Path) -> FileFormat {
 pub struct Batch {
     columns: Vec<StringChunked>,
     rows: IdxCa,
-    format: FileFormat,
+    structure: Option<Arc<CsvStructure>>,
     native_dates: Vec<bool>,
 }
 
@@ -217,9 +230,9 @@ impl Batch {
     /// Where row `i` is in its file.
     pub fn location(&self, i: usize) -> Location {
         let n = self.rows.get(i).unwrap_or_default() as u64;
-        match self.format {
-            FileFormat::Csv => Location::Line(n + 2),
-            FileFormat::Parquet => Location::Row(n + 1),
+        match &self.structure {
+            Some(s) => Location::Line(s.line_of(n)),
+            None => Location::Row(n + 1),
         }
     }
 
@@ -260,9 +273,25 @@ impl TableSource {
         }
     }
 
-    /// Checks the header: every required column present (after mapping), no
-    /// duplicate names. Returns the file's schema.
+    /// The structure of a CSV file (scanned once); `None` for Parquet.
+    pub fn structure(&self) -> Result<Option<Arc<CsvStructure>>, SourceError> {
+        if self.format == FileFormat::Parquet {
+            return Ok(None);
+        }
+        if let Some(s) = self.structure.get() {
+            return Ok(Some(s.clone()));
+        }
+        let s = csv_structure::scan(&self.path).map_err(|e| SourceError::Malformed {
+            path: self.path.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(Some(self.structure.get_or_init(|| Arc::new(s)).clone()))
+    }
+
+    /// Checks the file: its structure (CSV), every required column present
+    /// (after mapping), no duplicate names. Returns the file's schema.
     pub fn check_columns(&self) -> Result<SchemaRef, SourceError> {
+        self.structure()?;
         let mut lf = self.scan()?;
         let schema = lf.collect_schema().map_err(|e| self.unreadable(e))?;
         for spec in self.kind.columns().iter().filter(|c| c.required) {
@@ -291,15 +320,18 @@ impl TableSource {
 
     /// Streams the table in batches of about `batch_rows` rows, handing each
     /// to `f` in file order. `columns` are canonical names; an optional
-    /// column the file lacks reads as empty. Stops at the first error `f`
-    /// returns.
+    /// column the file lacks reads as empty. Rows with the wrong number of
+    /// fields never reach `f`: they are returned as rejections. Stops at the
+    /// first error `f` returns.
     pub fn for_each_batch<E>(
         &self,
         columns: &[&'static str],
         batch_rows: usize,
         mut f: impl FnMut(Batch) -> Result<(), E>,
-    ) -> Result<(), ScanError<E>> {
+    ) -> Result<Tally, ScanError<E>> {
         let schema = self.check_columns().map_err(ScanError::Source)?;
+        let structure = self.structure().map_err(ScanError::Source)?;
+        let mut structural = Tally::default();
         let mut exprs = Vec::with_capacity(columns.len() + 1);
         exprs.push(col(ROW_INDEX));
         let mut native_dates = Vec::new();
@@ -336,7 +368,11 @@ impl TableSource {
             let runner = s.spawn(move || lf.collect_with_engine(Engine::Streaming).map(|_| ()));
             let mut failure = None;
             for df in rx.iter() {
-                match self.to_batch(df, columns, &native_dates) {
+                let df = match &structure {
+                    Some(st) if !st.ragged.is_empty() => self.drop_ragged(df, st, &mut structural),
+                    _ => Ok(df),
+                };
+                match df.and_then(|df| self.to_batch(df, columns, &native_dates, structure.clone())) {
                     Ok(batch) => {
                         if let Err(e) = f(batch) {
                             failure = Some(ScanError::Consumer(e));
@@ -355,7 +391,7 @@ impl TableSource {
                 return Err(e);
             }
             match ran {
-                Ok(Ok(())) => Ok(()),
+                Ok(Ok(())) => Ok(structural),
                 Ok(Err(e)) => Err(ScanError::Source(self.unreadable(e))),
                 Err(_) => Err(ScanError::Source(SourceError::Unreadable {
                     path: self.path.clone(),
@@ -366,11 +402,35 @@ impl TableSource {
         })
     }
 
+    /// Removes rows with the wrong number of fields, counting each as rejected.
+    fn drop_ragged(&self, df: DataFrame, st: &CsvStructure, tally: &mut Tally) -> Result<DataFrame, SourceError> {
+        let rows = df
+            .column(ROW_INDEX)
+            .and_then(|c| c.idx().cloned())
+            .map_err(|e| self.unreadable(e))?;
+        let keep: BooleanChunked = rows
+            .iter()
+            .map(|r| {
+                let r = r.unwrap_or_default() as u64;
+                match st.ragged.get(&r) {
+                    Some(&(line, fields)) => {
+                        let value = format!("{fields} fields; the header has {}", st.header_fields);
+                        tally.rejected(self.kind, Location::Line(line), "(row)", Some(&value), RejectReason::WrongFieldCount);
+                        false
+                    }
+                    None => true,
+                }
+            })
+            .collect();
+        df.filter(&keep).map_err(|e| self.unreadable(e))
+    }
+
     fn to_batch(
         &self,
         df: DataFrame,
         columns: &[&'static str],
         native_dates: &[bool],
+        structure: Option<Arc<CsvStructure>>,
     ) -> Result<Batch, SourceError> {
         let mut df = df;
         df.rechunk_mut();
@@ -386,7 +446,7 @@ impl TableSource {
         Ok(Batch {
             columns: cols,
             rows,
-            format: self.format,
+            structure,
             native_dates: native_dates.to_vec(),
         })
     }

@@ -2,6 +2,7 @@
 //! extracts and on the bundled sample.
 
 mod indicators;
+mod catalogue;
 mod inputs;
 mod report;
 mod sample;
