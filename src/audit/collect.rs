@@ -299,8 +299,17 @@ pub fn collect_medications(
                 return None;
             }
             // A negative quantity is a reversed or cancelled issue, not an issue.
-            if let Some(q) = b.get(4, i).filter(|q| q.parse::<f64>().is_ok_and(|v| v < 0.0)) {
-                t.rejected(table, b.location(i), "quantity", Some(q), RejectReason::NegativeQuantity);
+            if let Some(q) = b
+                .get(4, i)
+                .filter(|q| q.parse::<f64>().is_ok_and(|v| v < 0.0))
+            {
+                t.rejected(
+                    table,
+                    b.location(i),
+                    "quantity",
+                    Some(q),
+                    RejectReason::NegativeQuantity,
+                );
                 return None;
             }
             let (drug, mask) = classifier.drug(DrugKey::new(dmd, bnf));

@@ -58,6 +58,9 @@ pub struct Args {
     /// Print nothing on success.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Replace an output folder that holds an earlier run.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// The config file's contents.
@@ -79,6 +82,8 @@ struct ConfigFile {
     quiet: bool,
     #[serde(default)]
     disclosure_control: bool,
+    #[serde(default)]
+    force: bool,
 }
 
 /// Everything `audit` needs, from the command line and the config file.
@@ -95,6 +100,7 @@ pub struct Settings {
     strict: bool,
     quiet: bool,
     disclosure_control: bool,
+    force: bool,
 }
 
 impl Settings {
@@ -155,6 +161,7 @@ impl Settings {
             strict: args.strict || file.strict,
             quiet: args.quiet || file.quiet,
             disclosure_control: args.disclosure_control || file.disclosure_control,
+            force: args.force || file.force,
         })
     }
 }
@@ -186,6 +193,15 @@ pub fn audit_failure(e: AuditError) -> Failure {
 
 /// Runs `audit`.
 pub fn run(s: Settings, threads: usize) -> Result<(), Failure> {
+    let holds_files = std::fs::read_dir(&s.out)
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false);
+    if holds_files && !s.force {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "the output folder {} is not empty (an earlier run?); give --force to replace it",
+            s.out.display()
+        )));
+    }
     let spec = load_spec(&s.spec)?;
     let config = AuditConfig {
         extract: s.extract.clone(),

@@ -159,7 +159,9 @@ pub fn scan_reader(mut reader: impl Read) -> Result<CsvStructure, StructureError
     let mut total = 0u64;
     let mut col = 0u64;
     loop {
-        let n = reader.read(&mut buf).map_err(|e| StructureError::Io(e.to_string()))?;
+        let n = reader
+            .read(&mut buf)
+            .map_err(|e| StructureError::Io(e.to_string()))?;
         let mut chunk: Vec<u8> = std::mem::take(&mut carry);
         chunk.extend_from_slice(&buf[..n]);
         if chunk.is_empty() {
@@ -228,7 +230,9 @@ pub fn scan_reader(mut reader: impl Read) -> Result<CsvStructure, StructureError
         }
     }
     if st.in_quotes {
-        return Err(StructureError::UnclosedQuote { line: st.quote_line });
+        return Err(StructureError::UnclosedQuote {
+            line: st.quote_line,
+        });
     }
     st.end_record()?;
     if total == 0 || st.in_header {
@@ -277,14 +281,27 @@ mod tests {
     #[test]
     fn latin1_bytes_are_located() {
         let e = scan_str(b"a,b\n1,ok\n2,Synth\xE9tic\n").unwrap_err();
-        assert_eq!(e, StructureError::InvalidUtf8 { line: 3, column: 8, byte: 0xE9 });
+        assert_eq!(
+            e,
+            StructureError::InvalidUtf8 {
+                line: 3,
+                column: 8,
+                byte: 0xE9
+            }
+        );
     }
 
     #[test]
     fn whole_file_faults() {
         assert_eq!(scan_str(b"").unwrap_err(), StructureError::Empty);
-        assert_eq!(scan_str(b"a,b\n1,\"open\n2,3\n").unwrap_err(), StructureError::UnclosedQuote { line: 2 });
-        assert_eq!(scan_str(b"a,b,a\n").unwrap_err(), StructureError::DuplicateColumn("a".into()));
+        assert_eq!(
+            scan_str(b"a,b\n1,\"open\n2,3\n").unwrap_err(),
+            StructureError::UnclosedQuote { line: 2 }
+        );
+        assert_eq!(
+            scan_str(b"a,b,a\n").unwrap_err(),
+            StructureError::DuplicateColumn("a".into())
+        );
         assert_eq!(scan_str(b"a,b\n").unwrap().rows, 0);
     }
 }

@@ -372,7 +372,8 @@ impl TableSource {
                     Some(st) if !st.ragged.is_empty() => self.drop_ragged(df, st, &mut structural),
                     _ => Ok(df),
                 };
-                match df.and_then(|df| self.to_batch(df, columns, &native_dates, structure.clone())) {
+                match df.and_then(|df| self.to_batch(df, columns, &native_dates, structure.clone()))
+                {
                     Ok(batch) => {
                         if let Err(e) = f(batch) {
                             failure = Some(ScanError::Consumer(e));
@@ -403,7 +404,12 @@ impl TableSource {
     }
 
     /// Removes rows with the wrong number of fields, counting each as rejected.
-    fn drop_ragged(&self, df: DataFrame, st: &CsvStructure, tally: &mut Tally) -> Result<DataFrame, SourceError> {
+    fn drop_ragged(
+        &self,
+        df: DataFrame,
+        st: &CsvStructure,
+        tally: &mut Tally,
+    ) -> Result<DataFrame, SourceError> {
         let rows = df
             .column(ROW_INDEX)
             .and_then(|c| c.idx().cloned())
@@ -415,7 +421,13 @@ impl TableSource {
                 match st.ragged.get(&r) {
                     Some(&(line, fields)) => {
                         let value = format!("{fields} fields; the header has {}", st.header_fields);
-                        tally.rejected(self.kind, Location::Line(line), "(row)", Some(&value), RejectReason::WrongFieldCount);
+                        tally.rejected(
+                            self.kind,
+                            Location::Line(line),
+                            "(row)",
+                            Some(&value),
+                            RejectReason::WrongFieldCount,
+                        );
                         false
                     }
                     None => true,

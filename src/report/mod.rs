@@ -44,47 +44,94 @@ pub struct RunInfo {
 }
 
 /// Writes every output of a run into `out`; returns the files written.
+///
+/// The files are written into a staging folder beside `out` and the folder
+/// is renamed into place only when every file is complete, so a crash or a
+/// full disk never leaves a folder that looks finished. An existing `out`
+/// is replaced (the caller decides whether that is allowed).
 pub fn write_all(
     run: &AuditRun,
     spec: &AuditSpec,
     out: &Path,
     info: &RunInfo,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    std::fs::create_dir_all(out).map_err(|e| ReportError::Write {
-        path: out.to_path_buf(),
+    let fail = |path: &Path, e: std::io::Error| ReportError::Write {
+        path: path.to_path_buf(),
         message: e.to_string(),
-    })?;
-    let mut written = Vec::new();
-    let mut table = indicators::frame(run).map_err(|e| polars_failure(out, e))?;
-    written.push(write_csv(&mut table, &out.join(indicators::CSV))?);
-    written.push(write_parquet(&mut table, &out.join(indicators::PARQUET))?);
-    if run.dates.len() > 1 {
-        let mut changes = changes::frame(&run.changes).map_err(|e| polars_failure(out, e))?;
-        written.push(write_csv(&mut changes, &out.join(changes::FILE))?);
+    };
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    std::fs::create_dir_all(&parent).map_err(|e| fail(&parent, e))?;
+    let stage = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    if stage.exists() {
+        std::fs::remove_dir_all(&stage).map_err(|e| fail(&stage, e))?;
     }
-    let mut deciles = deciles::frame(&run.deciles).map_err(|e| polars_failure(out, e))?;
-    written.push(write_csv(&mut deciles, &out.join(deciles::FILE))?);
-    let mut review = review_list::frame(run, spec).map_err(|e| polars_failure(out, e))?;
-    written.push(write_csv(&mut review, &out.join(review_list::FILE))?);
-    if let Some(mut rejected) = rejected::frame(run).map_err(|e| polars_failure(out, e))? {
-        written.push(write_csv(&mut rejected, &out.join(rejected::FILE))?);
+    std::fs::create_dir(&stage).map_err(|e| fail(&stage, e))?;
+    let names = match write_files(run, spec, &stage, info) {
+        Ok(names) => names,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&stage);
+            return Err(e);
+        }
+    };
+    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+    if out.exists() {
+        std::fs::rename(out, &old).map_err(|e| fail(out, e))?;
+    }
+    std::fs::rename(&stage, out).map_err(|e| fail(out, e))?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(|e| fail(&old, e))?;
+    }
+    Ok(names.iter().map(|n| out.join(n)).collect())
+}
+
+/// Writes every file into `dir`; returns their names.
+fn write_files(
+    run: &AuditRun,
+    spec: &AuditSpec,
+    dir: &Path,
+    info: &RunInfo,
+) -> Result<Vec<String>, ReportError> {
+    let mut written = Vec::new();
+    let mut table = indicators::frame(run).map_err(|e| polars_failure(dir, e))?;
+    written.push(write_csv(&mut table, &dir.join(indicators::CSV))?);
+    written.push(write_parquet(&mut table, &dir.join(indicators::PARQUET))?);
+    if run.dates.len() > 1 {
+        let mut changes = changes::frame(&run.changes).map_err(|e| polars_failure(dir, e))?;
+        written.push(write_csv(&mut changes, &dir.join(changes::FILE))?);
+    }
+    let mut deciles = deciles::frame(&run.deciles).map_err(|e| polars_failure(dir, e))?;
+    written.push(write_csv(&mut deciles, &dir.join(deciles::FILE))?);
+    let mut review = review_list::frame(run, spec).map_err(|e| polars_failure(dir, e))?;
+    written.push(write_csv(&mut review, &dir.join(review_list::FILE))?);
+    if let Some(mut rejected) = rejected::frame(run).map_err(|e| polars_failure(dir, e))? {
+        written.push(write_csv(&mut rejected, &dir.join(rejected::FILE))?);
     }
     let page = html::render(run, spec).map_err(|message| ReportError::Write {
-        path: out.join(html::FILE),
+        path: dir.join(html::FILE),
         message,
     })?;
-    written.push(write_atomic(&out.join(html::FILE), |w| {
+    written.push(write_atomic(&dir.join(html::FILE), |w| {
         w.write_all(page.as_bytes()).map_err(|e| e.to_string())
     })?);
     let summary = summary::build(run, spec, info, &written);
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| ReportError::Write {
-        path: out.join(summary::FILE),
+        path: dir.join(summary::FILE),
         message: e.to_string(),
     })?;
-    written.push(write_atomic(&out.join(summary::FILE), |w| {
+    written.push(write_atomic(&dir.join(summary::FILE), |w| {
         w.write_all(&json).map_err(|e| e.to_string())
     })?);
-    Ok(written)
+    Ok(written
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect())
 }
 
 /// A named column from a value per row.

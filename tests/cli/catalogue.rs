@@ -44,15 +44,33 @@ fn audit(case: &str, tmp: &Path) -> Outcome {
 }
 
 fn audit_dir(dir: &Path, tmp: &Path) -> Outcome {
-    let out = tmp.join(format!("out-{}", dir.file_name().unwrap().to_string_lossy()));
-    let o = run(&["audit", dir.to_str().unwrap(), "--index-date", "2024-03-31", "--out", out.to_str().unwrap(), "-q"]);
+    let out = tmp.join(format!(
+        "out-{}",
+        dir.file_name().unwrap().to_string_lossy()
+    ));
+    let o = run(&[
+        "audit",
+        dir.to_str().unwrap(),
+        "--index-date",
+        "2024-03-31",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
     let rejected = std::fs::read_to_string(out.join("rejected_rows.csv"))
         .map(|t| {
             parse_csv(&t)
                 .iter()
                 .map(|r| {
-                    let file = Path::new(&r["file"]).file_name().unwrap().to_string_lossy().into_owned();
-                    format!("{file} {} {} '{}' {} {}", r["location"], r["column"], r["value"], r["reason"], r["action"])
+                    let file = Path::new(&r["file"])
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned();
+                    format!(
+                        "{file} {} {} '{}' {} {}",
+                        r["location"], r["column"], r["value"], r["reason"], r["action"]
+                    )
                 })
                 .collect()
         })
@@ -95,16 +113,26 @@ fn errors_name_the_file_line_and_column() {
         let o = audit(case, tmp.path());
         assert_eq!(o.code, 1, "{case}: {}", o.stderr);
         assert!(o.stderr.contains(message), "{case}: {}", o.stderr);
-        assert!(!o.stderr.contains("panicked") && !o.stderr.contains("backtrace"), "{case}");
-        assert!(!o.out.join("indicators.csv").exists(), "{case} wrote outputs");
+        assert!(
+            !o.stderr.contains("panicked") && !o.stderr.contains("backtrace"),
+            "{case}"
+        );
+        assert!(
+            !o.out.join("indicators.csv").exists(),
+            "{case} wrote outputs"
+        );
     }
 }
+
+/// A case that loads: its name, the rejected rows, and an indicator's
+/// national (numerator, denominator).
+type Loads = (&'static str, Vec<&'static str>, &'static str, (u64, u64));
 
 /// Cases that load: the exact rejected rows and the counts that result.
 #[test]
 fn bad_rows_are_rejected_exactly() {
     let tmp = tempfile::tempdir().unwrap();
-    let cases: Vec<(&str, Vec<&str>, &str, (u64, u64))> = vec![
+    let cases: Vec<Loads> = vec![
         ("base", vec![], "STOMP02", (1, 2)),
         (
             "ragged_rows",
@@ -197,7 +225,8 @@ fn overlapping_registrations_take_the_latest_start_and_unknown_practices_are_kep
     let tmp = tempfile::tempdir().unwrap();
     let o = audit("overlapping_registrations", tmp.path());
     let c = counts(&std::fs::read_to_string(o.out.join("indicators.csv")).unwrap());
-    let key = |level: &str, unit: &str| ("STOMP01".to_string(), level.to_string(), unit.to_string());
+    let key =
+        |level: &str, unit: &str| ("STOMP01".to_string(), level.to_string(), unit.to_string());
     assert_eq!(c[&key("practice", "B00002")], (1, 1));
     assert_eq!(c[&key("practice", "A00001")], (1, 1));
     let o = audit("unknown_practice", tmp.path());
@@ -211,7 +240,17 @@ fn overlapping_registrations_take_the_latest_start_and_unknown_practices_are_kep
 fn parquet_faults() {
     let tmp = tempfile::tempdir().unwrap();
     let pq = tmp.path().join("pq");
-    let synth = run(&["synth", "--patients", "200", "--seed", "3", "--format", "parquet", "--out", pq.to_str().unwrap()]);
+    let synth = run(&[
+        "synth",
+        "--patients",
+        "200",
+        "--seed",
+        "3",
+        "--format",
+        "parquet",
+        "--out",
+        pq.to_str().unwrap(),
+    ]);
     assert!(synth.status.success());
     // A truncated file.
     let truncated = tmp.path().join("truncated");
@@ -225,7 +264,12 @@ fn parquet_faults() {
     std::fs::write(&meds, &bytes[..bytes.len() / 2]).unwrap();
     let o = audit_dir(&truncated, tmp.path());
     assert_eq!(o.code, 1, "{}", o.stderr);
-    assert!(o.stderr.contains("truncated/medications.parquet: cannot read as Parquet"), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("truncated/medications.parquet: cannot read as Parquet"),
+        "{}",
+        o.stderr
+    );
     // A date column of the wrong type (integers): every value is rejected
     // as an invalid date, with its row.
     let wrong = tmp.path().join("wrong_type");
@@ -238,7 +282,9 @@ fn parquet_faults() {
     )
     .unwrap();
     let file = std::fs::File::create(wrong.join("clinical_events.parquet")).unwrap();
-    polars::prelude::ParquetWriter::new(file).finish(&mut df).unwrap();
+    polars::prelude::ParquetWriter::new(file)
+        .finish(&mut df)
+        .unwrap();
     let o = audit_dir(&wrong, tmp.path());
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(

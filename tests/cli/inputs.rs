@@ -281,3 +281,76 @@ fn validate_reports_rejections_and_exits_1() {
     clean.write();
     ok(&run(&["validate", clean.extract().to_str().unwrap()]));
 }
+
+#[test]
+fn an_earlier_run_is_replaced_only_with_force() {
+    let w = base();
+    ok(&w.audit(&["--index-date", "2024-03-31", "-q"]));
+    let before = w.read_out("summary.json");
+    let again = w.audit(&["--index-date", "2024-03-31", "-q"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        stderr(&again).contains("is not empty (an earlier run?); give --force to replace it"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(w.read_out("summary.json"), before);
+    ok(&w.audit(&["--index-date", "2023-12-31", "-q", "--force"]));
+    assert!(w.read_out("summary.json").contains("2023-12-31"));
+    // Nothing of the staging is left beside the output.
+    let leftovers: Vec<_> = std::fs::read_dir(w.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// A full disk (a 256 KiB tmpfs; the report alone is larger) or, where
+/// mounting is not allowed, a read-only folder: the error names the file,
+/// and no output folder is left that could look finished.
+#[test]
+fn a_full_disk_leaves_no_output_that_looks_finished() {
+    let tmp = tempfile::tempdir().unwrap();
+    let place = tmp.path().join("small");
+    std::fs::create_dir_all(&place).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+        .arg(&place)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        let mut perms = std::fs::metadata(&place).unwrap().permissions();
+        perms.set_readonly(true);
+        std::fs::set_permissions(&place, perms).unwrap();
+    }
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples/extract");
+    let out = place.join("out");
+    let o = run(&[
+        "audit",
+        sample.to_str().unwrap(),
+        "--quarters",
+        "2023Q1..2024Q1",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    let listing: Vec<String> = std::fs::read_dir(&place)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    if mounted {
+        let _ = std::process::Command::new("umount").arg(&place).status();
+    }
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("cannot write")
+            && (err.contains("No space left") || err.contains("ermission denied")),
+        "{err}"
+    );
+    assert!(listing.is_empty(), "left behind: {listing:?}");
+}

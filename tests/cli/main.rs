@@ -1,8 +1,8 @@
 //! The integration tests: the real `stomp-audit` binary on hand-built
 //! extracts and on the bundled sample.
 
-mod indicators;
 mod catalogue;
+mod indicators;
 mod inputs;
 mod report;
 mod sample;
