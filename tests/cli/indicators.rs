@@ -264,8 +264,18 @@ fn the_review_list_explains_each_flag() {
 #[test]
 fn aggregate_outputs_hold_no_patient_id() {
     let w = scenario();
-    ok(&w.audit(&["--index-date", "2023-12-31", "--index-date", "2024-03-31", "-q"]));
-    let ids: Vec<String> = w.patients.iter().map(|p| p.split(',').next().unwrap().to_string()).collect();
+    ok(&w.audit(&[
+        "--index-date",
+        "2023-12-31",
+        "--index-date",
+        "2024-03-31",
+        "-q",
+    ]));
+    let ids: Vec<String> = w
+        .patients
+        .iter()
+        .map(|p| p.split(',').next().unwrap().to_string())
+        .collect();
     assert_eq!(ids.len(), 31);
     let files: Vec<String> = std::fs::read_dir(w.out())
         .unwrap()
@@ -276,7 +286,16 @@ fn aggregate_outputs_hold_no_patient_id() {
             // Compressed: decode it and look at every value.
             let f = std::fs::File::open(w.out().join(file)).unwrap();
             let df = polars::prelude::ParquetReader::new(f).finish().unwrap();
-            format!("{:?}", df.columns().iter().map(|c| format!("{:?}", c.as_materialized_series().iter().collect::<Vec<_>>())).collect::<Vec<_>>())
+            format!(
+                "{:?}",
+                df.columns()
+                    .iter()
+                    .map(|c| format!(
+                        "{:?}",
+                        c.as_materialized_series().iter().collect::<Vec<_>>()
+                    ))
+                    .collect::<Vec<_>>()
+            )
         } else {
             String::from_utf8_lossy(&std::fs::read(w.out().join(file)).unwrap()).into_owned()
         };
@@ -284,7 +303,14 @@ fn aggregate_outputs_hold_no_patient_id() {
         // Only the review list, named as such, holds patient ids.
         assert_eq!(holds, file.contains("review"), "{file}");
     }
-    for f in ["indicators.csv", "indicators.parquet", "changes.csv", "deciles.csv", "report.html", "summary.json"] {
+    for f in [
+        "indicators.csv",
+        "indicators.parquet",
+        "changes.csv",
+        "deciles.csv",
+        "report.html",
+        "summary.json",
+    ] {
         assert!(files.iter().any(|x| x == f), "{f} not written");
     }
     assert!(w.read_out("summary.json").contains("never for publication"));

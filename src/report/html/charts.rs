@@ -1,6 +1,7 @@
 //! The report's charts as inline SVG, drawn with plotters' SVG backend:
 //! a funnel plot, a caterpillar plot and deciles over time.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::aggregate::{Flag, IndicatorRow};
@@ -15,6 +16,36 @@ const POINT: RGBColor = RGBColor(31, 96, 170);
 const ALERT: RGBColor = RGBColor(200, 40, 40);
 
 type Result = std::result::Result<String, String>;
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A titled chart area with room for axis labels.
+fn axes<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    title: &str,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+) -> std::result::Result<Chart<'a, 'b>, String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    ChartBuilder::on(root)
+        .caption(title, (FONT, 15))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(48)
+        .build_cartesian_2d(x, y)
+        .map_err(|e| e.to_string())
+}
+
+/// The series legend, top right.
+fn legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>) -> std::result::Result<(), String> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(GREY)
+        .label_font((FONT, 11))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(|e| e.to_string())
+}
 
 fn percent(v: &f64) -> String {
     format!("{:.0}%", v * 100.0)
@@ -47,14 +78,7 @@ pub fn funnel(title: &str, practices: &[&IndicatorRow], target: f64, tau2: Optio
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FONT, 15))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(48)
-            .build_cartesian_2d(0f64..max_n as f64 * 1.05, 0f64..ymax)
-            .map_err(|e| e.to_string())?;
+        let mut chart = axes(&root, title, 0f64..max_n as f64 * 1.05, 0f64..ymax)?;
         chart
             .configure_mesh()
             .light_line_style(WHITE)
@@ -141,14 +165,7 @@ pub fn funnel(title: &str, practices: &[&IndicatorRow], target: f64, tau2: Optio
                 )
             }))
             .map_err(|e| e.to_string())?;
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(GREY)
-            .label_font((FONT, 11))
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(|e| e.to_string())?;
+        legend(&mut chart)?;
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(svg)
@@ -177,14 +194,7 @@ pub fn caterpillar(title: &str, practices: &[&IndicatorRow], target: f64) -> Res
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FONT, 15))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(48)
-            .build_cartesian_2d(0f64..n as f64 + 1.0, 0f64..ymax)
-            .map_err(|e| e.to_string())?;
+        let mut chart = axes(&root, title, 0f64..n as f64 + 1.0, 0f64..ymax)?;
         chart
             .configure_mesh()
             .light_line_style(WHITE)
@@ -236,14 +246,7 @@ pub fn deciles_over_time(
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FONT, 15))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(48)
-            .build_cartesian_2d(-0.2f64..(n - 1) as f64 + 0.2, 0f64..ymax)
-            .map_err(|e| e.to_string())?;
+        let mut chart = axes(&root, title, -0.2f64..(n - 1) as f64 + 0.2, 0f64..ymax)?;
         chart
             .configure_mesh()
             .light_line_style(WHITE)
@@ -292,14 +295,7 @@ pub fn deciles_over_time(
             .map_err(|e| e.to_string())?
             .label("national")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], ALERT.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(GREY)
-            .label_font((FONT, 11))
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(|e| e.to_string())?;
+        legend(&mut chart)?;
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(svg)
