@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""The same STOMP audit as stomp-audit (STOMP01-STOMP05 per practice at one
+index date), written as an analyst would in DuckDB SQL or a Python polars
+lazy query, on the same Parquet extract and the same bundled codelists.
+
+    bench_peers.py duckdb|polars EXTRACT INDEX_DATE OUT.csv [THREADS]
+
+Writes one row per practice: practice_code, then numerator and denominator
+of STOMP01, 02, 03, 03B, 04, 04B, 05 and 05B, so scripts/bench.sh can
+check that all three engines agree exactly.
+
+The definitions follow spec/default.toml: registered at T (latest start
+wins), alive at T; a code recorded on or before T; an issue in the six
+calendar months to T; antipsychotic = BNF 0402010/0402020 and
+antidepressant = BNF 0403, on the given BNF code or the one the dm+d
+codelists map it to.
+"""
+import csv
+import os
+import sys
+
+SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "spec", "codelists")
+EVENT_LISTS = {
+    "ld": "nhsd-primary-care-domain-refsets-ld_cod.csv",
+    "autism": "nhsd-primary-care-domain-refsets-autism_cod.csv",
+    "smi": "nhsd-primary-care-domain-refsets-mh_cod.csv",
+    "palliative": "nhsd-primary-care-domain-refsets-palcare_cod.csv",
+    "depression": "nhsd-primary-care-domain-refsets-depr_cod.csv",
+    "anxiety": "opensafely-anxiety-disorders.csv",
+}
+DMD_LISTS = [
+    "opensafely-first-generation-antipsychotics-excluding-long-acting-depots-dmd.csv",
+    "opensafely-second-generation-antipsychotics-excluding-long-acting-injections.csv",
+    "opensafely-long-acting-injectable-and-depot-antipsychotics-dmd.csv",
+    "opensafely-selective-serotonin-reuptake-inhibitors-dmd_new.csv",
+    "opensafely-tricyclic-and-related-antidepressants-dmd_new.csv",
+    "opensafely-monoamine-oxidase-inhibitors-dmd_new.csv",
+    "opensafely-other-antidepressants-dmd_new.csv",
+    "opensafely-prochlorperazine-dmd.csv",
+]
+COLUMNS = ["practice_code"] + [
+    f"{i}_{k}" for i in ["STOMP01", "STOMP02", "STOMP03", "STOMP03B", "STOMP04", "STOMP04B", "STOMP05", "STOMP05B"]
+    for k in ["num", "den"]
+]
+
+
+def codelists():
+    events = []
+    for concept, f in EVENT_LISTS.items():
+        with open(os.path.join(SPEC, f), newline="") as fh:
+            events += [(r["code"].strip(), concept) for r in csv.DictReader(fh) if r["code"].strip()]
+    dmd = {}
+    for f in DMD_LISTS:
+        with open(os.path.join(SPEC, f), newline="") as fh:
+            for r in csv.DictReader(fh):
+                if r["dmd_id"].strip() and r["bnf_code"].strip():
+                    dmd[r["dmd_id"].strip()] = r["bnf_code"].strip()
+    return events, sorted(dmd.items())
+
+
+def months_back(t, n):
+    import datetime
+    y, m = t.year, t.month - n
+    while m <= 0:
+        y, m = y - 1, m + 12
+    import calendar
+    return datetime.date(y, m, min(t.day, calendar.monthrange(y, m)[1]))
+
+
+def run_duckdb(extract, t, out, threads):
+    import duckdb
+    con = duckdb.connect()
+    con.execute(f"SET threads = {threads}")
+    events, dmd = codelists()
+    con.execute("CREATE TABLE event_codes (code VARCHAR, concept VARCHAR)")
+    con.executemany("INSERT INTO event_codes VALUES (?, ?)", events)
+    con.execute("CREATE TABLE dmd_map (dmd_id VARCHAR, bnf VARCHAR)")
+    con.executemany("INSERT INTO dmd_map VALUES (?, ?)", dmd)
+    p = lambda name: os.path.join(extract, f"{name}.parquet")
+    lo = months_back(t, 6)
+    sql = f"""
+    WITH reg AS (
+      SELECT patient_id, practice_code,
+             row_number() OVER (PARTITION BY patient_id ORDER BY CAST(start_date AS DATE) DESC,
+                                COALESCE(CAST(end_date AS DATE), DATE '9999-12-31') DESC, practice_code) AS rn
+      FROM read_parquet('{p("registrations")}')
+      WHERE CAST(start_date AS DATE) <= DATE '{t}' AND (end_date IS NULL OR CAST(end_date AS DATE) > DATE '{t}')
+    ), pop AS (
+      SELECT r.patient_id, r.practice_code FROM reg r JOIN read_parquet('{p("patients")}') pt USING (patient_id)
+      WHERE r.rn = 1 AND (pt.date_of_death IS NULL OR CAST(pt.date_of_death AS DATE) > DATE '{t}')
+    ), ev AS (
+      SELECT e.patient_id,
+             bool_or(c.concept = 'ld') AS ld, bool_or(c.concept = 'autism') AS autism,
+             bool_or(c.concept = 'smi') AS smi, bool_or(c.concept = 'palliative') AS pal,
+             bool_or(c.concept IN ('depression', 'anxiety')) AS dep
+      FROM read_parquet('{p("clinical_events")}') e JOIN event_codes c ON e.snomedct_code = c.code
+      WHERE CAST(e.date AS DATE) <= DATE '{t}'
+      GROUP BY e.patient_id
+    ), med AS (
+      SELECT patient_id,
+             bool_or(b LIKE '0402010%' OR b LIKE '0402020%') AS ap, bool_or(b LIKE '0403%') AS ad
+      FROM (SELECT m.patient_id, COALESCE(m.bnf_code, d.bnf) AS b
+            FROM read_parquet('{p("medications")}') m LEFT JOIN dmd_map d ON m.dmd_code = d.dmd_id
+            WHERE CAST(m.date AS DATE) > DATE '{lo}' AND CAST(m.date AS DATE) <= DATE '{t}')
+      GROUP BY patient_id
+    ), f AS (
+      SELECT pop.practice_code,
+             COALESCE(ld, false) ld, COALESCE(autism, false) au, COALESCE(smi, false) smi,
+             COALESCE(pal, false) pal, COALESCE(dep, false) dep, COALESCE(ap, false) ap, COALESCE(ad, false) ad
+      FROM pop LEFT JOIN ev USING (patient_id) LEFT JOIN med USING (patient_id)
+    )
+    SELECT practice_code,
+      count(*) FILTER (WHERE ld), count(*),
+      count(*) FILTER (WHERE ld AND ap), count(*) FILTER (WHERE ld),
+      count(*) FILTER (WHERE ld AND ap AND NOT smi AND NOT pal), count(*) FILTER (WHERE ld),
+      count(*) FILTER (WHERE ld AND ap AND NOT smi AND NOT pal), count(*) FILTER (WHERE ld AND ap),
+      count(*) FILTER (WHERE au AND ld AND ap), count(*) FILTER (WHERE au AND ld),
+      count(*) FILTER (WHERE au AND NOT ld AND ap), count(*) FILTER (WHERE au AND NOT ld),
+      count(*) FILTER (WHERE ld AND ad AND NOT dep), count(*) FILTER (WHERE ld AND ad),
+      count(*) FILTER (WHERE ld AND ad AND NOT dep), count(*) FILTER (WHERE ld)
+    FROM f GROUP BY practice_code ORDER BY practice_code
+    """
+    rows = con.execute(sql).fetchall()
+    write(out, rows)
+
+
+def run_polars(extract, t, out, threads):
+    os.environ["POLARS_MAX_THREADS"] = str(threads)
+    import polars as pl
+    events, dmd = codelists()
+    ev_codes = pl.DataFrame(events, schema=["code", "concept"], orient="row")
+    dmd_map = pl.DataFrame(dmd, schema=["dmd_id", "bnf"], orient="row")
+    p = lambda name: pl.scan_parquet(os.path.join(extract, f"{name}.parquet"))
+    d = lambda c: pl.col(c).str.to_date("%Y-%m-%d")
+    T = pl.lit(t)
+    lo = months_back(t, 6)
+    reg = (
+        p("registrations")
+        .with_columns(start=d("start_date"), end=d("end_date"))
+        .filter((pl.col("start") <= T) & (pl.col("end").is_null() | (pl.col("end") > T)))
+        .with_columns(end_key=pl.col("end").fill_null(pl.date(9999, 12, 31)))
+        .sort(["patient_id", "start", "end_key", "practice_code"], descending=[False, True, True, False])
+        .group_by("patient_id")
+        .first()
+        .select("patient_id", "practice_code")
+    )
+    alive = p("patients").with_columns(dod=d("date_of_death")).filter(
+        pl.col("dod").is_null() | (pl.col("dod") > T)
+    ).select("patient_id")
+    pop = reg.join(alive, on="patient_id")
+    ev = (
+        p("clinical_events")
+        .filter(d("date") <= T)
+        .join(ev_codes.lazy(), left_on="snomedct_code", right_on="code")
+        .group_by("patient_id")
+        .agg(
+            ld=(pl.col("concept") == "ld").any(),
+            au=(pl.col("concept") == "autism").any(),
+            smi=(pl.col("concept") == "smi").any(),
+            pal=(pl.col("concept") == "palliative").any(),
+            dep=pl.col("concept").is_in(["depression", "anxiety"]).any(),
+        )
+    )
+    med = (
+        p("medications")
+        .filter((d("date") > pl.lit(lo)) & (d("date") <= T))
+        .join(dmd_map.lazy(), left_on="dmd_code", right_on="dmd_id", how="left")
+        .with_columns(b=pl.coalesce("bnf_code", "bnf"))
+        .group_by("patient_id")
+        .agg(
+            ap=(pl.col("b").str.starts_with("0402010") | pl.col("b").str.starts_with("0402020")).any(),
+            ad=pl.col("b").str.starts_with("0403").any(),
+        )
+    )
+    flags = ["ld", "au", "smi", "pal", "dep", "ap", "ad"]
+    f = (
+        pop.join(ev, on="patient_id", how="left")
+        .join(med, on="patient_id", how="left")
+        .with_columns([pl.col(c).fill_null(False) for c in flags])
+    )
+    ld, au, smi, pal, dep, ap, ad = (pl.col(c) for c in flags)
+    s = lambda e: e.sum().cast(pl.Int64)
+    res = (
+        f.group_by("practice_code")
+        .agg(
+            s(ld), pl.len().cast(pl.Int64).alias("n"),
+            s(ld & ap).alias("a"), s(ld).alias("b"),
+            s(ld & ap & ~smi & ~pal).alias("c"), s(ld).alias("d"),
+            s(ld & ap & ~smi & ~pal).alias("e"), s(ld & ap).alias("f"),
+            s(au & ld & ap).alias("g"), s(au & ld).alias("h"),
+            s(au & ~ld & ap).alias("i"), s(au & ~ld).alias("j"),
+            s(ld & ad & ~dep).alias("k"), s(ld & ad).alias("l"),
+            s(ld & ad & ~dep).alias("m"), s(ld).alias("o"),
+        )
+        .sort("practice_code")
+        .collect(engine="streaming")
+    )
+    write(out, res.rows())
+
+
+def write(out, rows):
+    with open(out, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(COLUMNS)
+        for r in rows:
+            w.writerow(r)
+
+
+if __name__ == "__main__":
+    import datetime
+    engine, extract, t, out = sys.argv[1:5]
+    threads = int(sys.argv[5]) if len(sys.argv) > 5 else os.cpu_count()
+    t = datetime.date.fromisoformat(t)
+    {"duckdb": run_duckdb, "polars": run_polars}[engine](extract, t, out, threads)
