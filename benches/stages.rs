@@ -1,0 +1,116 @@
+//! Benchmarks of each stage of the engine (run: `cargo bench`):
+//! classification, the scan and fold of a whole extract, the roll-up, and
+//! the statistics. Whole-CLI comparisons with DuckDB and polars are in
+//! `scripts/bench.sh`.
+
+use std::sync::OnceLock;
+
+use stomp_audit::aggregate::{roll_up, AggregateOptions};
+use stomp_audit::audit::{self, AuditConfig, AuditRun, Silent};
+use stomp_audit::classify::classifier::DrugKey;
+use stomp_audit::ingest::mapping::ColumnMapping;
+use stomp_audit::spec::AuditSpec;
+use stomp_audit::stats::funnel::binomial_limit;
+use stomp_audit::stats::overdispersion::dispersion;
+use stomp_audit::synth::{generate, SynthConfig, SynthFormat};
+
+fn main() {
+    divan::main();
+}
+
+fn spec() -> &'static AuditSpec {
+    static SPEC: OnceLock<AuditSpec> = OnceLock::new();
+    SPEC.get_or_init(|| AuditSpec::bundled().expect("bundled spec"))
+}
+
+/// A 20,000-patient synthetic Parquet extract, made once.
+fn extract() -> &'static std::path::Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        generate(&SynthConfig {
+            patients: 20_000,
+            seed: 1,
+            out: dir.path().to_path_buf(),
+            format: SynthFormat::Parquet,
+            practices: Some(4),
+            ld_prevalence: 0.02,
+            autism_prevalence: 0.01,
+            extract_date: "2024-06-30".parse().expect("date"),
+            history_years: 4,
+        })
+        .expect("synth");
+        dir
+    })
+    .path()
+}
+
+fn run_audit() -> AuditRun {
+    let config = AuditConfig {
+        extract: extract().to_path_buf(),
+        mapping: ColumnMapping::default(),
+        index_dates: vec!["2024-03-31".parse().expect("date")],
+        batch_rows: 65_536,
+        aggregate: AggregateOptions::default(),
+    };
+    audit::run(spec(), &config, &Silent).expect("audit")
+}
+
+/// Medication code pairs as they arrive: dm+d ids from the lists, repeated.
+#[divan::bench]
+fn classify_medications(b: divan::Bencher) {
+    let keys: Vec<DrugKey> = spec()
+        .codelists
+        .values()
+        .flat_map(|l| l.entries.iter())
+        .filter_map(|e| e.code.parse::<u64>().ok())
+        .map(|id| DrugKey::new(Some(id), None))
+        .cycle()
+        .take(100_000)
+        .collect();
+    b.counter(divan::counter::ItemsCount::new(keys.len()))
+        .bench(|| {
+            keys.iter()
+                .map(|k| spec().classifier.drug(*k).1)
+                .fold(0u64, |a, m| a | m)
+        });
+}
+
+/// Scan, classify, fold and evaluate a 20,000-patient extract.
+#[divan::bench(sample_count = 10)]
+fn audit_extract() -> usize {
+    run_audit().rows.len()
+}
+
+/// Roll practice counts up the hierarchy with every statistic.
+#[divan::bench(sample_count = 20)]
+fn aggregate(b: divan::Bencher) {
+    let run = run_audit();
+    b.bench(|| {
+        roll_up(
+            &run.evaluation.counts,
+            &run.practices,
+            &spec().compiled.indicators,
+            &run.dates,
+            AggregateOptions::default(),
+        )
+        .len()
+    });
+}
+
+/// Exact binomial funnel limits for 1,000 practice sizes.
+#[divan::bench]
+fn funnel_limits() -> f64 {
+    (1..=1000u64)
+        .filter_map(|n| binomial_limit(0.15, n * 7, 0.999))
+        .sum()
+}
+
+/// Over-dispersion over 6,500 practices (England's count).
+#[divan::bench]
+fn overdispersion(b: divan::Bencher) {
+    let units: Vec<(u64, u64)> = (0..6500u64)
+        .map(|i| ((i * 37) % 40, 40 + (i * 13) % 200))
+        .collect();
+    b.bench(|| dispersion(&units, 0.15));
+}
