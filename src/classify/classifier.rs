@@ -9,7 +9,7 @@
 //! [`DrugTable::canonical_order`] renumbers them by key before any result
 //! depends on them.
 
-use std::collections::HashMap;
+use polars::prelude::PlHashMap as HashMap;
 use std::sync::RwLock;
 
 use super::bnf::{BnfFilter, CHEMICAL_LEN};

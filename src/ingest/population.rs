@@ -5,7 +5,7 @@
 //! later end, then the lower practice index, so the choice never depends on
 //! row order). Alive at T: `date_of_death` empty or `> T`.
 
-use std::collections::HashMap;
+use polars::prelude::PlHashMap as HashMap;
 use std::convert::Infallible;
 
 use serde::Serialize;
