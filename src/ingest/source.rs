@@ -201,7 +201,7 @@ fn format_of(path: &Path) -> FileFormat {
 
 /// A batch of rows: the requested columns as text, in the order asked for.
 pub struct Batch {
-    columns: Vec<StringChunked>,
+    columns: Vec<<StringType as PolarsDataType>::Array>,
     rows: IdxCa,
     structure: Option<Arc<CsvStructure>>,
     native_dates: Vec<bool>,
@@ -221,8 +221,7 @@ impl Batch {
     /// The value of column `col` (index into the requested columns) at row
     /// `i`, trimmed; `None` when null or blank.
     pub fn get(&self, col: usize, i: usize) -> Option<&str> {
-        self.columns[col]
-            .get(i)
+        StaticArray::get(&self.columns[col], i)
             .map(str::trim)
             .filter(|s| !s.is_empty())
     }
@@ -453,7 +452,9 @@ impl TableSource {
             .clone();
         let mut cols = Vec::with_capacity(columns.len());
         for &name in columns {
-            cols.push(get(name)?.str().map_err(|e| self.unreadable(e))?.clone());
+            // One chunk after rechunk: keep its array for direct access.
+            let ca = get(name)?.str().map_err(|e| self.unreadable(e))?.rechunk();
+            cols.push(ca.downcast_as_array().clone());
         }
         Ok(Batch {
             columns: cols,
