@@ -16,11 +16,19 @@ fuzz_target!(|data: &[u8]| {
         let _ = std::fs::write(dir.join(format!("{}.csv", t.file_stem())), "x\n");
     }
     let _ = std::fs::write(dir.join("medications.csv"), data);
-    let Ok(extract) = Extract::open(&dir, &ColumnMapping::default()) else { return };
+    let Ok(extract) = Extract::open(&dir, &ColumnMapping::default()) else {
+        return;
+    };
     let source = extract.table(TableKind::Medications);
     let _ = source.for_each_batch(&["patient_id", "date", "dmd_code", "bnf_code"], 64, |b| {
         for i in 0..b.len() {
-            let _ = (b.get(0, i), b.get(1, i), b.get(2, i), b.get(3, i), b.location(i));
+            let _ = (
+                b.get(0, i),
+                b.get(1, i),
+                b.get(2, i),
+                b.get(3, i),
+                b.location(i),
+            );
         }
         Ok::<(), std::convert::Infallible>(())
     });
