@@ -149,16 +149,8 @@ fn code<'a, T>(
 impl Horizon {
     /// Why a valid row is ignored, or `None` when it is used. `drug` rows
     /// also have a look-back start.
-    fn ignore(
-        &self,
-        matched: bool,
-        date: Date,
-        drug: bool,
-        in_cohort: bool,
-    ) -> Option<IgnoreReason> {
-        if !matched {
-            Some(IgnoreReason::UnrelatedCode)
-        } else if date > self.last {
+    fn ignore(&self, date: Date, drug: bool, in_cohort: bool) -> Option<IgnoreReason> {
+        if date > self.last {
             Some(IgnoreReason::AfterIndexDate)
         } else if drug && date <= self.drugs_after {
             Some(IgnoreReason::BeforeHorizon)
@@ -234,7 +226,8 @@ pub fn collect_events(
         batch_rows,
         tally,
         |b, i, t| {
-            let (patient, date) = patient_and_date(b, i, pop, &fmt, table, t)?;
+            // The code first: a row with an unrelated code is ignored
+            // without further checks (most rows, on a national extract).
             let Some(code) = code(b, i, 2, "snomedct_code", table, t, parse_sctid)? else {
                 t.rejected(
                     table,
@@ -246,7 +239,12 @@ pub fn collect_events(
                 return None;
             };
             let mask = classifier.event(code);
-            let ignore = horizon.ignore(mask != 0, date, false, cohort[patient as usize]);
+            if mask == 0 {
+                t.ignored(IgnoreReason::UnrelatedCode);
+                return None;
+            }
+            let (patient, date) = patient_and_date(b, i, pop, &fmt, table, t)?;
+            let ignore = horizon.ignore(date, false, cohort[patient as usize]);
             settle(
                 t,
                 ignore,
@@ -283,7 +281,6 @@ pub fn collect_medications(
         batch_rows,
         tally,
         |b, i, t| {
-            let (patient, date) = patient_and_date(b, i, pop, &fmt, table, t)?;
             let dmd = code(b, i, 2, "dmd_code", table, t, parse_sctid)?;
             let bnf = code(b, i, 3, "bnf_code", table, t, |s| {
                 is_bnf_item_code(s).then_some(s)
@@ -298,6 +295,12 @@ pub fn collect_medications(
                 );
                 return None;
             }
+            let (drug, mask) = classifier.drug(DrugKey::new(dmd, bnf));
+            if mask == 0 {
+                t.ignored(IgnoreReason::UnrelatedCode);
+                return None;
+            }
+            let (patient, date) = patient_and_date(b, i, pop, &fmt, table, t)?;
             // A negative quantity is a reversed or cancelled issue, not an issue.
             if let Some(q) = b
                 .get(4, i)
@@ -312,8 +315,7 @@ pub fn collect_medications(
                 );
                 return None;
             }
-            let (drug, mask) = classifier.drug(DrugKey::new(dmd, bnf));
-            let ignore = horizon.ignore(mask != 0, date, true, cohort[patient as usize]);
+            let ignore = horizon.ignore(date, true, cohort[patient as usize]);
             settle(
                 t,
                 ignore,

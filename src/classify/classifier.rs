@@ -80,6 +80,9 @@ pub struct ClassifierParts {
 #[derive(Debug)]
 pub struct Classifier {
     parts: ClassifierParts,
+    /// Every dm+d id the codelists know that matches a concept, classified
+    /// and numbered up front: (id, mask). A dm+d-only row needs no lock.
+    known_dmd: HashMap<u64, (u32, ConceptMask)>,
     drugs: RwLock<DrugTable>,
 }
 
@@ -109,10 +112,32 @@ impl DrugTable {
 impl Classifier {
     /// Builds a classifier from its dictionaries.
     pub fn new(parts: ClassifierParts) -> Classifier {
-        Classifier {
+        let mut c = Classifier {
             parts,
+            known_dmd: HashMap::default(),
             drugs: RwLock::new(DrugTable::default()),
+        };
+        let mut ids: Vec<u64> = c
+            .parts
+            .dmd_direct
+            .keys()
+            .chain(c.parts.dmd_bnf.keys())
+            .copied()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut table = DrugTable::default();
+        for id in ids {
+            let info = c.describe(DrugKey::new(Some(id), None));
+            if info.mask != 0 {
+                let n = table.drugs.len() as u32;
+                c.known_dmd.insert(id, (n, info.mask));
+                table.index.insert(info.key, n);
+                table.drugs.push(info);
+            }
         }
+        c.drugs = RwLock::new(table);
+        c
     }
 
     /// The event concepts a SNOMED CT id belongs to (0 = none).
@@ -120,8 +145,20 @@ impl Classifier {
         self.parts.events.get(&code).copied().unwrap_or(0)
     }
 
-    /// Classifies a medication: its drug id and concept mask (mask 0 = no concept).
+    /// Classifies a medication: its drug id and concept mask. A code pair
+    /// that matches no concept gets mask 0 (and no id: `u32::MAX`).
     pub fn drug(&self, key: DrugKey) -> (u32, ConceptMask) {
+        if key.bnf[0] == 0 {
+            // dm+d only: a code no codelist knows matches nothing.
+            return self
+                .known_dmd
+                .get(&key.dmd)
+                .copied()
+                .unwrap_or((u32::MAX, 0));
+        }
+        if self.mask_of(key) == 0 {
+            return (u32::MAX, 0);
+        }
         {
             let table = self.read();
             if let Some(&id) = table.index.get(&key) {
@@ -143,12 +180,31 @@ impl Classifier {
         self.drugs.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Takes the table of drugs seen so far, in canonical order, with the
-    /// old id -> new id map for the items that refer to them.
+    /// The table of drugs seen so far, in canonical order, with the old id
+    /// -> new id map for the items that refer to them.
     pub fn take_drugs(&self) -> (DrugTable, Vec<u32>) {
-        let mut table = std::mem::take(&mut *self.drugs.write().unwrap_or_else(|e| e.into_inner()));
+        let mut table = self.read().clone();
         let remap = table.canonical_order();
         (table, remap)
+    }
+
+    /// The concepts of one code pair: its dm+d id's lists, and the BNF
+    /// filters on its BNF code (given, or mapped from dm+d).
+    fn mask_of(&self, key: DrugKey) -> ConceptMask {
+        let p = &self.parts;
+        let dmd = (key.dmd != 0).then_some(key.dmd);
+        let bnf = key
+            .bnf_str()
+            .or_else(|| dmd.and_then(|d| p.dmd_bnf.get(&d)).map(String::as_str));
+        let mut mask = dmd.and_then(|d| p.dmd_direct.get(&d)).copied().unwrap_or(0);
+        if let Some(b) = bnf {
+            for (bit, f) in &p.filters {
+                if f.matches(b) {
+                    mask |= 1 << bit;
+                }
+            }
+        }
+        mask
     }
 
     /// Resolves and matches one code pair.
@@ -159,14 +215,7 @@ impl Classifier {
             .bnf_str()
             .map(str::to_string)
             .or_else(|| dmd.and_then(|d| p.dmd_bnf.get(&d).cloned()));
-        let mut mask = dmd.and_then(|d| p.dmd_direct.get(&d)).copied().unwrap_or(0);
-        if let Some(b) = &bnf {
-            for (bit, f) in &p.filters {
-                if f.matches(b) {
-                    mask |= 1 << bit;
-                }
-            }
-        }
+        let mask = self.mask_of(key);
         let chemical = bnf.as_ref().filter(|b| b.len() >= CHEMICAL_LEN).map(|b| {
             let mut c = [0u8; CHEMICAL_LEN];
             c.copy_from_slice(&b.as_bytes()[..CHEMICAL_LEN]);
@@ -248,10 +297,16 @@ mod tests {
         let b = c.drug(DrugKey::new(None, Some("0402010ADAAAAAA"))).0;
         let a = c.drug(DrugKey::new(Some(321589009), None)).0;
         assert_eq!(c.drug(DrugKey::new(None, Some("0402010ADAAAAAA"))).0, b);
+        // Unrelated pairs get no id.
+        assert_eq!(
+            c.drug(DrugKey::new(None, Some("0106020L0AAAAAA"))),
+            (u32::MAX, 0)
+        );
         let (table, remap) = c.take_drugs();
-        assert_eq!(table.drugs.len(), 2);
-        // Key order: dm+d 0 (BNF only) before dm+d 321589009.
+        // The three related dm+d ids known up front, and the BNF-only pair.
+        assert_eq!(table.drugs.len(), 4);
+        // Key order: dm+d 0 (BNF only) first, then by dm+d id.
         assert_eq!(remap[b as usize], 0);
-        assert_eq!(remap[a as usize], 1);
+        assert_eq!(table.drugs[remap[a as usize] as usize].key.dmd, 321589009);
     }
 }

@@ -202,7 +202,11 @@ fn format_of(path: &Path) -> FileFormat {
 /// A batch of rows: the requested columns as text, in the order asked for.
 pub struct Batch {
     columns: Vec<<StringType as PolarsDataType>::Array>,
-    rows: IdxCa,
+    len: usize,
+    /// The file row (0-based) of the first row in the batch.
+    first_row: u64,
+    /// The file rows of the batch's rows, when some rows were dropped.
+    kept: Option<Vec<u64>>,
     structure: Option<Arc<CsvStructure>>,
     native_dates: Vec<bool>,
 }
@@ -210,12 +214,12 @@ pub struct Batch {
 impl Batch {
     /// Rows in the batch.
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.len
     }
 
     /// True when the batch has no rows.
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.len == 0
     }
 
     /// The value of column `col` (index into the requested columns) at row
@@ -228,7 +232,10 @@ impl Batch {
 
     /// Where row `i` is in its file.
     pub fn location(&self, i: usize) -> Location {
-        let n = self.rows.get(i).unwrap_or_default() as u64;
+        let n = match &self.kept {
+            Some(rows) => rows[i],
+            None => self.first_row + i as u64,
+        };
         match &self.structure {
             Some(s) => Location::Line(s.line_of(n)),
             None => Location::Row(n + 1),
@@ -245,8 +252,6 @@ impl Batch {
         }
     }
 }
-
-const ROW_INDEX: &str = "__stomp_row";
 
 impl TableSource {
     fn scan(&self) -> Result<LazyFrame, SourceError> {
@@ -331,8 +336,7 @@ impl TableSource {
         let schema = self.check_columns().map_err(ScanError::Source)?;
         let structure = self.structure().map_err(ScanError::Source)?;
         let mut structural = Tally::default();
-        let mut exprs = Vec::with_capacity(columns.len() + 1);
-        exprs.push(col(ROW_INDEX));
+        let mut exprs = Vec::with_capacity(columns.len());
         let mut native_dates = Vec::new();
         for &name in columns {
             let source = self.mapping.source_name(name);
@@ -347,11 +351,7 @@ impl TableSource {
                 }
             }
         }
-        let lf = self
-            .scan()
-            .map_err(ScanError::Source)?
-            .with_row_index(ROW_INDEX, None)
-            .select(exprs);
+        let lf = self.scan().map_err(ScanError::Source)?.select(exprs);
 
         let (tx, rx) = sync_channel::<DataFrame>(2);
         let chunk = NonZeroUsize::new(batch_rows.max(1));
@@ -366,13 +366,27 @@ impl TableSource {
         std::thread::scope(|s| {
             let runner = s.spawn(move || lf.collect_with_engine(Engine::Streaming).map(|_| ()));
             let mut failure = None;
+            // Batches arrive in file order, so rows are numbered by counting.
+            let mut next_row = 0u64;
             for df in rx.iter() {
+                let first_row = next_row;
+                next_row += df.height() as u64;
                 let df = match &structure {
-                    Some(st) if !st.ragged.is_empty() => self.drop_ragged(df, st, &mut structural),
-                    _ => Ok(df),
+                    Some(st) if !st.ragged.is_empty() => {
+                        self.drop_ragged(df, first_row, st, &mut structural)
+                    }
+                    _ => Ok((df, None)),
                 };
-                match df.and_then(|df| self.to_batch(df, columns, &native_dates, structure.clone()))
-                {
+                match df.and_then(|(df, kept)| {
+                    self.to_batch(
+                        df,
+                        columns,
+                        &native_dates,
+                        first_row,
+                        kept,
+                        structure.clone(),
+                    )
+                }) {
                     Ok(batch) => {
                         if let Err(e) = f(batch) {
                             failure = Some(ScanError::Consumer(e));
@@ -402,38 +416,41 @@ impl TableSource {
         })
     }
 
-    /// Removes rows with the wrong number of fields, counting each as rejected.
+    /// Removes rows with the wrong number of fields, counting each as
+    /// rejected; returns the file rows of the rows kept.
     fn drop_ragged(
         &self,
         df: DataFrame,
+        first_row: u64,
         st: &CsvStructure,
         tally: &mut Tally,
-    ) -> Result<DataFrame, SourceError> {
-        let rows = df
-            .column(ROW_INDEX)
-            .and_then(|c| c.idx().cloned())
-            .map_err(|e| self.unreadable(e))?;
+    ) -> Result<(DataFrame, Option<Vec<u64>>), SourceError> {
+        let rows = first_row..first_row + df.height() as u64;
+        if st.ragged.range(rows.clone()).next().is_none() {
+            return Ok((df, None));
+        }
         let keep: BooleanChunked = rows
-            .iter()
-            .map(|r| {
-                let r = r.unwrap_or_default() as u64;
-                match st.ragged.get(&r) {
-                    Some(&(line, fields)) => {
-                        let value = format!("{fields} fields; the header has {}", st.header_fields);
-                        tally.rejected(
-                            self.kind,
-                            Location::Line(line),
-                            "(row)",
-                            Some(&value),
-                            RejectReason::WrongFieldCount,
-                        );
-                        false
-                    }
-                    None => true,
+            .clone()
+            .map(|r| match st.ragged.get(&r) {
+                Some(&(line, fields)) => {
+                    let value = format!("{fields} fields; the header has {}", st.header_fields);
+                    tally.rejected(
+                        self.kind,
+                        Location::Line(line),
+                        "(row)",
+                        Some(&value),
+                        RejectReason::WrongFieldCount,
+                    );
+                    false
                 }
+                None => true,
             })
             .collect();
-        df.filter(&keep).map_err(|e| self.unreadable(e))
+        let kept = rows.filter(|r| !st.ragged.contains_key(r)).collect();
+        Ok((
+            df.filter(&keep).map_err(|e| self.unreadable(e))?,
+            Some(kept),
+        ))
     }
 
     fn to_batch(
@@ -441,15 +458,11 @@ impl TableSource {
         df: DataFrame,
         columns: &[&'static str],
         native_dates: &[bool],
+        first_row: u64,
+        kept: Option<Vec<u64>>,
         structure: Option<Arc<CsvStructure>>,
     ) -> Result<Batch, SourceError> {
-        let mut df = df;
-        df.rechunk_mut();
         let get = |name: &str| df.column(name).map_err(|e| self.unreadable(e));
-        let rows = get(ROW_INDEX)?
-            .idx()
-            .map_err(|e| self.unreadable(e))?
-            .clone();
         let mut cols = Vec::with_capacity(columns.len());
         for &name in columns {
             // One chunk after rechunk: keep its array for direct access.
@@ -458,7 +471,9 @@ impl TableSource {
         }
         Ok(Batch {
             columns: cols,
-            rows,
+            len: df.height(),
+            first_row,
+            kept,
             structure,
             native_dates: native_dates.to_vec(),
         })
