@@ -19,8 +19,6 @@ use crate::ingest::population::Population;
 use crate::ingest::source::{Batch, ScanError, SourceError, TableSource};
 use crate::ingest::table::TableKind;
 
-const CHUNK_ROWS: usize = 16_384;
-
 /// The horizon of dates that can matter to any index date of the run.
 #[derive(Clone, Copy, Debug)]
 pub struct Horizon {
@@ -47,7 +45,8 @@ pub fn find_cohort(
     let fmt = &source.mapping.date_format;
     source
         .for_each_batch(&["patient_id", "date", "snomedct_code"], batch_rows, |b| {
-            let hits: Vec<u32> = chunks(b.len())
+            let hits: Vec<u32> = b
+                .chunk_ranges()
                 .into_par_iter()
                 .flat_map_iter(|(lo, hi)| {
                     let b = &b;
@@ -69,13 +68,6 @@ pub fn find_cohort(
         })
         .map_err(ScanError::into_source)?;
     Ok(cohort)
-}
-
-fn chunks(len: usize) -> Vec<(usize, usize)> {
-    (0..len)
-        .step_by(CHUNK_ROWS)
-        .map(|lo| (lo, (lo + CHUNK_ROWS).min(len)))
-        .collect()
 }
 
 /// The patient and date of a row (columns 0 and 1), or `None` after
@@ -189,7 +181,8 @@ fn scan<T: Send>(
     let mut items = Vec::new();
     let structural = source
         .for_each_batch(columns, batch_rows, |b| {
-            let parts: Vec<(Vec<T>, Tally)> = chunks(b.len())
+            let parts: Vec<(Vec<T>, Tally)> = b
+                .chunk_ranges()
                 .into_par_iter()
                 .map(|(lo, hi)| {
                     let mut t = Tally::default();

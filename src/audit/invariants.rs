@@ -92,7 +92,7 @@ fn review(run: &AuditRun) -> Vec<(usize, usize, String, String, Option<Date>)> {
             (
                 r.date,
                 r.indicator,
-                run.population.ids[r.patient as usize].to_string(),
+                run.population.ids.id(r.patient).into_owned(),
                 r.drugs.clone(),
                 r.last_review,
             )

@@ -4,6 +4,7 @@
 pub mod accounting;
 pub mod csv_structure;
 pub mod mapping;
+pub mod patient_ids;
 pub mod population;
 pub mod practices;
 pub mod source;

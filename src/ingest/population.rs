@@ -5,12 +5,13 @@
 //! later end, then the lower practice index, so the choice never depends on
 //! row order). Alive at T: `date_of_death` empty or `> T`.
 
-use polars::prelude::PlHashMap as HashMap;
 use std::convert::Infallible;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::accounting::{RejectReason, Tally};
+use super::patient_ids::PatientIds;
 use super::practices::Practices;
 use super::source::{ScanError, SourceError, TableSource};
 use super::table::TableKind;
@@ -71,8 +72,7 @@ pub struct Registration {
 #[derive(Debug, Default)]
 pub struct Population {
     /// Pseudonymised id of each patient.
-    pub ids: Vec<Box<str>>,
-    index: HashMap<Box<str>, u32>,
+    pub ids: PatientIds,
     /// Date of birth, when known.
     pub date_of_birth: Vec<Option<Date>>,
     /// Date of death, when recorded.
@@ -86,7 +86,7 @@ pub struct Population {
 impl Population {
     /// The dense index of a patient id.
     pub fn index_of(&self, id: &str) -> Option<u32> {
-        self.index.get(id).copied()
+        self.ids.get(id)
     }
 
     /// Number of patients.
@@ -133,64 +133,85 @@ impl Population {
 
     /// Reads the patients table. A repeated id rejects the later row; a bad
     /// date of birth, date of death or sex is set to missing and reported.
+    /// Each batch is parsed in parallel chunks, then indexed in file order.
     pub fn load_patients(
         source: &TableSource,
         tally: &mut Tally,
     ) -> Result<Population, SourceError> {
         let table = TableKind::Patients;
-        let fmt = source.mapping.date_format.clone();
+        let fmt = &source.mapping.date_format;
         let mut pop = Population::default();
         let structural = source
             .for_each_batch(
                 &["patient_id", "date_of_birth", "sex", "date_of_death"],
                 65_536,
                 |b| {
-                    for i in 0..b.len() {
-                        let loc = b.location(i);
-                        let Some(id) = b.get(0, i) else {
-                            tally.rejected(
-                                table,
-                                loc,
-                                "patient_id",
-                                None,
-                                RejectReason::EmptyPatientId,
-                            );
-                            continue;
-                        };
-                        if pop.index.contains_key(id) {
-                            tally.rejected(
-                                table,
-                                loc,
-                                "patient_id",
-                                Some(id),
-                                RejectReason::DuplicatePatient,
-                            );
-                            continue;
-                        }
-                        let mut date = |col: usize, name: &'static str| {
-                            let raw = b.get(col, i)?;
-                            let parsed = b.date_format(col, &fmt).parse(raw);
-                            if parsed.is_none() {
-                                tally.cleared(table, loc, name, raw, RejectReason::InvalidDate);
+                    let parsed: Vec<(Vec<(usize, Option<Date>, Option<Date>, Sex)>, Tally)> = b
+                        .chunk_ranges()
+                        .into_par_iter()
+                        .map(|(lo, hi)| {
+                            let mut t = Tally::default();
+                            let mut rows = Vec::with_capacity(hi - lo);
+                            for i in lo..hi {
+                                let loc = b.location(i);
+                                if b.get(0, i).is_none() {
+                                    t.rejected(
+                                        table,
+                                        loc,
+                                        "patient_id",
+                                        None,
+                                        RejectReason::EmptyPatientId,
+                                    );
+                                    continue;
+                                }
+                                let mut date = |col: usize, name: &'static str| {
+                                    let raw = b.get(col, i)?;
+                                    let parsed = b.date_format(col, fmt).parse(raw);
+                                    if parsed.is_none() {
+                                        t.cleared(table, loc, name, raw, RejectReason::InvalidDate);
+                                    }
+                                    parsed
+                                };
+                                let (dob, dod) =
+                                    (date(1, "date_of_birth"), date(3, "date_of_death"));
+                                let sex = match b.get(2, i) {
+                                    None => Sex::Unknown,
+                                    Some(raw) => Sex::parse(raw).unwrap_or_else(|| {
+                                        t.cleared(
+                                            table,
+                                            loc,
+                                            "sex",
+                                            raw,
+                                            RejectReason::InvalidCode,
+                                        );
+                                        Sex::Unknown
+                                    }),
+                                };
+                                rows.push((i, dob, dod, sex));
                             }
-                            parsed
-                        };
-                        let dob = date(1, "date_of_birth");
-                        let dod = date(3, "date_of_death");
-                        let sex = match b.get(2, i) {
-                            None => Sex::Unknown,
-                            Some(raw) => Sex::parse(raw).unwrap_or_else(|| {
-                                tally.cleared(table, loc, "sex", raw, RejectReason::InvalidCode);
-                                Sex::Unknown
-                            }),
-                        };
-                        let key: Box<str> = id.into();
-                        pop.index.insert(key.clone(), pop.ids.len() as u32);
-                        pop.ids.push(key);
-                        pop.date_of_birth.push(dob);
-                        pop.date_of_death.push(dod);
-                        pop.sex.push(sex);
-                        tally.used();
+                            (rows, t)
+                        })
+                        .collect();
+                    pop.ids.reserve(b.len());
+                    for (rows, t) in parsed {
+                        tally.merge(t);
+                        for (i, dob, dod, sex) in rows {
+                            let id = b.get(0, i).unwrap_or_default();
+                            if pop.ids.insert(id).is_none() {
+                                tally.rejected(
+                                    table,
+                                    b.location(i),
+                                    "patient_id",
+                                    Some(id),
+                                    RejectReason::DuplicatePatient,
+                                );
+                                continue;
+                            }
+                            pop.date_of_birth.push(dob);
+                            pop.date_of_death.push(dod);
+                            pop.sex.push(sex);
+                            tally.used();
+                        }
                     }
                     Ok::<(), Infallible>(())
                 },
@@ -209,91 +230,37 @@ impl Population {
         practices: &mut Practices,
         tally: &mut Tally,
     ) -> Result<(), SourceError> {
-        let table = TableKind::Registrations;
-        let fmt = source.mapping.date_format.clone();
+        let fmt = &source.mapping.date_format;
         let mut regs = Vec::new();
+        let this = &*self;
         let structural = source
             .for_each_batch(
                 &["patient_id", "practice_code", "start_date", "end_date"],
                 65_536,
                 |b| {
-                    for i in 0..b.len() {
-                        let loc = b.location(i);
-                        let Some(id) = b.get(0, i) else {
-                            tally.rejected(
-                                table,
-                                loc,
-                                "patient_id",
-                                None,
-                                RejectReason::EmptyPatientId,
-                            );
-                            continue;
-                        };
-                        let Some(patient) = self.index_of(id) else {
-                            tally.rejected(
-                                table,
-                                loc,
-                                "patient_id",
-                                Some(id),
-                                RejectReason::UnknownPatient,
-                            );
-                            continue;
-                        };
-                        let Some(code) = b.get(1, i) else {
-                            tally.rejected(
-                                table,
-                                loc,
-                                "practice_code",
-                                None,
-                                RejectReason::MissingValue,
-                            );
-                            continue;
-                        };
-                        let start_raw = b.get(2, i);
-                        let Some(start) = start_raw.and_then(|s| b.date_format(2, &fmt).parse(s))
-                        else {
-                            let reason = if start_raw.is_none() {
-                                RejectReason::MissingValue
-                            } else {
-                                RejectReason::InvalidDate
-                            };
-                            tally.rejected(table, loc, "start_date", start_raw, reason);
-                            continue;
-                        };
-                        let end = match b.get(3, i) {
-                            None => None,
-                            Some(raw) => match b.date_format(3, &fmt).parse(raw) {
-                                Some(d) => Some(d),
-                                None => {
-                                    tally.rejected(
-                                        table,
-                                        loc,
-                                        "end_date",
-                                        Some(raw),
-                                        RejectReason::InvalidDate,
-                                    );
-                                    continue;
-                                }
-                            },
-                        };
-                        if end.is_some_and(|e| e < start) {
-                            tally.rejected(
-                                table,
-                                loc,
-                                "end_date",
-                                b.get(3, i),
-                                RejectReason::EndBeforeStart,
-                            );
-                            continue;
+                    let parsed: Vec<(Vec<(usize, u32, Date, Option<Date>)>, Tally)> = b
+                        .chunk_ranges()
+                        .into_par_iter()
+                        .map(|(lo, hi)| {
+                            let mut t = Tally::default();
+                            let rows = (lo..hi)
+                                .filter_map(|i| this.parse_registration(&b, i, fmt, &mut t))
+                                .collect();
+                            (rows, t)
+                        })
+                        .collect();
+                    for (rows, t) in parsed {
+                        tally.merge(t);
+                        for (i, patient, start, end) in rows {
+                            let practice = practices.index_or_add(b.get(1, i).unwrap_or_default());
+                            regs.push(Registration {
+                                patient,
+                                start,
+                                end,
+                                practice,
+                            });
+                            tally.used();
                         }
-                        let practice = practices.index_or_add(code);
-                        regs.push(Registration {
-                            patient,
-                            start,
-                            end,
-                            practice,
-                        });
-                        tally.used();
                     }
                     Ok::<(), Infallible>(())
                 },
@@ -311,6 +278,74 @@ impl Population {
         self.registrations = regs;
         self.offsets = offsets;
         Ok(())
+    }
+
+    /// One registration row: (row, patient, start, end), or `None` after
+    /// counting it as rejected.
+    fn parse_registration(
+        &self,
+        b: &crate::ingest::source::Batch,
+        i: usize,
+        fmt: &crate::date::DateFormat,
+        t: &mut Tally,
+    ) -> Option<(usize, u32, Date, Option<Date>)> {
+        let table = TableKind::Registrations;
+        let loc = b.location(i);
+        let Some(id) = b.get(0, i) else {
+            t.rejected(table, loc, "patient_id", None, RejectReason::EmptyPatientId);
+            return None;
+        };
+        let Some(patient) = self.index_of(id) else {
+            t.rejected(
+                table,
+                loc,
+                "patient_id",
+                Some(id),
+                RejectReason::UnknownPatient,
+            );
+            return None;
+        };
+        if b.get(1, i).is_none() {
+            t.rejected(
+                table,
+                loc,
+                "practice_code",
+                None,
+                RejectReason::MissingValue,
+            );
+            return None;
+        }
+        let start_raw = b.get(2, i);
+        let Some(start) = start_raw.and_then(|s| b.date_format(2, fmt).parse(s)) else {
+            let reason = if start_raw.is_none() {
+                RejectReason::MissingValue
+            } else {
+                RejectReason::InvalidDate
+            };
+            t.rejected(table, loc, "start_date", start_raw, reason);
+            return None;
+        };
+        let end = match b.get(3, i) {
+            None => None,
+            Some(raw) => match b.date_format(3, fmt).parse(raw) {
+                Some(d) => Some(d),
+                None => {
+                    t.rejected(table, loc, "end_date", Some(raw), RejectReason::InvalidDate);
+                    return None;
+                }
+            },
+        };
+        if end.is_some_and(|e| e < start) {
+            t.rejected(
+                table,
+                loc,
+                "end_date",
+                b.get(3, i),
+                RejectReason::EndBeforeStart,
+            );
+            return None;
+        }
+        Some((i, patient, start, end))
     }
 }
 
@@ -351,7 +386,7 @@ mod tests {
 
     fn pop_with(regs: Vec<Registration>, dod: Option<Date>) -> Population {
         let mut p = Population {
-            ids: vec!["a".into()],
+            ids: PatientIds::default(),
             date_of_birth: vec![None],
             date_of_death: vec![dod],
             sex: vec![Sex::Unknown],
@@ -359,7 +394,7 @@ mod tests {
             registrations: regs,
             ..Default::default()
         };
-        p.index.insert("a".into(), 0);
+        p.ids.insert("a");
         p
     }
 

@@ -242,6 +242,15 @@ impl Batch {
         }
     }
 
+    /// The batch's rows split into chunks for parallel parsing.
+    pub fn chunk_ranges(&self) -> Vec<(usize, usize)> {
+        const CHUNK_ROWS: usize = 16_384;
+        (0..self.len)
+            .step_by(CHUNK_ROWS)
+            .map(|lo| (lo, (lo + CHUNK_ROWS).min(self.len)))
+            .collect()
+    }
+
     /// The date format to use for column `col`: ISO when the file stored it
     /// as a native date, otherwise the table's configured format.
     pub fn date_format<'a>(&self, col: usize, configured: &'a DateFormat) -> &'a DateFormat {

@@ -23,7 +23,7 @@ pub fn frame(run: &AuditRun, spec: &AuditSpec) -> PolarsResult<DataFrame> {
     df!(
         "index_date" => rows.iter().map(|r| date(r).to_string()).collect::<Vec<_>>(),
         "indicator_id" => rows.iter().map(|r| inds[r.indicator].id.as_str()).collect::<Vec<_>>(),
-        "patient_id" => rows.iter().map(|r| &*pop.ids[r.patient as usize]).collect::<Vec<_>>(),
+        "patient_id" => rows.iter().map(|r| pop.ids.id(r.patient).into_owned()).collect::<Vec<_>>(),
         "practice_code" => rows.iter().map(|r| run.practices.list[r.practice as usize].code()).collect::<Vec<_>>(),
         "age_band" => rows.iter().map(|r| age_band(pop.date_of_birth[r.patient as usize], date(r))).collect::<Vec<_>>(),
         "sex" => rows.iter().map(|r| pop.sex[r.patient as usize].as_str()).collect::<Vec<_>>(),
