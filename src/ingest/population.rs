@@ -68,6 +68,11 @@ pub struct Registration {
     pub practice: u32,
 }
 
+/// A parsed patients row: (row in batch, date of birth, date of death, sex).
+type PatientRow = (usize, Option<Date>, Option<Date>, Sex);
+/// A parsed registrations row: (row in batch, patient, start, end).
+type RegistrationRow = (usize, u32, Date, Option<Date>);
+
 /// Every patient of the extract, indexed densely, with their registrations.
 #[derive(Debug, Default)]
 pub struct Population {
@@ -146,7 +151,7 @@ impl Population {
                 &["patient_id", "date_of_birth", "sex", "date_of_death"],
                 65_536,
                 |b| {
-                    let parsed: Vec<(Vec<(usize, Option<Date>, Option<Date>, Sex)>, Tally)> = b
+                    let parsed: Vec<(Vec<PatientRow>, Tally)> = b
                         .chunk_ranges()
                         .into_par_iter()
                         .map(|(lo, hi)| {
@@ -238,7 +243,7 @@ impl Population {
                 &["patient_id", "practice_code", "start_date", "end_date"],
                 65_536,
                 |b| {
-                    let parsed: Vec<(Vec<(usize, u32, Date, Option<Date>)>, Tally)> = b
+                    let parsed: Vec<(Vec<RegistrationRow>, Tally)> = b
                         .chunk_ranges()
                         .into_par_iter()
                         .map(|(lo, hi)| {
@@ -288,7 +293,7 @@ impl Population {
         i: usize,
         fmt: &crate::date::DateFormat,
         t: &mut Tally,
-    ) -> Option<(usize, u32, Date, Option<Date>)> {
+    ) -> Option<RegistrationRow> {
         let table = TableKind::Registrations;
         let loc = b.location(i);
         let Some(id) = b.get(0, i) else {
