@@ -397,7 +397,6 @@ mod tests {
             sex: vec![Sex::Unknown],
             offsets: vec![0, regs.len() as u32],
             registrations: regs,
-            ..Default::default()
         };
         p.ids.insert("a");
         p
