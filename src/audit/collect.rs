@@ -70,43 +70,63 @@ pub fn find_cohort(
     Ok(cohort)
 }
 
-/// The patient and date of a row (columns 0 and 1), or `None` after
-/// counting the row as rejected.
-fn patient_and_date(
+/// The date of a row (column 1), or `None` after counting the row as rejected.
+fn date_of(
     b: &Batch,
     i: usize,
-    pop: &Population,
     fmt: &crate::date::DateFormat,
     table: TableKind,
     t: &mut Tally,
-) -> Option<(u32, Date)> {
-    let loc = b.location(i);
+) -> Option<Date> {
+    let raw = b.get(1, i);
+    match raw.map(|r| b.date_format(1, fmt).parse(r)) {
+        Some(Some(date)) => Some(date),
+        Some(None) => {
+            t.rejected(table, b.location(i), "date", raw, RejectReason::InvalidDate);
+            None
+        }
+        None => {
+            t.rejected(
+                table,
+                b.location(i),
+                "date",
+                None,
+                RejectReason::MissingValue,
+            );
+            None
+        }
+    }
+}
+
+/// The patient of a row (column 0), or `None` after counting the row as rejected.
+fn patient_of(
+    b: &Batch,
+    i: usize,
+    pop: &Population,
+    table: TableKind,
+    t: &mut Tally,
+) -> Option<u32> {
     let Some(id) = b.get(0, i) else {
-        t.rejected(table, loc, "patient_id", None, RejectReason::EmptyPatientId);
-        return None;
-    };
-    let Some(patient) = pop.index_of(id) else {
         t.rejected(
             table,
-            loc,
+            b.location(i),
+            "patient_id",
+            None,
+            RejectReason::EmptyPatientId,
+        );
+        return None;
+    };
+    let patient = pop.index_of(id);
+    if patient.is_none() {
+        t.rejected(
+            table,
+            b.location(i),
             "patient_id",
             Some(id),
             RejectReason::UnknownPatient,
         );
-        return None;
-    };
-    let raw = b.get(1, i);
-    match raw.map(|r| b.date_format(1, fmt).parse(r)) {
-        Some(Some(date)) => Some((patient, date)),
-        Some(None) => {
-            t.rejected(table, loc, "date", raw, RejectReason::InvalidDate);
-            None
-        }
-        None => {
-            t.rejected(table, loc, "date", None, RejectReason::MissingValue);
-            None
-        }
     }
+    patient
 }
 
 /// The code in column `col` parsed by `parse`, or `None` after counting the
@@ -139,19 +159,27 @@ fn code<'a, T>(
 }
 
 impl Horizon {
-    /// Why a valid row is ignored, or `None` when it is used. `drug` rows
-    /// also have a look-back start.
-    fn ignore(&self, date: Date, drug: bool, in_cohort: bool) -> Option<IgnoreReason> {
+    /// Why a row with a related code is ignored for its date, if it is:
+    /// after the last index date, or (`drug` rows) before the look-back.
+    fn outside(&self, date: Date, drug: bool) -> Option<IgnoreReason> {
         if date > self.last {
             Some(IgnoreReason::AfterIndexDate)
         } else if drug && date <= self.drugs_after {
             Some(IgnoreReason::BeforeHorizon)
-        } else if !in_cohort {
-            Some(IgnoreReason::OutsideCohort)
         } else {
             None
         }
     }
+}
+
+/// Counts a row with a related code as ignored for its date (nothing else
+/// about it is checked then); `true` when it was.
+fn ignored_for_date(t: &mut Tally, date: Date, reason: Option<IgnoreReason>) -> bool {
+    if let Some(r) = reason {
+        t.saw(date);
+        t.ignored(r);
+    }
+    reason.is_some()
 }
 
 /// Counts a valid row as ignored or used; returns the item when used.
@@ -236,8 +264,12 @@ pub fn collect_events(
                 t.ignored(IgnoreReason::UnrelatedCode);
                 return None;
             }
-            let (patient, date) = patient_and_date(b, i, pop, &fmt, table, t)?;
-            let ignore = horizon.ignore(date, false, cohort[patient as usize]);
+            let date = date_of(b, i, &fmt, table, t)?;
+            if ignored_for_date(t, date, horizon.outside(date, false)) {
+                return None;
+            }
+            let patient = patient_of(b, i, pop, table, t)?;
+            let ignore = (!cohort[patient as usize]).then_some(IgnoreReason::OutsideCohort);
             settle(
                 t,
                 ignore,
@@ -293,7 +325,11 @@ pub fn collect_medications(
                 t.ignored(IgnoreReason::UnrelatedCode);
                 return None;
             }
-            let (patient, date) = patient_and_date(b, i, pop, &fmt, table, t)?;
+            let date = date_of(b, i, &fmt, table, t)?;
+            if ignored_for_date(t, date, horizon.outside(date, true)) {
+                return None;
+            }
+            let patient = patient_of(b, i, pop, table, t)?;
             // A negative quantity is a reversed or cancelled issue, not an issue.
             if let Some(q) = b
                 .get(4, i)
@@ -308,7 +344,7 @@ pub fn collect_medications(
                 );
                 return None;
             }
-            let ignore = horizon.ignore(date, true, cohort[patient as usize]);
+            let ignore = (!cohort[patient as usize]).then_some(IgnoreReason::OutsideCohort);
             settle(
                 t,
                 ignore,

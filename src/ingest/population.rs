@@ -146,6 +146,11 @@ impl Population {
         let table = TableKind::Patients;
         let fmt = &source.mapping.date_format;
         let mut pop = Population::default();
+        let hint = source.row_count_hint();
+        pop.ids.reserve(hint);
+        pop.date_of_birth.reserve(hint);
+        pop.date_of_death.reserve(hint);
+        pop.sex.reserve(hint);
         let structural = source
             .for_each_batch(
                 &["patient_id", "date_of_birth", "sex", "date_of_death"],
@@ -197,7 +202,6 @@ impl Population {
                             (rows, t)
                         })
                         .collect();
-                    pop.ids.reserve(b.len());
                     for (rows, t) in parsed {
                         tally.merge(t);
                         for (i, dob, dod, sex) in rows {
@@ -236,7 +240,7 @@ impl Population {
         tally: &mut Tally,
     ) -> Result<(), SourceError> {
         let fmt = &source.mapping.date_format;
-        let mut regs = Vec::new();
+        let mut regs = Vec::with_capacity(source.row_count_hint());
         let this = &*self;
         let structural = source
             .for_each_batch(

@@ -301,6 +301,29 @@ impl TableSource {
         Ok(Some(self.structure.get_or_init(|| Arc::new(s)).clone()))
     }
 
+    /// The number of data rows, from the CSV structure or the Parquet
+    /// metadata (0 when unknown): a size hint for the tables kept in memory.
+    pub fn row_count_hint(&self) -> usize {
+        match self.format {
+            FileFormat::Csv => self
+                .structure()
+                .ok()
+                .flatten()
+                .map_or(0, |s| s.rows as usize),
+            FileFormat::Parquet => self
+                .scan()
+                .ok()
+                .and_then(|lf| lf.select([len()]).collect().ok())
+                .and_then(|df| {
+                    df.columns()
+                        .first()
+                        .and_then(|c| c.get(0).ok())
+                        .and_then(|v| v.extract::<usize>())
+                })
+                .unwrap_or(0),
+        }
+    }
+
     /// Checks the file: its structure (CSV), every required column present
     /// (after mapping), no duplicate names. Returns the file's schema.
     pub fn check_columns(&self) -> Result<SchemaRef, SourceError> {
