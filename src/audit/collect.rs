@@ -98,6 +98,14 @@ fn date_of(
     }
 }
 
+/// The last patient looked up in a chunk: extracts usually list a
+/// patient's rows together, so the next row's id is often the same.
+#[derive(Default)]
+struct LastPatient {
+    row: Option<usize>,
+    patient: Option<u32>,
+}
+
 /// The patient of a row (column 0), or `None` after counting the row as rejected.
 fn patient_of(
     b: &Batch,
@@ -105,6 +113,7 @@ fn patient_of(
     pop: &Population,
     table: TableKind,
     t: &mut Tally,
+    last: &mut LastPatient,
 ) -> Option<u32> {
     let Some(id) = b.get(0, i) else {
         t.rejected(
@@ -116,7 +125,14 @@ fn patient_of(
         );
         return None;
     };
-    let patient = pop.index_of(id);
+    let patient = match last.row {
+        Some(r) if b.get(0, r) == Some(id) => last.patient,
+        _ => pop.index_of(id),
+    };
+    *last = LastPatient {
+        row: Some(i),
+        patient,
+    };
     if patient.is_none() {
         t.rejected(
             table,
@@ -204,7 +220,7 @@ fn scan<T: Send>(
     columns: &[&'static str],
     batch_rows: usize,
     tally: &mut Tally,
-    row: impl Fn(&Batch, usize, &mut Tally) -> Option<T> + Sync,
+    row: impl Fn(&Batch, usize, &mut Tally, &mut LastPatient) -> Option<T> + Sync,
 ) -> Result<Vec<T>, SourceError> {
     let mut items = Vec::new();
     let structural = source
@@ -214,7 +230,10 @@ fn scan<T: Send>(
                 .into_par_iter()
                 .map(|(lo, hi)| {
                     let mut t = Tally::default();
-                    let kept = (lo..hi).filter_map(|i| row(&b, i, &mut t)).collect();
+                    let mut last = LastPatient::default();
+                    let kept = (lo..hi)
+                        .filter_map(|i| row(&b, i, &mut t, &mut last))
+                        .collect();
                     (kept, t)
                 })
                 .collect();
@@ -246,7 +265,7 @@ pub fn collect_events(
         &["patient_id", "date", "snomedct_code"],
         batch_rows,
         tally,
-        |b, i, t| {
+        |b, i, t, last| {
             // The code first: a row with an unrelated code is ignored
             // without further checks (most rows, on a national extract).
             let Some(code) = code(b, i, 2, "snomedct_code", table, t, parse_sctid)? else {
@@ -268,7 +287,7 @@ pub fn collect_events(
             if ignored_for_date(t, date, horizon.outside(date, false)) {
                 return None;
             }
-            let patient = patient_of(b, i, pop, table, t)?;
+            let patient = patient_of(b, i, pop, table, t, last)?;
             let ignore = (!cohort[patient as usize]).then_some(IgnoreReason::OutsideCohort);
             settle(
                 t,
@@ -305,7 +324,7 @@ pub fn collect_medications(
         &["patient_id", "date", "dmd_code", "bnf_code", "quantity"],
         batch_rows,
         tally,
-        |b, i, t| {
+        |b, i, t, last| {
             let dmd = code(b, i, 2, "dmd_code", table, t, parse_sctid)?;
             let bnf = code(b, i, 3, "bnf_code", table, t, |s| {
                 is_bnf_item_code(s).then_some(s)
@@ -329,7 +348,7 @@ pub fn collect_medications(
             if ignored_for_date(t, date, horizon.outside(date, true)) {
                 return None;
             }
-            let patient = patient_of(b, i, pop, table, t)?;
+            let patient = patient_of(b, i, pop, table, t, last)?;
             // A negative quantity is a reversed or cancelled issue, not an issue.
             if let Some(q) = b
                 .get(4, i)
