@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::SerReader;
 
-use super::workdir::{counts, ok, parse_csv, Workdir};
+use super::workdir::{counts, national, ok, parse_csv, Workdir};
 
 // SNOMED CT codes from the bundled codelists.
 const LD: &str = "416075005"; // On learning disability register (LD_COD)
@@ -328,12 +328,8 @@ fn two_index_dates_are_evaluated_in_one_run() {
     ]));
     let rows = parse_csv(&w.read_out("indicators.csv"));
     let get = |date: &str, id: &str| {
-        rows.iter()
-            .find(|r| {
-                r["index_date"] == date && r["indicator_id"] == id && r["level"] == "national"
-            })
-            .map(|r| (r["numerator"].clone(), r["denominator"].clone()))
-            .unwrap()
+        let r = national(&rows, date, id);
+        (r["numerator"].clone(), r["denominator"].clone())
     };
     assert_eq!(get("2024-03-31", "STOMP02"), ("15".into(), "26".into()));
     // At 2023-12-31 the 6-month window is (2023-06-30, 2023-12-31]: pid-01,

@@ -3,17 +3,7 @@
 //! quarters and the config file.
 
 use super::indicators::scenario;
-use super::workdir::{counts, ok, parse_csv, run};
-
-fn national<'a>(
-    rows: &'a [std::collections::BTreeMap<String, String>],
-    date: &str,
-    id: &str,
-) -> &'a std::collections::BTreeMap<String, String> {
-    rows.iter()
-        .find(|r| r["index_date"] == date && r["indicator_id"] == id && r["level"] == "national")
-        .unwrap_or_else(|| panic!("{date} {id}"))
-}
+use super::workdir::{counts, national, ok, parse_csv, run};
 
 #[test]
 fn disclosure_control_rounds_every_published_count() {

@@ -179,3 +179,14 @@ pub fn counts(indicators_csv: &str) -> BTreeMap<(String, String, String), (u64, 
         })
         .collect()
 }
+
+/// The national row of an indicator on a date, from parsed indicators.csv.
+pub fn national<'a>(
+    rows: &'a [BTreeMap<String, String>],
+    date: &str,
+    id: &str,
+) -> &'a BTreeMap<String, String> {
+    rows.iter()
+        .find(|r| r["index_date"] == date && r["indicator_id"] == id && r["level"] == "national")
+        .unwrap_or_else(|| panic!("no national row for {id} on {date}"))
+}
