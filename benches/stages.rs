@@ -52,6 +52,7 @@ fn run_audit() -> AuditRun {
         index_dates: vec!["2024-03-31".parse().expect("date")],
         batch_rows: 65_536,
         aggregate: AggregateOptions::default(),
+        check_every_row: false,
     };
     audit::run(spec(), &config, &Silent).expect("audit")
 }

@@ -56,6 +56,7 @@ fn audit(spec: &AuditSpec, dir: &Path, batch_rows: usize, threads: usize) -> Aud
         index_dates: vec!["2024-03-31".parse().unwrap(), "2023-09-30".parse().unwrap()],
         batch_rows,
         aggregate: Default::default(),
+        check_every_row: false,
     };
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)

@@ -61,6 +61,10 @@ pub struct AuditConfig {
     pub batch_rows: usize,
     /// How aggregate rows are made (disclosure control).
     pub aggregate: AggregateOptions,
+    /// Check every row fully, whatever its date (for `validate`): rows with
+    /// a related code are never set aside for their date before their
+    /// patient is checked.
+    pub check_every_row: bool,
 }
 
 /// Told what the run is doing, for a progress display.
@@ -141,9 +145,16 @@ pub fn run(
         return Err(AuditError::NoIndexDate);
     };
     let compiled = &spec.compiled;
-    let horizon = Horizon {
-        last,
-        drugs_after: first.add_months(-(compiled.drug_lookback_months as i32)),
+    let horizon = if config.check_every_row {
+        Horizon {
+            last: Date(i32::MAX),
+            drugs_after: Date(i32::MIN),
+        }
+    } else {
+        Horizon {
+            last,
+            drugs_after: first.add_months(-(compiled.drug_lookback_months as i32)),
+        }
     };
     let batch = config.batch_rows.max(1);
     let extract = Extract::open(&config.extract, &config.mapping)?;

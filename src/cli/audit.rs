@@ -211,6 +211,7 @@ pub fn run(s: Settings, threads: usize) -> Result<(), Failure> {
         aggregate: AggregateOptions {
             disclosure_control: s.disclosure_control,
         },
+        check_every_row: false,
     };
     let spinner = Spinner::new(!s.quiet);
     let run = audit::run(&spec, &config, &spinner).map_err(audit_failure)?;

@@ -20,8 +20,8 @@ pub struct Args {
     /// An audit spec (TOML), for which codes count as related.
     #[arg(long, value_name = "FILE")]
     pub spec: Option<PathBuf>,
-    /// The index date the audit will use (default: 9999-12-31, so no row is
-    /// "after the index date").
+    /// The index date the audit will use (default: 9999-12-31). Every row
+    /// with a related code is checked in full, whatever its date.
     #[arg(long = "index-date", value_name = "DATE", default_value = "9999-12-31")]
     pub index_date: Date,
     /// How many rejected rows to show per table.
@@ -38,6 +38,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         index_dates: vec![args.index_date],
         batch_rows: 65_536,
         aggregate: Default::default(),
+        check_every_row: true,
     };
     let run = audit::run(&spec, &config, &audit::Silent).map_err(audit_failure)?;
     let mut rejected_total = 0;

@@ -280,6 +280,17 @@ fn validate_reports_rejections_and_exits_1() {
     let clean = base();
     clean.write();
     ok(&run(&["validate", clean.extract().to_str().unwrap()]));
+    // Every related row is checked in full, even one years before any index date.
+    let mut old = base();
+    old.med("ghost", "2015-06-01", RISPERIDONE, "");
+    old.write();
+    let out = run(&["validate", old.extract().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("column patient_id, value 'ghost': unknown_patient"),
+        "{stdout}"
+    );
 }
 
 #[test]
