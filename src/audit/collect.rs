@@ -188,14 +188,29 @@ impl Horizon {
     }
 }
 
-/// Counts a row with a related code as ignored for its date (nothing else
-/// about it is checked then); `true` when it was.
-fn ignored_for_date(t: &mut Tally, date: Date, reason: Option<IgnoreReason>) -> bool {
-    if let Some(r) = reason {
+/// The patient and date of a row with a related code: its date is checked
+/// first, and a row dated outside the window is counted as ignored without
+/// looking its patient up; otherwise the patient must be known. `None` once
+/// the row is counted (rejected or ignored).
+#[allow(clippy::too_many_arguments)]
+fn dated_patient(
+    b: &Batch,
+    i: usize,
+    pop: &Population,
+    fmt: &crate::date::DateFormat,
+    horizon: Horizon,
+    drug: bool,
+    table: TableKind,
+    t: &mut Tally,
+    last: &mut LastPatient,
+) -> Option<(u32, Date)> {
+    let date = date_of(b, i, fmt, table, t)?;
+    if let Some(reason) = horizon.outside(date, drug) {
         t.saw(date);
-        t.ignored(r);
+        t.ignored(reason);
+        return None;
     }
-    reason.is_some()
+    Some((patient_of(b, i, pop, table, t, last)?, date))
 }
 
 /// Counts a valid row as ignored or used; returns the item when used.
@@ -283,11 +298,7 @@ pub fn collect_events(
                 t.ignored(IgnoreReason::UnrelatedCode);
                 return None;
             }
-            let date = date_of(b, i, &fmt, table, t)?;
-            if ignored_for_date(t, date, horizon.outside(date, false)) {
-                return None;
-            }
-            let patient = patient_of(b, i, pop, table, t, last)?;
+            let (patient, date) = dated_patient(b, i, pop, &fmt, horizon, false, table, t, last)?;
             let ignore = (!cohort[patient as usize]).then_some(IgnoreReason::OutsideCohort);
             settle(
                 t,
@@ -344,11 +355,7 @@ pub fn collect_medications(
                 t.ignored(IgnoreReason::UnrelatedCode);
                 return None;
             }
-            let date = date_of(b, i, &fmt, table, t)?;
-            if ignored_for_date(t, date, horizon.outside(date, true)) {
-                return None;
-            }
-            let patient = patient_of(b, i, pop, table, t, last)?;
+            let (patient, date) = dated_patient(b, i, pop, &fmt, horizon, true, table, t, last)?;
             // A negative quantity is a reversed or cancelled issue, not an issue.
             if let Some(q) = b
                 .get(4, i)

@@ -12,6 +12,8 @@ use stomp_audit::ingest::mapping::ColumnMapping;
 use stomp_audit::report::{self, RunInfo};
 use stomp_audit::spec::AuditSpec;
 
+use stomp_audit::audit::Progress;
+
 use super::progress::Spinner;
 use super::Failure;
 
@@ -224,7 +226,7 @@ pub fn run(s: Settings, threads: usize) -> Result<(), Failure> {
         command: std::env::args().collect::<Vec<_>>().join(" "),
         threads,
     };
-    spinner.stage_and_finish("writing outputs");
+    spinner.stage("writing outputs");
     let written = report::write_all(&run, &spec, &s.out, &info).map_err(Failure::data)?;
     spinner.clear();
     if !s.quiet {

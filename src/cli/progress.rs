@@ -27,11 +27,6 @@ impl Spinner {
         Spinner { bar }
     }
 
-    /// Shows a last stage.
-    pub fn stage_and_finish(&self, name: &'static str) {
-        self.stage(name);
-    }
-
     /// Removes the spinner.
     pub fn clear(&self) {
         if let Some(b) = &self.bar {

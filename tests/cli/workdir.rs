@@ -190,3 +190,8 @@ pub fn national<'a>(
         .find(|r| r["index_date"] == date && r["indicator_id"] == id && r["level"] == "national")
         .unwrap_or_else(|| panic!("no national row for {id} on {date}"))
 }
+
+/// (numerator, denominator) of an indicator for England in an indicators.csv.
+pub fn national_counts(indicators_csv: &str, id: &str) -> (u64, u64) {
+    counts(indicators_csv)[&(id.to_string(), "national".to_string(), "ENG".to_string())]
+}
