@@ -257,6 +257,67 @@ pub fn quarter_ends(range: &str) -> Result<Vec<Date>, String> {
     Ok(out)
 }
 
+/// A calendar month: the period of public prescribing data and list sizes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Month(pub i32);
+
+impl Month {
+    /// The month of a year (1–12).
+    pub fn new(year: i32, month: u32) -> Option<Month> {
+        ((1..=12).contains(&month) && (1900..=2200).contains(&year))
+            .then(|| Month(year * 12 + month as i32 - 1))
+    }
+
+    /// Reads a prescribing period: `201709`, `2017_09` or `2017-09`.
+    pub fn parse_period(raw: &str) -> Option<Month> {
+        let raw = raw.trim();
+        let (y, m) = match raw.len() {
+            6 => (raw.get(..4)?, raw.get(4..)?),
+            7 if matches!(raw.as_bytes()[4], b'_' | b'-') => (raw.get(..4)?, raw.get(5..)?),
+            _ => return None,
+        };
+        if !(y.bytes().all(|b| b.is_ascii_digit()) && m.bytes().all(|b| b.is_ascii_digit())) {
+            return None;
+        }
+        Month::new(y.parse().ok()?, m.parse().ok()?)
+    }
+
+    /// Reads a list-size extract date: `01SEP2017` (NHS Digital) or ISO `2017-09-01`.
+    pub fn parse_extract_date(raw: &str) -> Option<Month> {
+        let raw = raw.trim();
+        if let Ok(d) = raw.parse::<Date>() {
+            let (y, m, _) = d.ymd();
+            return Month::new(y, m);
+        }
+        const NAMES: [&str; 12] = [
+            "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+        ];
+        if raw.len() != 9 || !raw.is_ascii() {
+            return None;
+        }
+        let day: u32 = raw[..2].parse().ok()?;
+        let month = NAMES
+            .iter()
+            .position(|n| raw[2..5].eq_ignore_ascii_case(n))? as u32
+            + 1;
+        let year: i32 = raw[5..].parse().ok()?;
+        Date::from_ymd(year, month, day)?;
+        Month::new(year, month)
+    }
+
+    /// The year and month (1–12).
+    pub fn year_month(self) -> (i32, u32) {
+        (self.0.div_euclid(12), self.0.rem_euclid(12) as u32 + 1)
+    }
+}
+
+impl fmt::Display for Month {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m) = self.year_month();
+        write!(f, "{y:04}-{m:02}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,5 +402,21 @@ mod tests {
     fn age_counts_whole_years() {
         assert_eq!(d("2000-04-01").years_until(d("2024-03-31")), 23);
         assert_eq!(d("2000-03-31").years_until(d("2024-03-31")), 24);
+    }
+
+    #[test]
+    fn prescribing_periods_in_every_published_form() {
+        let sep17 = Month::new(2017, 9).unwrap();
+        for raw in ["201709", "2017_09", "2017-09", " 201709 "] {
+            assert_eq!(Month::parse_period(raw), Some(sep17), "{raw}");
+        }
+        for bad in ["201713", "2017_9", "17_09", "2017/09", "20170901", ""] {
+            assert_eq!(Month::parse_period(bad), None, "{bad}");
+        }
+        assert_eq!(sep17.to_string(), "2017-09");
+        assert_eq!(Month::parse_extract_date("01SEP2017"), Some(sep17));
+        assert_eq!(Month::parse_extract_date("2017-09-01"), Some(sep17));
+        assert_eq!(Month::parse_extract_date("31FEB2017"), None);
+        assert_eq!(Month::parse_extract_date("01XYZ2017"), None);
     }
 }

@@ -22,6 +22,10 @@
 //!             report.html, review_list.csv, summary.json, rejected_rows.csv
 //! ```
 //!
+//! `measures` is the same flow for public practice-level prescribing data
+//! (EPD): prescribing files and list sizes -> BNF classification -> sums per
+//! practice and month -> the same aggregation, statistics and report.
+//!
 //! `synth` writes realistic synthetic extracts for tests and benchmarks.
 #![deny(missing_docs)]
 
@@ -30,6 +34,7 @@ pub mod audit;
 pub mod classify;
 pub mod date;
 pub mod ingest;
+pub mod measures;
 pub mod order;
 pub mod report;
 pub mod spec;

@@ -17,6 +17,10 @@ fn main() {
             cli::set_threads(None);
             cli::synth::run(args)
         }
+        Command::Measures(args) => {
+            let threads = cli::set_threads(args.threads);
+            cli::measures::run(args, threads)
+        }
         Command::Validate(args) => {
             cli::set_threads(None);
             cli::validate::run(args)

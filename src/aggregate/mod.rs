@@ -7,6 +7,7 @@
 
 pub mod change;
 pub mod deciles;
+pub mod measures;
 pub mod statistics;
 
 use std::collections::BTreeMap;

@@ -32,7 +32,8 @@ impl Flag {
         }
     }
 
-    fn of(rate: Option<f64>, limits: Option<(f64, f64)>) -> Option<Flag> {
+    /// Where `rate` falls against `limits`; `None` when either is missing.
+    pub fn of(rate: Option<f64>, limits: Option<(f64, f64)>) -> Option<Flag> {
         let (r, (lo, hi)) = (rate?, limits?);
         Some(if r > hi {
             Flag::High

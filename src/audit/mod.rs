@@ -293,7 +293,9 @@ pub fn run(
     })
 }
 
-fn checksum(path: &Path) -> Result<(String, u64), AuditError> {
+/// SHA-256 and size of a file, recorded in the summary so a run can be
+/// matched to its inputs.
+pub fn checksum(path: &Path) -> Result<(String, u64), AuditError> {
     let io = |source| AuditError::Io {
         path: path.to_path_buf(),
         source,

@@ -2,6 +2,7 @@
 //! `run` function. Only this layer knows clap.
 
 pub mod audit;
+pub mod measures;
 pub mod progress;
 pub mod synth;
 pub mod validate;
@@ -31,6 +32,8 @@ pub enum Command {
     Synth(synth::Args),
     /// Check an extract's inputs without auditing; exit 1 if any row is rejected.
     Validate(validate::Args),
+    /// Practice-level psychotropic measures from public prescribing data (EPD) and list sizes.
+    Measures(measures::Args),
 }
 
 /// A failure with the exit code it maps to.

@@ -34,6 +34,10 @@ pub enum RejectReason {
     WrongFieldCount,
     /// A medication issue with a negative quantity (a reversal, not an issue).
     NegativeQuantity,
+    /// A number that does not parse (items, ADQ, list size).
+    InvalidNumber,
+    /// The same practice, month, sex and age band twice in the list sizes.
+    DuplicateListSize,
 }
 
 impl RejectReason {
@@ -50,6 +54,8 @@ impl RejectReason {
             RejectReason::DuplicatePractice => "duplicate_practice",
             RejectReason::WrongFieldCount => "wrong_field_count",
             RejectReason::NegativeQuantity => "negative_quantity",
+            RejectReason::InvalidNumber => "invalid_number",
+            RejectReason::DuplicateListSize => "duplicate_list_size",
         }
     }
 }
@@ -66,6 +72,12 @@ pub enum IgnoreReason {
     BeforeHorizon,
     /// The patient is in no cohort the indicators look at.
     OutsideCohort,
+    /// Prescribing by an organisation that is not a GP practice (public
+    /// prescribing data), or a list-size row for another kind of organisation.
+    NotAPractice,
+    /// Prescribing by a practice with no list size for that month: no rate
+    /// can be formed.
+    NoListSize,
 }
 
 impl IgnoreReason {
@@ -76,6 +88,8 @@ impl IgnoreReason {
             IgnoreReason::AfterIndexDate => "after_index_date",
             IgnoreReason::BeforeHorizon => "before_horizon",
             IgnoreReason::OutsideCohort => "outside_cohort",
+            IgnoreReason::NotAPractice => "not_a_practice",
+            IgnoreReason::NoListSize => "no_list_size",
         }
     }
 }

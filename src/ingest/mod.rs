@@ -1,11 +1,16 @@
 //! Reading an extract: finding its tables, mapping its columns, streaming
-//! its rows, and accounting for every row.
+//! its rows, and accounting for every row. Also the public data that
+//! practice-level measures read: prescribing files, list sizes and ODS
+//! organisation files.
 
 pub mod accounting;
 pub mod csv_structure;
+pub mod list_sizes;
 pub mod mapping;
+pub mod ods;
 pub mod patient_ids;
 pub mod population;
 pub mod practices;
+pub mod prescribing;
 pub mod source;
 pub mod table;

@@ -38,7 +38,9 @@ impl Practice {
     }
 }
 
-fn unit_array(code: &str, name: &str) -> [(String, String); 6] {
+/// A practice's units with only its own code and name known: the
+/// localities are [`UNKNOWN`], the nation England.
+pub fn unit_array(code: &str, name: &str) -> [(String, String); 6] {
     let unknown = || (UNKNOWN.to_string(), "Unknown".to_string());
     [
         (code.to_string(), name.to_string()),
@@ -69,6 +71,25 @@ impl Practices {
         self.list.push(Practice::unlisted(code));
         self.index.insert(code.to_string(), i);
         i
+    }
+
+    /// The dense index of a listed (or added) practice.
+    pub fn get(&self, code: &str) -> Option<u32> {
+        self.index.get(code).copied()
+    }
+
+    /// Adds a listed practice with its localities (`(code, name)` at each
+    /// level of [`LEVELS`]); false when the code is already there.
+    pub fn insert(&mut self, units: [(String, String); 6]) -> bool {
+        if self.index.contains_key(&units[0].0) {
+            return false;
+        }
+        self.index.insert(units[0].0.clone(), self.list.len() as u32);
+        self.list.push(Practice {
+            units,
+            unlisted: false,
+        });
+        true
     }
 
     /// Puts the practices in code order; returns old index -> new index.

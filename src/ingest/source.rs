@@ -263,6 +263,28 @@ impl Batch {
 }
 
 impl TableSource {
+    /// One file read as table `kind` through `mapping`, outside an extract
+    /// folder (public prescribing data, list sizes).
+    pub fn file(kind: TableKind, path: &Path, mapping: TableMapping) -> TableSource {
+        TableSource {
+            kind,
+            path: path.to_path_buf(),
+            format: format_of(path),
+            mapping,
+            structure: OnceLock::new(),
+        }
+    }
+
+    /// The file's column names as written (after its structure is checked).
+    pub fn column_names(&self) -> Result<Vec<String>, SourceError> {
+        self.structure()?;
+        let schema = self
+            .scan()?
+            .collect_schema()
+            .map_err(|e| self.unreadable(e))?;
+        Ok(schema.iter_names().map(|n| n.to_string()).collect())
+    }
+
     fn scan(&self) -> Result<LazyFrame, SourceError> {
         let path = PlRefPath::new(self.path.to_string_lossy().as_ref());
         let lf = match self.format {

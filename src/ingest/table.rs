@@ -18,6 +18,12 @@ pub enum TableKind {
     ClinicalEvents,
     /// The practice -> PCN -> sub-ICB -> ICB -> region hierarchy.
     Practices,
+    /// Public practice-level prescribing (EPD): one row per practice,
+    /// presentation and pack size a month. Not part of an extract.
+    Prescribing,
+    /// Registered patients per practice by sex and age band (NHS Digital).
+    /// Not part of an extract.
+    ListSizes,
 }
 
 /// A column of a table: its canonical name and whether it must be present.
@@ -81,6 +87,29 @@ const PRACTICES: &[ColumnSpec] = &[
     opt("region_name"),
 ];
 
+const PRESCRIBING: &[ColumnSpec] = &[
+    req("period"),
+    req("practice_code"),
+    req("bnf_code"),
+    req("items"),
+    opt("adq"),
+    opt("practice_name"),
+    opt("sub_icb_code"),
+    opt("sub_icb_name"),
+    opt("icb_code"),
+    opt("icb_name"),
+    opt("region_code"),
+    opt("region_name"),
+];
+const LIST_SIZES: &[ColumnSpec] = &[
+    req("extract_date"),
+    req("org_type"),
+    req("org_code"),
+    req("sex"),
+    req("age_group"),
+    req("patients"),
+];
+
 impl TableKind {
     /// Every table, in the order the audit reads them.
     pub const ALL: [TableKind; 5] = [
@@ -99,6 +128,8 @@ impl TableKind {
             TableKind::Medications => "medications",
             TableKind::ClinicalEvents => "clinical_events",
             TableKind::Practices => "practices",
+            TableKind::Prescribing => "prescribing",
+            TableKind::ListSizes => "list_sizes",
         }
     }
 
@@ -110,6 +141,8 @@ impl TableKind {
             TableKind::Medications => MEDICATIONS,
             TableKind::ClinicalEvents => CLINICAL_EVENTS,
             TableKind::Practices => PRACTICES,
+            TableKind::Prescribing => PRESCRIBING,
+            TableKind::ListSizes => LIST_SIZES,
         }
     }
 

@@ -8,6 +8,7 @@ pub mod changes;
 pub mod deciles;
 pub mod html;
 pub mod indicators;
+pub mod measures;
 pub mod rejected;
 pub mod review_list;
 pub mod summary;
@@ -55,6 +56,16 @@ pub fn write_all(
     out: &Path,
     info: &RunInfo,
 ) -> Result<Vec<PathBuf>, ReportError> {
+    write_folder(out, |stage| write_files(run, spec, stage, info))
+}
+
+/// Writes a folder of outputs through `write` (which fills the staging
+/// folder it is given and returns the file names), then renames the
+/// staging folder to `out`, replacing an existing one.
+pub fn write_folder(
+    out: &Path,
+    write: impl FnOnce(&Path) -> Result<Vec<String>, ReportError>,
+) -> Result<Vec<PathBuf>, ReportError> {
     let fail = |path: &Path, e: std::io::Error| ReportError::Write {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -73,7 +84,7 @@ pub fn write_all(
         std::fs::remove_dir_all(&stage).map_err(|e| fail(&stage, e))?;
     }
     std::fs::create_dir(&stage).map_err(|e| fail(&stage, e))?;
-    let names = match write_files(run, spec, &stage, info) {
+    let names = match write(&stage) {
         Ok(names) => names,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&stage);
@@ -141,6 +152,42 @@ where
     Series: NamedFrom<Vec<T>, [T]>,
 {
     Column::new(name.into(), rows.iter().map(f).collect::<Vec<T>>())
+}
+
+/// Writes a frame as a JSON array of objects, one per row (null for a
+/// missing or non-finite value).
+pub fn write_json(df: &DataFrame, path: &Path) -> Result<PathBuf, ReportError> {
+    let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+    let mut records = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        let mut record = serde_json::Map::new();
+        for (name, col) in names.iter().zip(df.columns()) {
+            let v = col.get(i).map_err(|e| polars_failure(path, e))?;
+            record.insert(name.clone(), json_value(v));
+        }
+        records.push(serde_json::Value::Object(record));
+    }
+    let bytes = serde_json::to_vec_pretty(&records).map_err(|e| ReportError::Write {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    write_atomic(path, |w| w.write_all(&bytes).map_err(|e| e.to_string()))
+}
+
+fn json_value(v: AnyValue) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        AnyValue::Null => Value::Null,
+        AnyValue::Boolean(b) => Value::Bool(b),
+        AnyValue::String(s) => Value::String(s.to_string()),
+        AnyValue::StringOwned(s) => Value::String(s.to_string()),
+        AnyValue::UInt32(n) => n.into(),
+        AnyValue::UInt64(n) => n.into(),
+        AnyValue::Int32(n) => n.into(),
+        AnyValue::Int64(n) => n.into(),
+        AnyValue::Float64(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+        other => Value::String(other.to_string()),
+    }
 }
 
 fn polars_failure(out: &Path, e: PolarsError) -> ReportError {

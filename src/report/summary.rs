@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::RunInfo;
-use crate::audit::AuditRun;
-use crate::ingest::accounting::{IgnoreReason, RejectReason};
+use crate::audit::{AuditRun, InputFile};
+use crate::ingest::accounting::{IgnoreReason, RejectReason, RowAccount};
 use crate::spec::AuditSpec;
 
 /// File name.
@@ -87,6 +87,37 @@ pub struct InputSummary {
     pub rows_rejected: BTreeMap<RejectReason, u64>,
     /// Bad optional values set to missing (row kept), by reason.
     pub values_set_to_missing: BTreeMap<RejectReason, u64>,
+    /// The published layout found (public prescribing files only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layout: Option<&'static str>,
+}
+
+impl InputSummary {
+    /// An input file and the fate of its rows.
+    pub fn of(file: &InputFile, account: &RowAccount, layout: Option<&'static str>) -> InputSummary {
+        InputSummary {
+            table: file.table.to_string(),
+            file: file.path.display().to_string(),
+            bytes: file.bytes,
+            sha256: file.sha256.clone(),
+            rows_read: account.read,
+            rows_used: account.used,
+            rows_ignored: account.ignored.clone(),
+            rows_rejected: account.rejected.clone(),
+            values_set_to_missing: account.cleared.clone(),
+            layout,
+        }
+    }
+}
+
+/// The spec's identity, for a summary.
+pub fn spec_info(spec: &AuditSpec) -> SpecInfo {
+    SpecInfo {
+        name: spec.name.clone(),
+        version: spec.version.clone(),
+        origin: spec.origin.clone(),
+        sha256: spec.sha256.clone(),
+    }
 }
 
 /// Population figures.
@@ -126,17 +157,7 @@ pub fn build(run: &AuditRun, spec: &AuditSpec, info: &RunInfo, written: &[PathBu
         .iter()
         .map(|i| {
             let t = run.tallies.get(&i.table).cloned().unwrap_or_default();
-            InputSummary {
-                table: i.table.to_string(),
-                file: i.path.display().to_string(),
-                bytes: i.bytes,
-                sha256: i.sha256.clone(),
-                rows_read: t.account.read,
-                rows_used: t.account.used,
-                rows_ignored: t.account.ignored,
-                rows_rejected: t.account.rejected,
-                values_set_to_missing: t.account.cleared,
-            }
+            InputSummary::of(i, &t.account, None)
         })
         .collect();
     Summary {
@@ -144,12 +165,7 @@ pub fn build(run: &AuditRun, spec: &AuditSpec, info: &RunInfo, written: &[PathBu
         engine_version: env!("CARGO_PKG_VERSION"),
         command: info.command.clone(),
         threads: info.threads,
-        spec: SpecInfo {
-            name: spec.name.clone(),
-            version: spec.version.clone(),
-            origin: spec.origin.clone(),
-            sha256: spec.sha256.clone(),
-        },
+        spec: spec_info(spec),
         index_dates: run.dates.iter().map(|d| d.to_string()).collect(),
         data_to: run.data_to().map(|d| d.to_string()),
         disclosure_control: run.aggregate.disclosure_control,

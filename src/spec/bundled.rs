@@ -35,6 +35,7 @@ pub const FILES: &[(&str, &[u8])] = &[
     ("codelists/user-RachelS99-dependence-forming-medications-clomethiazole-dmd.csv", include_bytes!("../../spec/codelists/user-RachelS99-dependence-forming-medications-clomethiazole-dmd.csv")),
     ("codelists/user-RachelS99-dependence-forming-medications-gabapentinoids-dmd.csv", include_bytes!("../../spec/codelists/user-RachelS99-dependence-forming-medications-gabapentinoids-dmd.csv")),
     ("codelists/user-RachelS99-dependence-forming-medications-z-drugs-dmd.csv", include_bytes!("../../spec/codelists/user-RachelS99-dependence-forming-medications-z-drugs-dmd.csv")),
+    ("weights/star_pu_weights.json", include_bytes!("../../spec/weights/star_pu_weights.json")),
 ];
 
 /// A bundled file's bytes.

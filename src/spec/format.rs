@@ -32,6 +32,12 @@ pub struct SpecFile {
     pub facts: BTreeMap<String, FactDef>,
     /// The indicators, in output order.
     pub indicators: Vec<IndicatorDef>,
+    /// STAR-PU weightings (JSON, OpenPrescribing's layout), relative to the
+    /// spec file; needed by measures over STAR-PUs.
+    pub star_pu_weights: Option<String>,
+    /// Practice-level measures on public prescribing data (EPD), in output order.
+    #[serde(default)]
+    pub measures: Vec<MeasureDef>,
 }
 
 fn six() -> u32 {
@@ -189,4 +195,62 @@ pub struct IndicatorDef {
     pub reason: Option<String>,
     /// Whether flagged patients go on the review list (default: when a reason is given).
     pub review: Option<bool>,
+}
+
+/// What a measure adds up from prescribing rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MeasureValue {
+    /// Prescription items (`ITEMS`).
+    Items,
+    /// Average daily quantities (`ADQUSAGE`).
+    Adq,
+}
+
+/// A sum over the prescribing rows whose BNF code passes a filter.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrescribedDef {
+    /// What is summed.
+    pub value: MeasureValue,
+    /// BNF patterns: prefixes, `~` to exclude, one `%` for any characters.
+    pub bnf: Vec<String>,
+}
+
+/// A measure's denominator.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DenominatorDef {
+    /// Registered patients (the practice list size).
+    ListSize,
+    /// Registered patients weighted by age and sex (STAR-PU).
+    StarPu {
+        /// The weighting's name in the STAR-PU file, e.g. `antidepressants_adq`.
+        weights: String,
+    },
+    /// A sum over prescribing rows: the measure is then a proportion.
+    Prescribed {
+        /// What is summed.
+        value: MeasureValue,
+        /// BNF patterns.
+        bnf: Vec<String>,
+    },
+}
+
+/// One practice-level measure: a numerator over a denominator.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasureDef {
+    /// Stable id, e.g. `EPD01`.
+    pub id: String,
+    /// What it measures.
+    pub title: String,
+    /// The numerator.
+    pub numerator: PrescribedDef,
+    /// The denominator.
+    pub denominator: DenominatorDef,
+    /// The scale a rate is shown on: 1000 for "per 1,000 patients", 100 for a percentage.
+    pub per: f64,
+    /// A note shown with the measure (what it leaves out, and why).
+    pub note: Option<String>,
 }

@@ -5,6 +5,7 @@
 pub mod bundled;
 pub mod compile;
 pub mod format;
+pub mod measures;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,6 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::classify::classifier::Classifier;
 use crate::classify::codelist::{Codelist, CodelistColumns, CodelistError};
 pub use compile::{CompiledSpec, Concept, ConceptKind, Fact, Indicator, Term};
+pub use measures::Measure;
 use format::SpecFile;
 
 /// Why a spec could not be used.
@@ -60,6 +62,8 @@ pub struct AuditSpec {
     pub compiled: CompiledSpec,
     /// The code classifier built from the codelists.
     pub classifier: Classifier,
+    /// Practice-level measures on public prescribing data.
+    pub measures: Vec<Measure>,
 }
 
 impl AuditSpec {
@@ -118,6 +122,13 @@ impl AuditSpec {
             let list = Codelist::from_csv(name, &source_name, &def.version, &bytes, &columns)?;
             codelists.insert(name.clone(), list);
         }
+        let star_pu = match &file.star_pu_weights {
+            Some(rel) => Some(measures::parse_star_pu(&read(rel)?).map_err(|e| {
+                SpecError::Invalid(format!("the STAR-PU file {rel} is not usable: {e}"))
+            })?),
+            None => None,
+        };
+        let measures = measures::compile(&file.measures, star_pu.as_ref())?;
         let mut compiled = compile::compile(&file, &codelists)?;
         let classifier = Classifier::new(std::mem::take(&mut compiled.parts));
         Ok(AuditSpec {
@@ -128,6 +139,7 @@ impl AuditSpec {
             codelists,
             compiled,
             classifier,
+            measures,
         })
     }
 }

@@ -4,8 +4,33 @@
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
-use crate::aggregate::{Flag, IndicatorRow};
-use crate::stats::funnel::{arcsine_limit, binomial_limit};
+/// One unit on a chart.
+#[derive(Clone, Copy, Debug)]
+pub struct Point<'a> {
+    /// The denominator (x of a funnel plot).
+    pub n: f64,
+    /// The rate, when the denominator is not 0.
+    pub rate: Option<f64>,
+    /// The 95% interval of the rate.
+    pub ci: Option<(f64, f64)>,
+    /// Outside the 99.8% limits.
+    pub outlier: bool,
+    /// The unit code, labelled when an outlier.
+    pub code: &'a str,
+}
+
+/// How a chart reads its rates: proportions (0–100%) or rates per population.
+pub struct Scale<'a> {
+    /// The y-axis label of a rate.
+    pub y_format: &'a dyn Fn(&f64) -> String,
+    /// What the denominator counts, for the funnel's x axis.
+    pub x_desc: &'a str,
+    /// The funnel limit for a denominator at probability p, unadjusted
+    /// (`false`) or over-dispersion-adjusted (`true`).
+    pub limit: &'a dyn Fn(f64, f64, bool) -> Option<f64>,
+    /// True for proportions: the y axis stops at 100%.
+    pub bounded: bool,
+}
 
 const W: u32 = 600;
 const H: u32 = 380;
@@ -47,62 +72,69 @@ fn legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>) -> std::result::Result<(), Stri
         .map_err(|e| e.to_string())
 }
 
-fn percent(v: &f64) -> String {
+/// A proportion as a whole percentage.
+pub fn percent(v: &f64) -> String {
     format!("{:.0}%", v * 100.0)
 }
 
-fn y_max(values: impl Iterator<Item = f64>) -> f64 {
-    (values.fold(0.0f64, f64::max) * 1.1).clamp(0.05, 1.0)
+fn y_max(values: impl Iterator<Item = f64>, bounded: bool) -> f64 {
+    let top = values.fold(0.0f64, f64::max) * 1.1;
+    if bounded {
+        top.clamp(0.05, 1.0)
+    } else if top > 0.0 {
+        top
+    } else {
+        1.0
+    }
 }
 
-/// Practices' rates against their denominators, with the exact binomial
-/// limits around `target` (95% and 99.8%, solid) and the over-dispersion
-/// adjusted 99.8% limits (dashed); practices outside 99.8% are labelled.
-pub fn funnel(title: &str, practices: &[&IndicatorRow], target: f64, tau2: Option<f64>) -> Result {
+/// Practices' rates against their denominators, with the exact limits
+/// around `target` (95% and 99.8%, solid) and the over-dispersion adjusted
+/// 99.8% limits (dashed); practices outside 99.8% are labelled.
+pub fn funnel(
+    title: &str,
+    practices: &[Point],
+    target: f64,
+    tau2: Option<f64>,
+    scale: &Scale,
+) -> Result {
     let max_n = practices
         .iter()
-        .map(|r| r.denominator)
-        .max()
-        .unwrap_or(1)
-        .max(10);
+        .map(|r| r.n.round())
+        .fold(1.0f64, f64::max)
+        .max(10.0);
     let ymax = y_max(
         practices
             .iter()
-            .filter_map(|r| r.stats.rate)
+            .filter_map(|r| r.rate)
             .chain([target * 2.5]),
+        scale.bounded,
     );
-    let grid: Vec<u64> = (0..=120)
-        .map(|k| ((max_n as f64).powf(k as f64 / 120.0)).round() as u64)
-        .filter(|n| *n >= 1)
+    let grid: Vec<f64> = (0..=120)
+        .map(|k| max_n.powf(k as f64 / 120.0).round())
+        .filter(|n| *n >= 1.0)
         .collect();
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
-        let mut chart = axes(&root, title, 0f64..max_n as f64 * 1.05, 0f64..ymax)?;
+        let mut chart = axes(&root, title, 0f64..max_n * 1.05, 0f64..ymax)?;
         chart
             .configure_mesh()
             .light_line_style(WHITE)
-            .x_desc("Denominator (patients)")
+            .x_desc(scale.x_desc)
             .x_label_formatter(&|v| format!("{v:.0}"))
             .y_desc("Rate")
-            .y_label_formatter(&percent)
+            .y_label_formatter(scale.y_format)
             .draw()
             .map_err(|e| e.to_string())?;
         let line = |p: f64, adj: bool| -> Vec<(f64, f64)> {
             grid.iter()
-                .filter_map(|&n| {
-                    let v = if adj {
-                        arcsine_limit(target, n, p, tau2.unwrap_or(0.0))
-                    } else {
-                        binomial_limit(target, n, p)
-                    };
-                    v.map(|v| (n as f64, v.min(ymax)))
-                })
+                .filter_map(|&n| (scale.limit)(n, p, adj).map(|v| (n, v.min(ymax))))
                 .collect()
         };
         chart
             .draw_series(LineSeries::new(
-                [(0.0, target), (max_n as f64 * 1.05, target)],
+                [(0.0, target), (max_n * 1.05, target)],
                 DARK.stroke_width(1),
             ))
             .map_err(|e| e.to_string())?
@@ -136,12 +168,7 @@ pub fn funnel(title: &str, practices: &[&IndicatorRow], target: f64, tau2: Optio
         }
         let points: Vec<(f64, f64, bool, &str)> = practices
             .iter()
-            .filter_map(|r| {
-                let out = matches!(r.stats.flag[1], Some(Flag::High | Flag::Low));
-                r.stats
-                    .rate
-                    .map(|v| (r.denominator as f64, v, out, r.unit_code.as_str()))
-            })
+            .filter_map(|r| r.rate.map(|v| (r.n, v, r.outlier, r.code)))
             .collect();
         chart
             .draw_series(points.iter().map(|&(x, y, out, _)| {
@@ -171,25 +198,19 @@ pub fn funnel(title: &str, practices: &[&IndicatorRow], target: f64, tau2: Optio
     Ok(svg)
 }
 
-/// Practices ranked by rate, each with its Wilson 95% interval, against the
+/// Practices ranked by rate, each with its 95% interval, against the
 /// national rate.
-pub fn caterpillar(title: &str, practices: &[&IndicatorRow], target: f64) -> Result {
-    let mut ranked: Vec<&&IndicatorRow> = practices
-        .iter()
-        .filter(|r| r.stats.rate.is_some())
-        .collect();
+pub fn caterpillar(title: &str, practices: &[Point], target: f64, scale: &Scale) -> Result {
+    let mut ranked: Vec<&Point> = practices.iter().filter(|r| r.rate.is_some()).collect();
     ranked.sort_by(|a, b| {
-        a.stats
-            .rate
-            .partial_cmp(&b.stats.rate)
+        a.rate
+            .partial_cmp(&b.rate)
             .unwrap_or(std::cmp::Ordering::Equal)
     });
     let n = ranked.len().max(1);
     let ymax = y_max(
-        ranked
-            .iter()
-            .filter_map(|r| r.stats.ci_high)
-            .chain([target]),
+        ranked.iter().filter_map(|r| r.ci.map(|c| c.1)).chain([target]),
+        scale.bounded,
     );
     let mut svg = String::new();
     {
@@ -200,7 +221,7 @@ pub fn caterpillar(title: &str, practices: &[&IndicatorRow], target: f64) -> Res
             .light_line_style(WHITE)
             .x_desc("Practices, ranked by rate")
             .y_desc("Rate (95% CI)")
-            .y_label_formatter(&percent)
+            .y_label_formatter(scale.y_format)
             .x_label_formatter(&|_| String::new())
             .draw()
             .map_err(|e| e.to_string())?;
@@ -212,9 +233,8 @@ pub fn caterpillar(title: &str, practices: &[&IndicatorRow], target: f64) -> Res
             .map_err(|e| e.to_string())?;
         for (k, r) in ranked.iter().enumerate() {
             let x = k as f64 + 1.0;
-            let out = matches!(r.stats.flag[1], Some(Flag::High | Flag::Low));
-            let color = if out { ALERT } else { POINT };
-            if let (Some(lo), Some(hi), Some(v)) = (r.stats.ci_low, r.stats.ci_high, r.stats.rate) {
+            let color = if r.outlier { ALERT } else { POINT };
+            if let (Some((lo, hi)), Some(v)) = (r.ci, r.rate) {
                 chart
                     .draw_series([PathElement::new([(x, lo), (x, hi)], color.stroke_width(1))])
                     .map_err(|e| e.to_string())?;
@@ -235,6 +255,7 @@ pub fn deciles_over_time(
     dates: &[String],
     deciles: &[[f64; 9]],
     national: &[f64],
+    scale: &Scale,
 ) -> Result {
     let n = dates.len().max(2);
     let ymax = y_max(
@@ -242,6 +263,7 @@ pub fn deciles_over_time(
             .iter()
             .flat_map(|d| d.iter().copied())
             .chain(national.iter().copied()),
+        scale.bounded,
     );
     let mut svg = String::new();
     {
@@ -260,7 +282,7 @@ pub fn deciles_over_time(
                 }
             })
             .y_desc("Practice rate")
-            .y_label_formatter(&percent)
+            .y_label_formatter(scale.y_format)
             .draw()
             .map_err(|e| e.to_string())?;
         for k in 0..9 {

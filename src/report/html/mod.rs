@@ -4,6 +4,7 @@
 //! the locality tables, and the definitions used.
 
 mod charts;
+pub mod measures;
 
 use std::fmt::Write;
 
@@ -11,6 +12,7 @@ use crate::aggregate::{Flag, IndicatorRow};
 use crate::audit::AuditRun;
 use crate::ingest::practices::LEVELS;
 use crate::spec::{AuditSpec, Fact, Term};
+use crate::stats::funnel::{arcsine_limit, binomial_limit};
 
 /// File name.
 pub const FILE: &str = "report.html";
@@ -94,6 +96,17 @@ fn describe_fact(spec: &AuditSpec, i: usize) -> String {
         Fact::Any(ts) => format!("any of: {}", list(ts)),
         Fact::All(ts) => format!("all of: {}", list(ts)),
         Fact::Count(ts, k) => format!("at least {k} of: {}", list(ts)),
+    }
+}
+
+/// A practice row as a chart point.
+fn point(r: &IndicatorRow) -> charts::Point<'_> {
+    charts::Point {
+        n: r.denominator as f64,
+        rate: r.stats.rate,
+        ci: r.stats.ci_low.zip(r.stats.ci_high),
+        outlier: matches!(r.stats.flag[1], Some(Flag::High | Flag::Low)),
+        code: &r.unit_code,
     }
 }
 
@@ -219,16 +232,32 @@ pub fn render(run: &AuditRun, spec: &AuditSpec) -> Result<String, String> {
             esc(&ind.title)
         );
         let tau2 = practices.first().and_then(|r| r.stats.tau2);
+        let limit = |n: f64, p: f64, adjusted: bool| {
+            if adjusted {
+                arcsine_limit(target, n as u64, p, tau2.unwrap_or(0.0))
+            } else {
+                binomial_limit(target, n as u64, p)
+            }
+        };
+        let scale = charts::Scale {
+            y_format: &charts::percent,
+            x_desc: "Denominator (patients)",
+            limit: &limit,
+            bounded: true,
+        };
+        let points: Vec<charts::Point> = practices.iter().map(|r| point(r)).collect();
         w.push_str(&charts::funnel(
             &format!("{} funnel plot, {last}", ind.id),
-            &practices,
+            &points,
             target,
             tau2,
+            &scale,
         )?);
         w.push_str(&charts::caterpillar(
             &format!("{} practices with 95% CIs", ind.id),
-            &practices,
+            &points,
             target,
+            &scale,
         )?);
         if run.dates.len() > 1 {
             let dec: Vec<_> = run
@@ -257,6 +286,7 @@ pub fn render(run: &AuditRun, spec: &AuditSpec) -> Result<String, String> {
                     &labels,
                     &values,
                     &national,
+                    &scale,
                 )?);
             }
         }

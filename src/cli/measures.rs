@@ -1,0 +1,130 @@
+//! `stomp-audit measures`: practice-level psychotropic measures from public
+//! prescribing data (EPD) and list sizes, with the audit's statistics and
+//! report.
+
+use std::path::PathBuf;
+
+use stomp_audit::measures::{self, MeasuresConfig, MeasuresError};
+use stomp_audit::report::{self, RunInfo};
+
+use super::audit::load_spec;
+use super::Failure;
+
+/// Options of `measures`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Prescribing files (EPD or HSCIC practice level prescribing; .csv,
+    /// .csv.gz or .parquet). Give several for several months.
+    #[arg(long = "epd", value_name = "FILE", required = true, num_args = 1..)]
+    pub epd: Vec<PathBuf>,
+    /// NHS Digital list sizes by practice, sex and age band, one file a month.
+    #[arg(long = "list-sizes", value_name = "FILE", required = true, num_args = 1..)]
+    pub list_sizes: Vec<PathBuf>,
+    /// Where practices sit in the hierarchy: an ODS epraccur file or a
+    /// practices table (the extract's layout). Default: the prescribing
+    /// files' own CCG / area team / region columns.
+    #[arg(long, value_name = "FILE")]
+    pub practices: Option<PathBuf>,
+    /// An ODS eccg file naming the CCGs / sub-ICB locations of an epraccur file.
+    #[arg(long, value_name = "FILE", requires = "practices")]
+    pub ccgs: Option<PathBuf>,
+    /// Output folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// A spec (TOML) whose [[measures]] replace the bundled ones.
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    /// Threads for reading (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Rows per streamed batch.
+    #[arg(long, value_name = "ROWS", default_value_t = 65_536, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch_rows: u64,
+    /// Fail (exit 1) if any input row is rejected.
+    #[arg(long)]
+    pub strict: bool,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Replace an output folder that holds an earlier run.
+    #[arg(long)]
+    pub force: bool,
+}
+
+fn failure(e: MeasuresError) -> Failure {
+    match e {
+        MeasuresError::NoMeasures => Failure::usage(e),
+        other => Failure::data(other),
+    }
+}
+
+/// Runs `measures`.
+pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
+    let holds_files = std::fs::read_dir(&args.out)
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false);
+    if holds_files && !args.force {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "the output folder {} is not empty (an earlier run?); give --force to replace it",
+            args.out.display()
+        )));
+    }
+    let spec = load_spec(&args.spec)?;
+    let config = MeasuresConfig {
+        prescribing: args.epd.clone(),
+        list_sizes: args.list_sizes.clone(),
+        practices: args.practices.clone(),
+        ccgs: args.ccgs.clone(),
+        batch_rows: args.batch_rows as usize,
+    };
+    let run = measures::run(&spec.measures, &config).map_err(failure)?;
+    let info = RunInfo {
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        threads,
+    };
+    let written = report::measures::write_all(&run, &spec, &args.out, &info).map_err(Failure::data)?;
+    let rejected: u64 = run.inputs.iter().map(|i| i.tally.account.rejected_total()).sum();
+    if !args.quiet {
+        let read: u64 = run
+            .inputs
+            .iter()
+            .filter(|i| i.layout.is_some())
+            .map(|i| i.tally.account.read)
+            .sum();
+        let months: Vec<String> = run.months.iter().map(|m| m.to_string()).collect();
+        println!(
+            "{} measures for {} practices in {}; {read} prescribing rows read, {} summed into {} presentations, {rejected} rejected",
+            run.measures.len(),
+            run.practices.list.len(),
+            months.join(", "),
+            run.fold.rows_summed,
+            run.fold.presentations,
+        );
+        if let Some(&last) = run.months.last() {
+            println!("  national, {last}:");
+            for m in &run.measures {
+                if let Some(r) = run
+                    .rows
+                    .iter()
+                    .find(|r| r.month == last && r.measure_id == m.id && r.level == "national")
+                {
+                    let v = r.stats.rate.map_or_else(|| "–".into(), |v| format!("{:.2}", v * m.per));
+                    println!("    {:<6} {:>9}  {}", m.id, v, m.title);
+                }
+            }
+        }
+        for s in &run.skipped {
+            println!("  note: {} left out for some months: {}", s.measure_id, s.reason);
+        }
+        for w in &written {
+            println!("  wrote {}", w.display());
+        }
+    }
+    if args.strict && rejected > 0 {
+        return Err(Failure::data(anyhow::anyhow!(
+            "--strict: {rejected} input rows were rejected; see {}",
+            args.out.join(report::rejected::FILE).display()
+        )));
+    }
+    Ok(())
+}

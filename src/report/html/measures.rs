@@ -1,0 +1,318 @@
+//! `report.html` of `stomp-audit measures`: the headline table, changes,
+//! a funnel plot, caterpillar plot and decile chart per measure, the
+//! practice and locality tables, and what was left out of the data.
+
+use std::fmt::Write;
+
+use super::charts::{self, Point, Scale};
+use super::{esc, CSS};
+use crate::aggregate::measures::MeasureRow;
+use crate::aggregate::Flag;
+use crate::ingest::practices::LEVELS;
+use crate::measures::MeasuresRun;
+use crate::report::measures::model;
+use crate::spec::measures::Denominator;
+use crate::spec::{AuditSpec, Measure};
+use crate::stats::funnel::{arcsine_limit, binomial_limit};
+use crate::stats::poisson::{poisson_limit, sqrt_limit};
+
+fn value(v: Option<f64>, per: f64) -> String {
+    v.map_or_else(|| "–".into(), |v| format!("{:.2}", v * per))
+}
+
+fn point(r: &MeasureRow) -> Point<'_> {
+    Point {
+        n: r.denominator,
+        rate: r.stats.rate,
+        ci: r.stats.ci_low.zip(r.stats.ci_high),
+        outlier: matches!(r.stats.flag[1], Some(Flag::High | Flag::Low)),
+        code: &r.unit_code,
+    }
+}
+
+fn flag_class(r: &MeasureRow) -> &'static str {
+    match r.stats.flag[1] {
+        Some(Flag::High) => "high",
+        Some(Flag::Low) => "low",
+        _ => "",
+    }
+}
+
+/// Renders the report.
+pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
+    let last = *run.months.last().ok_or("no month")?;
+    let mut h = String::new();
+    let w = &mut h;
+    let months: Vec<String> = run.months.iter().map(|m| m.to_string()).collect();
+    let _ = write!(
+        w,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Psychotropic prescribing measures {last}</title><style>{CSS}</style></head><body>\
+         <h1>Psychotropic prescribing measures from public prescribing data</h1>\
+         <p>Month{} {}. Practices: {} (localities from {}). Spec: {} {} ({}). Engine: {} {}.</p>\
+         <p class=\"note\">Practice-level measures from the NHSBSA English Prescribing Dataset (or its HSCIC predecessor) over NHS Digital list sizes. \
+         Rates per population use a Poisson model: exact (Garwood) 95% intervals and exact Poisson funnel limits around the national rate, \
+         with over-dispersion-adjusted limits on the square-root scale (DerSimonian–Laird τ², Spiegelhalter 2005). \
+         Shares of prescribing use the binomial model (Wilson intervals, exact binomial limits, arcsine scale). \
+         Rows split by pack size are added up per practice and presentation first. These data hold no patients.</p>",
+        if months.len() > 1 { "s" } else { "" },
+        months.join(", "),
+        run.practices.list.len(),
+        esc(&run.hierarchy_source),
+        esc(&spec.name),
+        esc(&spec.version),
+        esc(&spec.origin),
+        env!("CARGO_PKG_NAME"),
+        env!("CARGO_PKG_VERSION"),
+    );
+
+    let latest: Vec<&MeasureRow> = run.rows.iter().filter(|r| r.month == last).collect();
+    let of = |id: &str, level: &str| -> Vec<&MeasureRow> {
+        latest
+            .iter()
+            .copied()
+            .filter(|r| r.measure_id == id && r.level == level)
+            .collect()
+    };
+
+    let _ = write!(
+        w,
+        "<h2>Headline, {last}</h2><table><tr><th class=\"l\">Measure</th><th>National</th><th>Practices</th>\
+         <th>Above 99.8%</th><th>Below 99.8%</th><th>Above adjusted 99.8%</th><th>Below adjusted 99.8%</th><th>φ</th><th class=\"l\">Model</th></tr>"
+    );
+    for m in &run.measures {
+        let Some(nat) = of(&m.id, "national").into_iter().next() else {
+            continue;
+        };
+        let practices = of(&m.id, "practice");
+        let count = |f: &dyn Fn(&MeasureRow) -> bool| practices.iter().filter(|r| f(r)).count();
+        let _ = write!(
+            w,
+            "<tr><td class=\"l\"><a href=\"#{id}\">{id}</a> {title}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
+            value(nat.stats.rate, m.per),
+            count(&|r| r.denominator > 0.0),
+            count(&|r| r.stats.flag[1] == Some(Flag::High)),
+            count(&|r| r.stats.flag[1] == Some(Flag::Low)),
+            count(&|r| r.stats.flag_adjusted[1] == Some(Flag::High)),
+            count(&|r| r.stats.flag_adjusted[1] == Some(Flag::Low)),
+            practices.first().and_then(|r| r.stats.phi).map_or_else(|| "–".into(), |p| format!("{p:.2}")),
+            model(m),
+            id = esc(&m.id),
+            title = esc(&m.title),
+        );
+    }
+    w.push_str("</table>");
+    for s in &run.skipped {
+        let _ = write!(
+            w,
+            "<p class=\"note\">{} is left out for {}: {}.</p>",
+            esc(&s.measure_id),
+            s.months.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", "),
+            esc(&s.reason)
+        );
+    }
+
+    if run.months.len() > 1 {
+        let mut changes: Vec<_> = run.changes.iter().filter(|c| c.difference.is_some()).collect();
+        changes.sort_by(|a, b| {
+            b.significant.cmp(&a.significant).then(
+                b.difference
+                    .map(|d| d.0.abs())
+                    .partial_cmp(&a.difference.map(|d| d.0.abs()))
+                    .unwrap_or(std::cmp::Ordering::Equal),
+            )
+        });
+        let significant = changes.iter().filter(|c| c.significant).count();
+        let _ = write!(
+            w,
+            "<h2>Change since {}</h2><p>{significant} unit-measure pairs changed significantly between {} and {last} (95% interval of the difference excludes zero: Newcombe for shares, Poisson Wald for rates).</p>\
+             <div class=\"scroll\"><table><tr><th class=\"l\">Measure</th><th class=\"l\">Level</th><th class=\"l\">Unit</th><th>{}</th><th>{last}</th><th>Difference (95% CI)</th></tr>",
+            run.months[0], run.months[0], run.months[0]
+        );
+        for c in changes.iter().take(significant.max(10) + 10) {
+            let per = run.measures.iter().find(|m| m.id == c.measure_id).map_or(1.0, |m| m.per);
+            let rate = |n: f64, d: f64| value((d > 0.0).then(|| n / d), per);
+            let (d, lo, hi) = c.difference.unwrap_or_default();
+            let _ = write!(
+                w,
+                "<tr class=\"{}\"><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{} {}</td><td>{}</td><td>{}</td><td>{:+.2} ({:+.2} to {:+.2})</td></tr>",
+                if c.significant { if d > 0.0 { "high" } else { "low" } } else { "" },
+                esc(&c.measure_id), c.level, esc(&c.unit_code), esc(&c.unit_name),
+                rate(c.baseline.1, c.baseline.2), rate(c.current.1, c.current.2),
+                d * per, lo * per, hi * per
+            );
+        }
+        w.push_str("</table></div>");
+    }
+
+    w.push_str("<h2>Practices compared</h2><p class=\"note\">Funnel plots: each dot a practice; solid lines the 95% (grey) and 99.8% (red) limits around the national value; \
+                dashed the 99.8% limits adjusted for over-dispersion. Practices outside 99.8% are labelled; tables mark them red (above) or blue (below).</p>");
+    for m in &run.measures {
+        let practices = of(&m.id, "practice");
+        let Some(target) = of(&m.id, "national").first().and_then(|r| r.stats.rate) else {
+            continue;
+        };
+        section(w, run, m, &practices, target)?;
+    }
+
+    w.push_str("<h2>Localities</h2><p class=\"note\">Each measure at each level in the latest month; numerators and denominators are pooled from the practices.</p>");
+    for level in &LEVELS[1..] {
+        let rows: Vec<&&MeasureRow> = latest.iter().filter(|r| r.level == *level).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let mut units: Vec<(&str, &str)> = rows.iter().map(|r| (r.unit_code.as_str(), r.unit_name.as_str())).collect();
+        units.sort_unstable();
+        units.dedup();
+        let _ = write!(w, "<h3>{level}</h3><div class=\"scroll\"><table><tr><th class=\"l\">Unit</th>");
+        for m in &run.measures {
+            let _ = write!(w, "<th>{}</th>", esc(&m.id));
+        }
+        w.push_str("</tr>");
+        for (code, name) in units {
+            let _ = write!(w, "<tr><td class=\"l\">{} {}</td>", esc(code), esc(name));
+            for m in &run.measures {
+                let r = rows.iter().find(|r| r.measure_id == m.id && r.unit_code == code);
+                let _ = write!(
+                    w,
+                    "<td class=\"{}\">{}</td>",
+                    r.map_or("", |r| flag_class(r)),
+                    value(r.and_then(|r| r.stats.rate), m.per)
+                );
+            }
+            w.push_str("</tr>");
+        }
+        w.push_str("</table></div>");
+    }
+
+    w.push_str("<h2>What the data held</h2><table><tr><th class=\"l\">File</th><th class=\"l\">Layout</th><th>Rows</th><th>Used</th><th class=\"l\">Ignored</th><th class=\"l\">Rejected</th></tr>");
+    for i in &run.inputs {
+        let _ = write!(
+            w,
+            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
+            esc(&i.file.path.display().to_string()),
+            i.layout.unwrap_or(match i.file.table.file_stem() { "list_sizes" => "list sizes", other => other }),
+            i.tally.account.read,
+            i.tally.account.used,
+            reasons(i.tally.account.ignored.iter().map(|(k, n)| (k.as_str(), *n))),
+            reasons(i.tally.account.rejected.iter().map(|(k, n)| (k.as_str(), *n))),
+        );
+    }
+    w.push_str("</table>");
+    let f = &run.fold;
+    let _ = write!(
+        w,
+        "<p>{} rows matched a measure and were added up into {} practice-month presentations; {} distinct BNF codes were read, {} of them in a measure.{}</p>",
+        f.rows_summed,
+        f.presentations,
+        f.bnf_codes.0,
+        f.bnf_codes.1,
+        if f.adq_missing > 0 { format!(" {} of those rows had no ADQ value (counted as 0 ADQs).", f.adq_missing) } else { String::new() }
+    );
+    if !f.not_practices.is_empty() {
+        let rows: u64 = f.not_practices.values().map(|o| o.rows).sum();
+        let mut top: Vec<_> = f.not_practices.iter().collect();
+        top.sort_by(|a, b| b.1.items.partial_cmp(&a.1.items).unwrap_or(std::cmp::Ordering::Equal));
+        let _ = write!(
+            w,
+            "<p>Left out: {rows} rows from {} prescribers that are not GP practices (largest by items: {}).</p>",
+            f.not_practices.len(),
+            top.iter().take(10).map(|(c, o)| format!("{} {:.0}", esc(c), o.items)).collect::<Vec<_>>().join(", ")
+        );
+    }
+    if !f.without_list_size.is_empty() {
+        let _ = write!(
+            w,
+            "<p>Left out: measure rows of {} practice-months with no list size ({}).</p>",
+            f.without_list_size.len(),
+            f.without_list_size.keys().take(20).map(|(m, c)| format!("{} {m}", esc(c))).collect::<Vec<_>>().join(", ")
+        );
+    }
+    w.push_str("</body></html>");
+    Ok(h)
+}
+
+fn reasons(counts: impl Iterator<Item = (&'static str, u64)>) -> String {
+    counts.map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// One measure's definition, charts and practice table.
+fn section(w: &mut String, run: &MeasuresRun, m: &Measure, practices: &[&MeasureRow], target: f64) -> Result<(), String> {
+    let last = practices.first().map(|r| r.month.to_string()).unwrap_or_default();
+    let _ = write!(
+        w,
+        "<h3 id=\"{0}\">{0}: {1}</h3><p class=\"note\">Numerator: {2}. Denominator: {3}. Shown per {4}.{5}</p><div class=\"charts\">",
+        esc(&m.id),
+        esc(&m.title),
+        esc(&m.numerator_text()),
+        esc(&m.denominator_text()),
+        m.per,
+        m.note.as_ref().map(|n| format!(" {}.", esc(n))).unwrap_or_default()
+    );
+    let tau2 = practices.first().and_then(|r| r.stats.tau2);
+    let proportion = m.is_proportion();
+    let limit = |n: f64, p: f64, adjusted: bool| match (proportion, adjusted) {
+        (true, false) => binomial_limit(target, n.round() as u64, p),
+        (true, true) => arcsine_limit(target, n.round() as u64, p, tau2.unwrap_or(0.0)),
+        (false, false) => poisson_limit(target, n, p),
+        (false, true) => sqrt_limit(target, n, p, tau2.unwrap_or(0.0)),
+    };
+    let per = m.per;
+    let y_format = move |v: &f64| {
+        if proportion {
+            charts::percent(v)
+        } else {
+            format!("{:.1}", v * per)
+        }
+    };
+    let scale = Scale {
+        y_format: &y_format,
+        x_desc: match &m.denominator {
+            Denominator::ListSize => "Registered patients",
+            Denominator::StarPu(_) => "STAR-PU",
+            Denominator::Prescribed(_) => "Prescribed (denominator)",
+        },
+        limit: &limit,
+        bounded: proportion,
+    };
+    let points: Vec<Point> = practices.iter().map(|r| point(r)).collect();
+    w.push_str(&charts::funnel(&format!("{} funnel plot, {last}", m.id), &points, target, tau2, &scale)?);
+    w.push_str(&charts::caterpillar(&format!("{} practices with 95% CIs", m.id), &points, target, &scale)?);
+    if run.months.len() > 1 {
+        let dec: Vec<_> = run.deciles.iter().filter(|d| d.measure_id == m.id).collect();
+        let national: Vec<f64> = run
+            .months
+            .iter()
+            .map(|mo| {
+                run.rows
+                    .iter()
+                    .find(|r| r.month == *mo && r.measure_id == m.id && r.level == "national")
+                    .and_then(|r| r.stats.rate)
+                    .unwrap_or(0.0)
+            })
+            .collect();
+        if dec.len() == run.months.len() {
+            let labels: Vec<String> = run.months.iter().map(|d| d.to_string()).collect();
+            let values: Vec<[f64; 9]> = dec.iter().map(|d| d.deciles).collect();
+            w.push_str(&charts::deciles_over_time(&format!("{} deciles over time", m.id), &labels, &values, &national, &scale)?);
+        }
+    }
+    w.push_str("</div><div class=\"scroll\"><table><tr><th class=\"l\">Practice</th><th>Numerator</th><th>Denominator</th><th>Value (95% CI)</th><th>Percentile</th><th>z</th></tr>");
+    for r in practices {
+        let _ = write!(
+            w,
+            "<tr class=\"{}\"><td class=\"l\">{} {}</td><td>{:.1}</td><td>{:.1}</td><td>{} ({}–{})</td><td>{}</td><td>{}</td></tr>",
+            flag_class(r),
+            esc(&r.unit_code),
+            esc(&r.unit_name),
+            r.numerator,
+            r.denominator,
+            value(r.stats.rate, m.per),
+            value(r.stats.ci_low, m.per),
+            value(r.stats.ci_high, m.per),
+            r.stats.percentile_rank.map_or_else(|| "–".into(), |p| format!("{:.0}", p * 100.0)),
+            r.stats.z_score.map_or_else(|| "–".into(), |z| format!("{z:.2}")),
+        );
+    }
+    w.push_str("</table></div>");
+    Ok(())
+}
