@@ -124,7 +124,8 @@ fn attach(group: &mut [MeasureRow], national: Option<(f64, f64)>, proportion: bo
                 .collect();
             dispersion(&units, t)
         } else {
-            let units: Vec<(f64, f64)> = group.iter().map(|r| (r.numerator, r.denominator)).collect();
+            let units: Vec<(f64, f64)> =
+                group.iter().map(|r| (r.numerator, r.denominator)).collect();
             rate_dispersion(&units, t)
         }
     });
@@ -226,8 +227,13 @@ pub fn changes(rows: &[MeasureRow], measures: &[Measure], months: &[Month]) -> V
     rows.iter()
         .filter(|r| r.month == last)
         .filter_map(|now| {
-            let base = baseline.get(&(now.measure_id.as_str(), now.level, now.unit_code.as_str()))?;
-            let difference = if proportion.get(now.measure_id.as_str()).copied().unwrap_or(false) {
+            let base =
+                baseline.get(&(now.measure_id.as_str(), now.level, now.unit_code.as_str()))?;
+            let difference = if proportion
+                .get(now.measure_id.as_str())
+                .copied()
+                .unwrap_or(false)
+            {
                 crate::stats::newcombe::difference(
                     now.numerator.round() as u64,
                     now.denominator.round() as u64,
@@ -236,7 +242,10 @@ pub fn changes(rows: &[MeasureRow], measures: &[Measure], months: &[Month]) -> V
                 )
                 .map(|d| (d.diff, d.low, d.high))
             } else {
-                rate_difference((now.numerator, now.denominator), (base.numerator, base.denominator))
+                rate_difference(
+                    (now.numerator, now.denominator),
+                    (base.numerator, base.denominator),
+                )
             };
             Some(MeasureChange {
                 measure_id: now.measure_id.clone(),
@@ -330,7 +339,10 @@ mod tests {
         // Garwood interval of 112 (scipy: 92.2204535, 134.7651033) over 6939.
         assert!((s.ci_low.unwrap() - 92.2204535325584 / 6939.0).abs() < 1e-9);
         assert!((s.ci_high.unwrap() - 134.7651032921354 / 6939.0).abs() < 1e-9);
-        assert_eq!(s.funnel[1], poisson_limit(t, 6939.0, 0.001).zip(poisson_limit(t, 6939.0, 0.999)));
+        assert_eq!(
+            s.funnel[1],
+            poisson_limit(t, 6939.0, 0.001).zip(poisson_limit(t, 6939.0, 0.999))
+        );
         assert_eq!(s.z_score, Some(sqrt_z(112.0 / 6939.0, t, 6939.0)));
         assert_eq!(s.flag[1], Some(Flag::None));
         // The highest rate ranks 1, the lowest 0.
@@ -340,10 +352,18 @@ mod tests {
 
     #[test]
     fn a_share_gets_binomial_statistics() {
-        let mut g = vec![row(0.0, 112.0), row(2.0, 199.0), row(2.0, 134.0), row(0.0, 93.0)];
+        let mut g = vec![
+            row(0.0, 112.0),
+            row(2.0, 199.0),
+            row(2.0, 134.0),
+            row(0.0, 93.0),
+        ];
         attach(&mut g, Some((4.0, 538.0)), true);
         let w = wilson(2, 199, Z95).unwrap();
-        assert_eq!((g[1].stats.ci_low, g[1].stats.ci_high), (Some(w.low), Some(w.high)));
+        assert_eq!(
+            (g[1].stats.ci_low, g[1].stats.ci_high),
+            (Some(w.low), Some(w.high))
+        );
         assert_eq!(
             g[1].stats.funnel[0],
             binomial_limit(4.0 / 538.0, 199, 0.025).zip(binomial_limit(4.0 / 538.0, 199, 0.975))
@@ -355,7 +375,10 @@ mod tests {
         let (d, lo, hi) = rate_difference((120.0, 1000.0), (100.0, 1000.0)).unwrap();
         assert!((d - 0.02).abs() < 1e-15);
         let se = (120.0f64 / 1e6 + 100.0 / 1e6).sqrt();
-        assert!((lo - (0.02 - 1.959963984540054 * se)).abs() < 1e-12 && (hi - (0.02 + 1.959963984540054 * se)).abs() < 1e-12);
+        assert!(
+            (lo - (0.02 - 1.959963984540054 * se)).abs() < 1e-12
+                && (hi - (0.02 + 1.959963984540054 * se)).abs() < 1e-12
+        );
         assert_eq!(rate_difference((1.0, 0.0), (1.0, 10.0)), None);
     }
 }

@@ -116,7 +116,14 @@ mod tests {
 
     #[test]
     fn bad_prefixes_are_refused() {
-        for bad in ["04 02", "~", "0401%", "%AD", "04%01%AD", "0401020K0AAAH%AD"] {
+        for bad in [
+            "04 02",
+            "~",
+            "0401%",
+            "%AD",
+            "04%01%AD",
+            "0401020K0AAAHA%AD",
+        ] {
             assert!(BnfFilter::parse(&[bad.to_string()]).is_err(), "{bad}");
         }
     }

@@ -82,8 +82,13 @@ pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
         command: std::env::args().collect::<Vec<_>>().join(" "),
         threads,
     };
-    let written = report::measures::write_all(&run, &spec, &args.out, &info).map_err(Failure::data)?;
-    let rejected: u64 = run.inputs.iter().map(|i| i.tally.account.rejected_total()).sum();
+    let written =
+        report::measures::write_all(&run, &spec, &args.out, &info).map_err(Failure::data)?;
+    let rejected: u64 = run
+        .inputs
+        .iter()
+        .map(|i| i.tally.account.rejected_total())
+        .sum();
     if !args.quiet {
         let read: u64 = run
             .inputs
@@ -108,13 +113,19 @@ pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
                     .iter()
                     .find(|r| r.month == last && r.measure_id == m.id && r.level == "national")
                 {
-                    let v = r.stats.rate.map_or_else(|| "–".into(), |v| format!("{:.2}", v * m.per));
+                    let v = r
+                        .stats
+                        .rate
+                        .map_or_else(|| "–".into(), |v| format!("{:.2}", v * m.per));
                     println!("    {:<6} {:>9}  {}", m.id, v, m.title);
                 }
             }
         }
         for s in &run.skipped {
-            println!("  note: {} left out for some months: {}", s.measure_id, s.reason);
+            println!(
+                "  note: {} left out for some months: {}",
+                s.measure_id, s.reason
+            );
         }
         for w in &written {
             println!("  wrote {}", w.display());

@@ -146,7 +146,12 @@ impl ListSizes {
                 // Each 5-year band is its own row; the key keeps the raw band.
                 let key_band = band.map_or(u8::MAX, |_| age_key(age));
                 if !seen.insert((month, code.to_string(), sex, key_band)) {
-                    reject(tally, "org_code", Some(code), RejectReason::DuplicateListSize);
+                    reject(
+                        tally,
+                        "org_code",
+                        Some(code),
+                        RejectReason::DuplicateListSize,
+                    );
                     continue;
                 }
                 let list = self.lists.entry((month, code.to_string())).or_default();

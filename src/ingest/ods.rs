@@ -65,7 +65,11 @@ fn read_headerless(path: &Path) -> Result<Vec<Vec<Option<String>>>, SourceError>
 }
 
 /// Reads an epraccur file, naming sub-ICB locations from an eccg file if given.
-pub fn load(practices: &Path, ccgs: Option<&Path>, tally: &mut Tally) -> Result<OdsPractices, SourceError> {
+pub fn load(
+    practices: &Path,
+    ccgs: Option<&Path>,
+    tally: &mut Tally,
+) -> Result<OdsPractices, SourceError> {
     let names: HashMap<String, String> = match ccgs {
         Some(p) => read_headerless(p)?
             .into_iter()
@@ -78,7 +82,13 @@ pub fn load(practices: &Path, ccgs: Option<&Path>, tally: &mut Tally) -> Result<
         let field = |k: usize| row.get(k - 1).cloned().flatten();
         let location = Location::Line(i as u64 + 1);
         let Some(code) = field(1) else {
-            tally.rejected(TableKind::Practices, location, "practice_code", None, RejectReason::MissingValue);
+            tally.rejected(
+                TableKind::Practices,
+                location,
+                "practice_code",
+                None,
+                RejectReason::MissingValue,
+            );
             continue;
         };
         if field(26).as_deref() != Some(GP_PRACTICE_SETTING) {
@@ -106,7 +116,13 @@ pub fn load(practices: &Path, ccgs: Option<&Path>, tally: &mut Tally) -> Result<
         if out.practices.insert(units) {
             tally.used();
         } else {
-            tally.rejected(TableKind::Practices, location, "practice_code", Some(&code), RejectReason::DuplicatePractice);
+            tally.rejected(
+                TableKind::Practices,
+                location,
+                "practice_code",
+                Some(&code),
+                RejectReason::DuplicatePractice,
+            );
         }
     }
     Ok(out)

@@ -84,7 +84,8 @@ impl Practices {
         if self.index.contains_key(&units[0].0) {
             return false;
         }
-        self.index.insert(units[0].0.clone(), self.list.len() as u32);
+        self.index
+            .insert(units[0].0.clone(), self.list.len() as u32);
         self.list.push(Practice {
             units,
             unlisted: false,

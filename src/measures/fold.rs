@@ -92,7 +92,11 @@ pub struct Folder<'a> {
 impl<'a> Folder<'a> {
     /// A pass for these measures, with these list sizes; codes in
     /// `other_settings` (from an ODS file) are not GP practices.
-    pub fn new(measures: &'a [Measure], lists: &'a ListSizes, other_settings: &'a HashSet<String>) -> Self {
+    pub fn new(
+        measures: &'a [Measure],
+        lists: &'a ListSizes,
+        other_settings: &'a HashSet<String>,
+    ) -> Self {
         Folder {
             measures,
             lists,
@@ -151,7 +155,11 @@ impl<'a> Folder<'a> {
     }
 
     /// Reads one prescribing file; returns its rows' fates.
-    pub fn read(&mut self, file: &PrescribingFile, batch_rows: usize) -> Result<Tally, SourceError> {
+    pub fn read(
+        &mut self,
+        file: &PrescribingFile,
+        batch_rows: usize,
+    ) -> Result<Tally, SourceError> {
         let has_adq = file.layout.has_adq();
         let mut tally = Tally::default();
         let result = file.source.for_each_batch(&COLUMNS, batch_rows, |b| {
@@ -174,9 +182,16 @@ impl<'a> Folder<'a> {
             return;
         };
         if !is_practice_code(code) || self.other_settings.contains(code) {
-            let o = self.summary.not_practices.entry(code.to_string()).or_default();
+            let o = self
+                .summary
+                .not_practices
+                .entry(code.to_string())
+                .or_default();
             o.rows += 1;
-            o.items += b.get(3, i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+            o.items += b
+                .get(3, i)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0);
             tally.ignored(IgnoreReason::NotAPractice);
             return;
         }
@@ -297,7 +312,13 @@ impl<'a> Folder<'a> {
 }
 
 /// A non-negative number from an items or ADQ column; rejects the row otherwise.
-fn amount(raw: Option<&str>, column: &'static str, b: &Batch, i: usize, tally: &mut Tally) -> Option<f64> {
+fn amount(
+    raw: Option<&str>,
+    column: &'static str,
+    b: &Batch,
+    i: usize,
+    tally: &mut Tally,
+) -> Option<f64> {
     let reject = |tally: &mut Tally, reason| {
         tally.rejected(TableKind::Prescribing, b.location(i), column, raw, reason)
     };

@@ -10,17 +10,19 @@ mod fold;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use crate::aggregate::measures::{changes, deciles, roll_up, MeasureChange, MeasureDeciles, MeasureRow};
+use crate::aggregate::measures::{
+    changes, deciles, roll_up, MeasureChange, MeasureDeciles, MeasureRow,
+};
 use crate::audit::{checksum, AuditError, InputFile};
 use crate::date::Month;
 use crate::ingest::accounting::Tally;
 use crate::ingest::list_sizes::ListSizes;
+use crate::ingest::mapping::TableMapping;
 use crate::ingest::ods;
 use crate::ingest::practices::Practices;
 use crate::ingest::prescribing::{self, LayoutError};
 use crate::ingest::source::{SourceError, TableSource};
 use crate::ingest::table::TableKind;
-use crate::ingest::mapping::TableMapping;
 use crate::spec::Measure;
 pub use fold::{level_unknown, FoldSummary, Outside, Values};
 
@@ -161,12 +163,20 @@ pub fn run(measures: &[Measure], config: &MeasuresConfig) -> Result<MeasuresRun,
     for path in &config.prescribing {
         let file = prescribing::open(path)?;
         let tally = folder.read(&file, config.batch_rows.max(1))?;
-        inputs.push(record(path, TableKind::Prescribing, Some(file.layout.as_str()), tally)?);
+        inputs.push(record(
+            path,
+            TableKind::Prescribing,
+            Some(file.layout.as_str()),
+            tally,
+        )?);
     }
     let (values, summary, hierarchy) = folder.finish();
     if values.units.is_empty() {
         let join = |m: Vec<Month>| {
-            m.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ")
+            m.iter()
+                .map(|m| m.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         return Err(MeasuresError::NoUnits {
             prescribing: join(summary.months.iter().copied().collect()),
@@ -191,7 +201,13 @@ pub fn run(measures: &[Measure], config: &MeasuresConfig) -> Result<MeasuresRun,
             reason: "the prescribing file for these months has no ADQ column (HSCIC layout)".into(),
         })
         .collect();
-    let rows = roll_up(&values, &practices, measures, &months, &summary.months_without_adq);
+    let rows = roll_up(
+        &values,
+        &practices,
+        measures,
+        &months,
+        &summary.months_without_adq,
+    );
     let changes = changes(&rows, measures, &months);
     let deciles = deciles(&rows);
     Ok(MeasuresRun {

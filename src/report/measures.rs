@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{column, polars_failure, write_atomic, write_csv, write_folder, write_json, write_parquet, ReportError, RunInfo};
+use super::{
+    column, polars_failure, write_atomic, write_csv, write_folder, write_json, write_parquet,
+    ReportError, RunInfo,
+};
 use crate::aggregate::measures::{MeasureChange, MeasureDeciles, MeasureRow};
 use crate::aggregate::{Flag, UnitStats};
 use crate::measures::MeasuresRun;
@@ -47,15 +50,19 @@ fn measure<'a>(run: &'a MeasuresRun, id: &str) -> Option<&'a Measure> {
 pub fn frame(run: &MeasuresRun) -> PolarsResult<DataFrame> {
     let r = &run.rows;
     let per = |x: &MeasureRow| measure(run, &x.measure_id).map_or(1.0, |m| m.per);
-    let scaled = |f: fn(&UnitStats) -> Option<f64>| move |x: &MeasureRow| f(&x.stats).map(|v| v * per(x));
+    let scaled =
+        |f: fn(&UnitStats) -> Option<f64>| move |x: &MeasureRow| f(&x.stats).map(|v| v * per(x));
     let limit = |f: fn(&UnitStats) -> Option<(f64, f64)>, hi: bool| {
         move |x: &MeasureRow| f(&x.stats).map(|(l, h)| per(x) * if hi { h } else { l })
     };
-    let flag = |f: fn(&UnitStats) -> Option<Flag>| move |x: &MeasureRow| f(&x.stats).map(|v| v.as_str());
+    let flag =
+        |f: fn(&UnitStats) -> Option<Flag>| move |x: &MeasureRow| f(&x.stats).map(|v| v.as_str());
     DataFrame::new_infer_height(vec![
         column("month", r, |x| x.month.to_string()),
         column("measure_id", r, |x| x.measure_id.clone()),
-        column("measure_title", r, |x| measure(run, &x.measure_id).map_or(String::new(), |m| m.title.clone())),
+        column("measure_title", r, |x| {
+            measure(run, &x.measure_id).map_or(String::new(), |m| m.title.clone())
+        }),
         column("level", r, |x| x.level),
         column("unit_code", r, |x| x.unit_code.clone()),
         column("unit_name", r, |x| x.unit_name.clone()),
@@ -73,15 +80,25 @@ pub fn frame(run: &MeasuresRun) -> PolarsResult<DataFrame> {
         column("funnel_high_998", r, limit(|s| s.funnel[1], true)),
         column("adjusted_low_95", r, limit(|s| s.funnel_adjusted[0], false)),
         column("adjusted_high_95", r, limit(|s| s.funnel_adjusted[0], true)),
-        column("adjusted_low_998", r, limit(|s| s.funnel_adjusted[1], false)),
-        column("adjusted_high_998", r, limit(|s| s.funnel_adjusted[1], true)),
+        column(
+            "adjusted_low_998",
+            r,
+            limit(|s| s.funnel_adjusted[1], false),
+        ),
+        column(
+            "adjusted_high_998",
+            r,
+            limit(|s| s.funnel_adjusted[1], true),
+        ),
         column("flag_95", r, flag(|s| s.flag[0])),
         column("flag_998", r, flag(|s| s.flag[1])),
         column("flag_adjusted_95", r, flag(|s| s.flag_adjusted[0])),
         column("flag_adjusted_998", r, flag(|s| s.flag_adjusted[1])),
         column("phi", r, |x| x.stats.phi),
         column("tau2", r, |x| x.stats.tau2),
-        column("model", r, |x| measure(run, &x.measure_id).map_or("", model)),
+        column("model", r, |x| {
+            measure(run, &x.measure_id).map_or("", model)
+        }),
     ])
 }
 
@@ -114,14 +131,22 @@ pub fn changes_frame(run: &MeasuresRun, rows: &[MeasureChange]) -> PolarsResult<
         column("baseline_month", rows, |c| c.baseline.0.to_string()),
         column("baseline_numerator", rows, |c| c.baseline.1),
         column("baseline_denominator", rows, |c| c.baseline.2),
-        column("baseline_value", rows, |c| value((c.baseline.1, c.baseline.2)).map(|v| v * per(c))),
+        column("baseline_value", rows, |c| {
+            value((c.baseline.1, c.baseline.2)).map(|v| v * per(c))
+        }),
         column("current_month", rows, |c| c.current.0.to_string()),
         column("current_numerator", rows, |c| c.current.1),
         column("current_denominator", rows, |c| c.current.2),
-        column("current_value", rows, |c| value((c.current.1, c.current.2)).map(|v| v * per(c))),
+        column("current_value", rows, |c| {
+            value((c.current.1, c.current.2)).map(|v| v * per(c))
+        }),
         column("difference", rows, |c| c.difference.map(|d| d.0 * per(c))),
-        column("difference_low", rows, |c| c.difference.map(|d| d.1 * per(c))),
-        column("difference_high", rows, |c| c.difference.map(|d| d.2 * per(c))),
+        column("difference_low", rows, |c| {
+            c.difference.map(|d| d.1 * per(c))
+        }),
+        column("difference_high", rows, |c| {
+            c.difference.map(|d| d.2 * per(c))
+        }),
         column("significant", rows, |c| c.significant),
     ])
 }
@@ -199,7 +224,12 @@ pub struct SkippedInfo {
 }
 
 /// Builds the summary.
-pub fn summary(run: &MeasuresRun, spec: &crate::spec::AuditSpec, info: &RunInfo, written: &[PathBuf]) -> Summary {
+pub fn summary(
+    run: &MeasuresRun,
+    spec: &crate::spec::AuditSpec,
+    info: &RunInfo,
+    written: &[PathBuf],
+) -> Summary {
     Summary {
         engine: format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
         command: info.command.clone(),
@@ -279,15 +309,17 @@ pub fn write_all(
             let mut ch = changes_frame(run, &run.changes).map_err(fail)?;
             written.push(write_csv(&mut ch, &dir.join(CHANGES))?);
         }
-        let rejected = super::rejected::frame_of(run.inputs.iter().map(|i| (i.file.path.as_path(), &i.tally)))
-            .map_err(fail)?;
+        let rejected =
+            super::rejected::frame_of(run.inputs.iter().map(|i| (i.file.path.as_path(), &i.tally)))
+                .map_err(fail)?;
         if let Some(mut rejected) = rejected {
             written.push(write_csv(&mut rejected, &dir.join(super::rejected::FILE))?);
         }
-        let page = super::html::measures::render(run, spec).map_err(|message| ReportError::Write {
-            path: dir.join(super::html::FILE),
-            message,
-        })?;
+        let page =
+            super::html::measures::render(run, spec).map_err(|message| ReportError::Write {
+                path: dir.join(super::html::FILE),
+                message,
+            })?;
         written.push(write_atomic(&dir.join(super::html::FILE), |w| {
             w.write_all(page.as_bytes()).map_err(|e| e.to_string())
         })?);
@@ -296,7 +328,9 @@ pub fn write_all(
             path: dir.join(SUMMARY),
             message: e.to_string(),
         })?;
-        written.push(write_atomic(&dir.join(SUMMARY), |w| w.write_all(&json).map_err(|e| e.to_string()))?);
+        written.push(write_atomic(&dir.join(SUMMARY), |w| {
+            w.write_all(&json).map_err(|e| e.to_string())
+        })?);
         Ok(written
             .iter()
             .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))

@@ -157,7 +157,11 @@ where
 /// Writes a frame as a JSON array of objects, one per row (null for a
 /// missing or non-finite value).
 pub fn write_json(df: &DataFrame, path: &Path) -> Result<PathBuf, ReportError> {
-    let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
     let mut records = Vec::with_capacity(df.height());
     for i in 0..df.height() {
         let mut record = serde_json::Map::new();

@@ -94,7 +94,11 @@ pub struct InputSummary {
 
 impl InputSummary {
     /// An input file and the fate of its rows.
-    pub fn of(file: &InputFile, account: &RowAccount, layout: Option<&'static str>) -> InputSummary {
+    pub fn of(
+        file: &InputFile,
+        account: &RowAccount,
+        layout: Option<&'static str>,
+    ) -> InputSummary {
         InputSummary {
             table: file.table.to_string(),
             file: file.path.display().to_string(),

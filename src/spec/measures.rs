@@ -102,8 +102,8 @@ fn prescribed(def: &PrescribedDef, id: &str) -> Result<Prescribed, SpecError> {
 }
 
 fn prescribed_of(value: MeasureValue, bnf: &[String], id: &str) -> Result<Prescribed, SpecError> {
-    let filter = BnfFilter::parse(bnf)
-        .map_err(|e| SpecError::Invalid(format!("measure {id}: {e}")))?;
+    let filter =
+        BnfFilter::parse(bnf).map_err(|e| SpecError::Invalid(format!("measure {id}: {e}")))?;
     if filter.is_empty() {
         return Err(SpecError::Invalid(format!(
             "measure {id}: a BNF filter needs at least one include pattern"

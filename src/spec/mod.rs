@@ -15,8 +15,8 @@ use sha2::{Digest, Sha256};
 use crate::classify::classifier::Classifier;
 use crate::classify::codelist::{Codelist, CodelistColumns, CodelistError};
 pub use compile::{CompiledSpec, Concept, ConceptKind, Fact, Indicator, Term};
-pub use measures::Measure;
 use format::SpecFile;
+pub use measures::Measure;
 
 /// Why a spec could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -215,5 +215,61 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.to_string().contains("refers to itself"), "{err}");
+    }
+
+    fn with(text: &str) -> Result<AuditSpec, SpecError> {
+        AuditSpec::from_text(text, "test", |rel| Ok(bundled::file(rel).unwrap().to_vec()))
+    }
+
+    #[test]
+    fn the_bundled_measures_compile() {
+        let spec = AuditSpec::bundled().unwrap();
+        let ids: Vec<&str> = spec.measures.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["EPD01", "EPD02", "EPD03", "EPD04", "EPD05", "EPD06", "EPD07"]
+        );
+        assert!(spec.measures[2].is_proportion() && !spec.measures[0].is_proportion());
+        assert!(spec.measures[1].needs_adq() && !spec.measures[0].needs_adq());
+        // Antidepressant STAR-PU: OpenPrescribing's weights, [male, female] per band.
+        let measures::Denominator::StarPu(w) = &spec.measures[4].denominator else {
+            panic!("EPD05 is per STAR-PU");
+        };
+        assert_eq!(w.weights[1], [0.1, 0.1]);
+        assert_eq!(w.weights[3], [12.9, 27.1]);
+    }
+
+    #[test]
+    fn measure_mistakes_are_named() {
+        let unknown_weights = bundled::DEFAULT_SPEC.replace(
+            "weights = \"antidepressants_adq\"",
+            "weights = \"antidepresants\"",
+        );
+        let err = with(&unknown_weights).unwrap_err().to_string();
+        assert!(
+            err.contains("EPD05: the STAR-PU file has no weighting 'antidepresants'"),
+            "{err}"
+        );
+        let outside = bundled::DEFAULT_SPEC.replace(
+            "numerator = { value = \"items\", bnf = [\"0402020\"] }",
+            "numerator = { value = \"items\", bnf = [\"0402030\"] }",
+        );
+        let err = with(&outside).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "EPD03: a share of prescribing needs its numerator inside its denominator"
+            ),
+            "{err}"
+        );
+        let twice = bundled::DEFAULT_SPEC.replace("id = \"EPD07\"", "id = \"EPD01\"");
+        assert!(with(&twice)
+            .unwrap_err()
+            .to_string()
+            .contains("measure EPD01 is defined twice"));
+        let bad_bnf = bundled::DEFAULT_SPEC.replace("\"~0401020K0%BQ\"", "\"~0401020K0%%BQ\"");
+        assert!(with(&bad_bnf)
+            .unwrap_err()
+            .to_string()
+            .contains("is not a BNF pattern"));
     }
 }

@@ -16,8 +16,8 @@
 //!    τ² = max(0, (kφ − (k − 1)) / (Σ w_i − Σ w_i² / Σ w_i)).
 
 use super::funnel::arcsine_z;
-use super::poisson::sqrt_z;
 use super::percentile::quantile;
+use super::poisson::sqrt_z;
 
 /// φ and τ² for a set of units.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -99,8 +99,12 @@ mod tests {
 
     #[test]
     fn rates_use_the_square_root_scale() {
-        let num = [5.0, 12.0, 30.0, 2.0, 18.0, 9.0, 25.0, 40.0, 3.0, 14.0, 7.0, 22.0];
-        let den = [40.0, 60.0, 150.0, 30.0, 80.0, 70.0, 100.0, 180.0, 45.0, 90.0, 50.0, 95.0];
+        let num = [
+            5.0, 12.0, 30.0, 2.0, 18.0, 9.0, 25.0, 40.0, 3.0, 14.0, 7.0, 22.0,
+        ];
+        let den = [
+            40.0, 60.0, 150.0, 30.0, 80.0, 70.0, 100.0, 180.0, 45.0, 90.0, 50.0, 95.0,
+        ];
         let units: Vec<(f64, f64)> = num.iter().zip(den).map(|(&a, b)| (a, b)).collect();
         let d = rate_dispersion(&units, 187.0 / 990.0).unwrap();
         assert!((d.phi - RATE_PHI).abs() < 1e-12, "{d:?}");

@@ -133,7 +133,11 @@ mod tests {
                 500.0,
                 [0.002007226, 0.006492881, 0.030350292, 0.039082993],
             ),
-            (2.5, 4181.0, [2.424656415, 2.452067106, 2.547920347, 2.575785957]),
+            (
+                2.5,
+                4181.0,
+                [2.424656415, 2.452067106, 2.547920347, 2.575785957],
+            ),
         ];
         for (theta, n, want) in cases {
             for (p, w) in [0.001, 0.025, 0.975, 0.999].into_iter().zip(want) {
@@ -149,9 +153,18 @@ mod tests {
     #[test]
     fn square_root_limits_and_z_match_numpy() {
         let close = |a: Option<f64>, b: f64| (a.unwrap() - b).abs() < 1e-10;
-        assert!(close(sqrt_limit(0.0185, 6939.0, 0.001, 0.0), 0.013798270259));
-        assert!(close(sqrt_limit(0.0185, 6939.0, 0.999, 0.0), 0.023889835787));
-        assert!(close(sqrt_limit(0.0185, 6939.0, 0.999, 1e-4), 0.02960341825));
+        assert!(close(
+            sqrt_limit(0.0185, 6939.0, 0.001, 0.0),
+            0.013798270259
+        ));
+        assert!(close(
+            sqrt_limit(0.0185, 6939.0, 0.999, 0.0),
+            0.023889835787
+        ));
+        assert!(close(
+            sqrt_limit(0.0185, 6939.0, 0.999, 1e-4),
+            0.02960341825
+        ));
         // B85010's antipsychotic items against a made-up target.
         let z = sqrt_z(112.0 / 6939.0, 0.0185, 6939.0);
         assert!((z - -1.4942189895799167).abs() < 1e-10, "{z}");

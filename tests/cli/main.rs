@@ -4,6 +4,7 @@
 mod catalogue;
 mod indicators;
 mod inputs;
+mod measures;
 mod report;
 mod sample;
 mod variation;

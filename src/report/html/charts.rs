@@ -72,9 +72,13 @@ fn legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>) -> std::result::Result<(), Stri
         .map_err(|e| e.to_string())
 }
 
-/// A proportion as a whole percentage.
+/// A proportion as a percentage (one decimal below 10%).
 pub fn percent(v: &f64) -> String {
-    format!("{:.0}%", v * 100.0)
+    if *v < 0.1 {
+        format!("{:.1}%", v * 100.0)
+    } else {
+        format!("{:.0}%", v * 100.0)
+    }
 }
 
 fn y_max(values: impl Iterator<Item = f64>, bounded: bool) -> f64 {
@@ -209,7 +213,10 @@ pub fn caterpillar(title: &str, practices: &[Point], target: f64, scale: &Scale)
     });
     let n = ranked.len().max(1);
     let ymax = y_max(
-        ranked.iter().filter_map(|r| r.ci.map(|c| c.1)).chain([target]),
+        ranked
+            .iter()
+            .filter_map(|r| r.ci.map(|c| c.1))
+            .chain([target]),
         scale.bounded,
     );
     let mut svg = String::new();

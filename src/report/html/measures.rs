@@ -106,13 +106,21 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
             w,
             "<p class=\"note\">{} is left out for {}: {}.</p>",
             esc(&s.measure_id),
-            s.months.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", "),
+            s.months
+                .iter()
+                .map(|m| m.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
             esc(&s.reason)
         );
     }
 
     if run.months.len() > 1 {
-        let mut changes: Vec<_> = run.changes.iter().filter(|c| c.difference.is_some()).collect();
+        let mut changes: Vec<_> = run
+            .changes
+            .iter()
+            .filter(|c| c.difference.is_some())
+            .collect();
         changes.sort_by(|a, b| {
             b.significant.cmp(&a.significant).then(
                 b.difference
@@ -129,7 +137,11 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
             run.months[0], run.months[0], run.months[0]
         );
         for c in changes.iter().take(significant.max(10) + 10) {
-            let per = run.measures.iter().find(|m| m.id == c.measure_id).map_or(1.0, |m| m.per);
+            let per = run
+                .measures
+                .iter()
+                .find(|m| m.id == c.measure_id)
+                .map_or(1.0, |m| m.per);
             let rate = |n: f64, d: f64| value((d > 0.0).then(|| n / d), per);
             let (d, lo, hi) = c.difference.unwrap_or_default();
             let _ = write!(
@@ -160,10 +172,16 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
         if rows.is_empty() {
             continue;
         }
-        let mut units: Vec<(&str, &str)> = rows.iter().map(|r| (r.unit_code.as_str(), r.unit_name.as_str())).collect();
+        let mut units: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r.unit_code.as_str(), r.unit_name.as_str()))
+            .collect();
         units.sort_unstable();
         units.dedup();
-        let _ = write!(w, "<h3>{level}</h3><div class=\"scroll\"><table><tr><th class=\"l\">Unit</th>");
+        let _ = write!(
+            w,
+            "<h3>{level}</h3><div class=\"scroll\"><table><tr><th class=\"l\">Unit</th>"
+        );
         for m in &run.measures {
             let _ = write!(w, "<th>{}</th>", esc(&m.id));
         }
@@ -171,7 +189,9 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
         for (code, name) in units {
             let _ = write!(w, "<tr><td class=\"l\">{} {}</td>", esc(code), esc(name));
             for m in &run.measures {
-                let r = rows.iter().find(|r| r.measure_id == m.id && r.unit_code == code);
+                let r = rows
+                    .iter()
+                    .find(|r| r.measure_id == m.id && r.unit_code == code);
                 let _ = write!(
                     w,
                     "<td class=\"{}\">{}</td>",
@@ -211,7 +231,11 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
     if !f.not_practices.is_empty() {
         let rows: u64 = f.not_practices.values().map(|o| o.rows).sum();
         let mut top: Vec<_> = f.not_practices.iter().collect();
-        top.sort_by(|a, b| b.1.items.partial_cmp(&a.1.items).unwrap_or(std::cmp::Ordering::Equal));
+        top.sort_by(|a, b| {
+            b.1.items
+                .partial_cmp(&a.1.items)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
         let _ = write!(
             w,
             "<p>Left out: {rows} rows from {} prescribers that are not GP practices (largest by items: {}).</p>",
@@ -224,7 +248,12 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
             w,
             "<p>Left out: measure rows of {} practice-months with no list size ({}).</p>",
             f.without_list_size.len(),
-            f.without_list_size.keys().take(20).map(|(m, c)| format!("{} {m}", esc(c))).collect::<Vec<_>>().join(", ")
+            f.without_list_size
+                .keys()
+                .take(20)
+                .map(|(m, c)| format!("{} {m}", esc(c)))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     w.push_str("</body></html>");
@@ -232,12 +261,24 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
 }
 
 fn reasons(counts: impl Iterator<Item = (&'static str, u64)>) -> String {
-    counts.map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ")
+    counts
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One measure's definition, charts and practice table.
-fn section(w: &mut String, run: &MeasuresRun, m: &Measure, practices: &[&MeasureRow], target: f64) -> Result<(), String> {
-    let last = practices.first().map(|r| r.month.to_string()).unwrap_or_default();
+fn section(
+    w: &mut String,
+    run: &MeasuresRun,
+    m: &Measure,
+    practices: &[&MeasureRow],
+    target: f64,
+) -> Result<(), String> {
+    let last = practices
+        .first()
+        .map(|r| r.month.to_string())
+        .unwrap_or_default();
     let _ = write!(
         w,
         "<h3 id=\"{0}\">{0}: {1}</h3><p class=\"note\">Numerator: {2}. Denominator: {3}. Shown per {4}.{5}</p><div class=\"charts\">",
@@ -275,10 +316,25 @@ fn section(w: &mut String, run: &MeasuresRun, m: &Measure, practices: &[&Measure
         bounded: proportion,
     };
     let points: Vec<Point> = practices.iter().map(|r| point(r)).collect();
-    w.push_str(&charts::funnel(&format!("{} funnel plot, {last}", m.id), &points, target, tau2, &scale)?);
-    w.push_str(&charts::caterpillar(&format!("{} practices with 95% CIs", m.id), &points, target, &scale)?);
+    w.push_str(&charts::funnel(
+        &format!("{} funnel plot, {last}", m.id),
+        &points,
+        target,
+        tau2,
+        &scale,
+    )?);
+    w.push_str(&charts::caterpillar(
+        &format!("{} practices with 95% CIs", m.id),
+        &points,
+        target,
+        &scale,
+    )?);
     if run.months.len() > 1 {
-        let dec: Vec<_> = run.deciles.iter().filter(|d| d.measure_id == m.id).collect();
+        let dec: Vec<_> = run
+            .deciles
+            .iter()
+            .filter(|d| d.measure_id == m.id)
+            .collect();
         let national: Vec<f64> = run
             .months
             .iter()
@@ -293,7 +349,13 @@ fn section(w: &mut String, run: &MeasuresRun, m: &Measure, practices: &[&Measure
         if dec.len() == run.months.len() {
             let labels: Vec<String> = run.months.iter().map(|d| d.to_string()).collect();
             let values: Vec<[f64; 9]> = dec.iter().map(|d| d.deciles).collect();
-            w.push_str(&charts::deciles_over_time(&format!("{} deciles over time", m.id), &labels, &values, &national, &scale)?);
+            w.push_str(&charts::deciles_over_time(
+                &format!("{} deciles over time", m.id),
+                &labels,
+                &values,
+                &national,
+                &scale,
+            )?);
         }
     }
     w.push_str("</div><div class=\"scroll\"><table><tr><th class=\"l\">Practice</th><th>Numerator</th><th>Denominator</th><th>Value (95% CI)</th><th>Percentile</th><th>z</th></tr>");
