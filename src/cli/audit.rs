@@ -195,15 +195,7 @@ pub fn audit_failure(e: AuditError) -> Failure {
 
 /// Runs `audit`.
 pub fn run(s: Settings, threads: usize) -> Result<(), Failure> {
-    let holds_files = std::fs::read_dir(&s.out)
-        .map(|mut d| d.next().is_some())
-        .unwrap_or(false);
-    if holds_files && !s.force {
-        return Err(Failure::usage(anyhow::anyhow!(
-            "the output folder {} is not empty (an earlier run?); give --force to replace it",
-            s.out.display()
-        )));
-    }
+    super::check_out(&s.out, s.force)?;
     let spec = load_spec(&s.spec)?;
     let config = AuditConfig {
         extract: s.extract.clone(),

@@ -60,15 +60,7 @@ fn failure(e: MeasuresError) -> Failure {
 
 /// Runs `measures`.
 pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
-    let holds_files = std::fs::read_dir(&args.out)
-        .map(|mut d| d.next().is_some())
-        .unwrap_or(false);
-    if holds_files && !args.force {
-        return Err(Failure::usage(anyhow::anyhow!(
-            "the output folder {} is not empty (an earlier run?); give --force to replace it",
-            args.out.display()
-        )));
-    }
+    super::check_out(&args.out, args.force)?;
     let spec = load_spec(&args.spec)?;
     let config = MeasuresConfig {
         prescribing: args.epd.clone(),

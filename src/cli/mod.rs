@@ -78,3 +78,17 @@ pub fn set_threads(threads: Option<usize>) -> usize {
         .build_global();
     n
 }
+
+/// Refuses an output folder that already holds files, unless `force`.
+pub fn check_out(out: &std::path::Path, force: bool) -> Result<(), Failure> {
+    let holds_files = std::fs::read_dir(out)
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false);
+    if holds_files && !force {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "the output folder {} is not empty (an earlier run?); give --force to replace it",
+            out.display()
+        )));
+    }
+    Ok(())
+}

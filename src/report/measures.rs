@@ -12,11 +12,10 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::{
-    column, polars_failure, write_atomic, write_csv, write_folder, write_json, write_parquet,
-    ReportError, RunInfo,
+    column, file_names, polars_failure, stat_columns, write_atomic, write_csv, write_folder,
+    write_json, write_parquet, ReportError, RunInfo,
 };
 use crate::aggregate::measures::{MeasureChange, MeasureDeciles, MeasureRow};
-use crate::aggregate::{Flag, UnitStats};
 use crate::measures::MeasuresRun;
 use crate::spec::Measure;
 
@@ -50,14 +49,7 @@ fn measure<'a>(run: &'a MeasuresRun, id: &str) -> Option<&'a Measure> {
 pub fn frame(run: &MeasuresRun) -> PolarsResult<DataFrame> {
     let r = &run.rows;
     let per = |x: &MeasureRow| measure(run, &x.measure_id).map_or(1.0, |m| m.per);
-    let scaled =
-        |f: fn(&UnitStats) -> Option<f64>| move |x: &MeasureRow| f(&x.stats).map(|v| v * per(x));
-    let limit = |f: fn(&UnitStats) -> Option<(f64, f64)>, hi: bool| {
-        move |x: &MeasureRow| f(&x.stats).map(|(l, h)| per(x) * if hi { h } else { l })
-    };
-    let flag =
-        |f: fn(&UnitStats) -> Option<Flag>| move |x: &MeasureRow| f(&x.stats).map(|v| v.as_str());
-    DataFrame::new_infer_height(vec![
+    let mut columns = vec![
         column("month", r, |x| x.month.to_string()),
         column("measure_id", r, |x| x.measure_id.clone()),
         column("measure_title", r, |x| {
@@ -69,37 +61,12 @@ pub fn frame(run: &MeasuresRun) -> PolarsResult<DataFrame> {
         column("numerator", r, |x| x.numerator),
         column("denominator", r, |x| x.denominator),
         column("per", r, per),
-        column("value", r, scaled(|s| s.rate)),
-        column("ci_low", r, scaled(|s| s.ci_low)),
-        column("ci_high", r, scaled(|s| s.ci_high)),
-        column("percentile_rank", r, |x| x.stats.percentile_rank),
-        column("z_score", r, |x| x.stats.z_score),
-        column("funnel_low_95", r, limit(|s| s.funnel[0], false)),
-        column("funnel_high_95", r, limit(|s| s.funnel[0], true)),
-        column("funnel_low_998", r, limit(|s| s.funnel[1], false)),
-        column("funnel_high_998", r, limit(|s| s.funnel[1], true)),
-        column("adjusted_low_95", r, limit(|s| s.funnel_adjusted[0], false)),
-        column("adjusted_high_95", r, limit(|s| s.funnel_adjusted[0], true)),
-        column(
-            "adjusted_low_998",
-            r,
-            limit(|s| s.funnel_adjusted[1], false),
-        ),
-        column(
-            "adjusted_high_998",
-            r,
-            limit(|s| s.funnel_adjusted[1], true),
-        ),
-        column("flag_95", r, flag(|s| s.flag[0])),
-        column("flag_998", r, flag(|s| s.flag[1])),
-        column("flag_adjusted_95", r, flag(|s| s.flag_adjusted[0])),
-        column("flag_adjusted_998", r, flag(|s| s.flag_adjusted[1])),
-        column("phi", r, |x| x.stats.phi),
-        column("tau2", r, |x| x.stats.tau2),
-        column("model", r, |x| {
-            measure(run, &x.measure_id).map_or("", model)
-        }),
-    ])
+    ];
+    columns.extend(stat_columns(r, "value", |x: &MeasureRow| &x.stats, per));
+    columns.push(column("model", r, |x| {
+        measure(run, &x.measure_id).map_or("", model)
+    }));
+    DataFrame::new_infer_height(columns)
 }
 
 /// The deciles in long form, on the display scale.
@@ -282,10 +249,7 @@ pub fn summary(
             .iter()
             .map(|((m, c), o)| (m.to_string(), c.clone(), o.rows, o.items))
             .collect(),
-        outputs: written
-            .iter()
-            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .collect(),
+        outputs: file_names(written),
     }
 }
 
@@ -331,9 +295,6 @@ pub fn write_all(
         written.push(write_atomic(&dir.join(SUMMARY), |w| {
             w.write_all(&json).map_err(|e| e.to_string())
         })?);
-        Ok(written
-            .iter()
-            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .collect())
+        Ok(file_names(&written))
     })
 }

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+use crate::aggregate::{Flag, UnitStats};
 use crate::audit::AuditRun;
 use crate::spec::AuditSpec;
 
@@ -139,10 +140,7 @@ fn write_files(
     written.push(write_atomic(&dir.join(summary::FILE), |w| {
         w.write_all(&json).map_err(|e| e.to_string())
     })?);
-    Ok(written
-        .iter()
-        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .collect())
+    Ok(file_names(&written))
 }
 
 /// A named column from a value per row.
@@ -192,6 +190,66 @@ fn json_value(v: AnyValue) -> serde_json::Value {
         AnyValue::Float64(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
         other => Value::String(other.to_string()),
     }
+}
+
+/// The statistics columns every aggregate table shares, from `rate` (named
+/// `rate_name`) to `tau2`; rates and limits multiplied by `scale`.
+pub fn stat_columns<R>(
+    rows: &[R],
+    rate_name: &str,
+    stats: impl Fn(&R) -> &UnitStats + Copy,
+    scale: impl Fn(&R) -> f64 + Copy,
+) -> Vec<Column> {
+    let scaled = |f: fn(&UnitStats) -> Option<f64>| move |x: &R| f(stats(x)).map(|v| v * scale(x));
+    let limit = |f: fn(&UnitStats) -> Option<(f64, f64)>, hi: bool| {
+        move |x: &R| f(stats(x)).map(|(l, h)| scale(x) * if hi { h } else { l })
+    };
+    let flag = |f: fn(&UnitStats) -> Option<Flag>| move |x: &R| f(stats(x)).map(|v| v.as_str());
+    vec![
+        column(rate_name, rows, scaled(|s| s.rate)),
+        column("ci_low", rows, scaled(|s| s.ci_low)),
+        column("ci_high", rows, scaled(|s| s.ci_high)),
+        column("percentile_rank", rows, move |x| stats(x).percentile_rank),
+        column("z_score", rows, move |x| stats(x).z_score),
+        column("funnel_low_95", rows, limit(|s| s.funnel[0], false)),
+        column("funnel_high_95", rows, limit(|s| s.funnel[0], true)),
+        column("funnel_low_998", rows, limit(|s| s.funnel[1], false)),
+        column("funnel_high_998", rows, limit(|s| s.funnel[1], true)),
+        column(
+            "adjusted_low_95",
+            rows,
+            limit(|s| s.funnel_adjusted[0], false),
+        ),
+        column(
+            "adjusted_high_95",
+            rows,
+            limit(|s| s.funnel_adjusted[0], true),
+        ),
+        column(
+            "adjusted_low_998",
+            rows,
+            limit(|s| s.funnel_adjusted[1], false),
+        ),
+        column(
+            "adjusted_high_998",
+            rows,
+            limit(|s| s.funnel_adjusted[1], true),
+        ),
+        column("flag_95", rows, flag(|s| s.flag[0])),
+        column("flag_998", rows, flag(|s| s.flag[1])),
+        column("flag_adjusted_95", rows, flag(|s| s.flag_adjusted[0])),
+        column("flag_adjusted_998", rows, flag(|s| s.flag_adjusted[1])),
+        column("phi", rows, move |x| stats(x).phi),
+        column("tau2", rows, move |x| stats(x).tau2),
+    ]
+}
+
+/// The file names of written paths.
+pub fn file_names(written: &[PathBuf]) -> Vec<String> {
+    written
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect()
 }
 
 fn polars_failure(out: &Path, e: PolarsError) -> ReportError {

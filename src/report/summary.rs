@@ -197,10 +197,7 @@ pub fn build(run: &AuditRun, spec: &AuditSpec, info: &RunInfo, written: &[PathBu
                 codes: c.entries.len(),
             })
             .collect(),
-        outputs: written
-            .iter()
-            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
-            .collect(),
+        outputs: super::file_names(written),
         privacy: REVIEW_LIST_NOTICE,
         timings_seconds: run.timings.iter().copied().collect(),
     }

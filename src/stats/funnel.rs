@@ -24,25 +24,30 @@ pub fn binomial_limit(target: f64, n: u64, p: f64) -> Option<f64> {
         return None;
     }
     let dist = Binomial::new(target, n).ok()?;
-    // Smallest r with cdf(r) >= p, by bisection on the monotone cdf.
-    let (mut lo, mut hi) = (0u64, n);
+    Some((interpolated_quantile(|r| dist.cdf(r), p, n) / n as f64).clamp(0.0, 1.0))
+}
+
+/// r_p − α for a discrete distribution given by its `cdf`: r_p the smallest
+/// r in 0..=`hi` with cdf(r) ≥ p (by bisection on the monotone cdf), α the
+/// interpolation (cdf(r_p) − p) / (cdf(r_p) − cdf(r_p − 1)).
+pub fn interpolated_quantile(cdf: impl Fn(u64) -> f64, p: f64, hi: u64) -> f64 {
+    let (mut lo, mut hi) = (0u64, hi);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        if dist.cdf(mid) >= p {
+        if cdf(mid) >= p {
             hi = mid;
         } else {
             lo = mid + 1;
         }
     }
-    let r = lo;
-    let at = dist.cdf(r);
-    let below = if r == 0 { 0.0 } else { dist.cdf(r - 1) };
+    let at = cdf(lo);
+    let below = if lo == 0 { 0.0 } else { cdf(lo - 1) };
     let alpha = if at > below {
         (at - p) / (at - below)
     } else {
         0.0
     };
-    Some(((r as f64 - alpha) / n as f64).clamp(0.0, 1.0))
+    lo as f64 - alpha
 }
 
 /// The arcsine-scale limit at probability `p` for `n` cases, with an extra

@@ -22,7 +22,7 @@
 
 use statrs::distribution::{ChiSquared, ContinuousCDF, DiscreteCDF, Poisson};
 
-use super::funnel::normal_quantile;
+use super::funnel::{interpolated_quantile, normal_quantile};
 
 /// The exact 95% interval for a Poisson count (or a non-negative total).
 pub fn exact_interval(observed: f64) -> (f64, f64) {
@@ -75,28 +75,12 @@ pub fn poisson_limit(target: f64, n: f64, p: f64) -> Option<f64> {
         return Some(0.0);
     }
     let dist = Poisson::new(expected).ok()?;
-    // Smallest r with cdf(r) >= p: widen the bracket, then bisect.
+    // A bracket that holds r_p: widen until cdf reaches p.
     let mut hi = (expected + 10.0 * expected.sqrt() + 20.0).ceil() as u64;
     while dist.cdf(hi) < p {
         hi = hi.checked_mul(2)?;
     }
-    let mut lo = 0u64;
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if dist.cdf(mid) >= p {
-            hi = mid;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    let at = dist.cdf(lo);
-    let below = if lo == 0 { 0.0 } else { dist.cdf(lo - 1) };
-    let alpha = if at > below {
-        (at - p) / (at - below)
-    } else {
-        0.0
-    };
-    Some(((lo as f64 - alpha) / n).max(0.0))
+    Some((interpolated_quantile(|r| dist.cdf(r), p, hi) / n).max(0.0))
 }
 
 /// The square-root-scale funnel limit at probability `p`, with an extra

@@ -329,3 +329,49 @@ pub fn deciles_over_time(
     }
     Ok(svg)
 }
+
+/// Per-period history behind a deciles-over-time chart.
+pub struct Trend {
+    /// Period labels, oldest first.
+    pub labels: Vec<String>,
+    /// The deciles of practice rates in each period.
+    pub deciles: Vec<[f64; 9]>,
+    /// The national rate in each period.
+    pub national: Vec<f64>,
+}
+
+/// One indicator's or measure's charts: the funnel plot, the caterpillar
+/// plot and, with a history of two or more periods, deciles over time.
+pub fn panel(
+    id: &str,
+    period: &str,
+    practices: &[Point],
+    target: f64,
+    tau2: Option<f64>,
+    scale: &Scale,
+    trend: Option<&Trend>,
+) -> Result {
+    let mut out = funnel(
+        &format!("{id} funnel plot, {period}"),
+        practices,
+        target,
+        tau2,
+        scale,
+    )?;
+    out.push_str(&caterpillar(
+        &format!("{id} practices with 95% CIs"),
+        practices,
+        target,
+        scale,
+    )?);
+    if let Some(t) = trend.filter(|t| t.labels.len() > 1 && t.deciles.len() == t.labels.len()) {
+        out.push_str(&deciles_over_time(
+            &format!("{id} deciles over time"),
+            &t.labels,
+            &t.deciles,
+            &t.national,
+            scale,
+        )?);
+    }
+    Ok(out)
+}

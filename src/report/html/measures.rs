@@ -116,20 +116,8 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
     }
 
     if run.months.len() > 1 {
-        let mut changes: Vec<_> = run
-            .changes
-            .iter()
-            .filter(|c| c.difference.is_some())
-            .collect();
-        changes.sort_by(|a, b| {
-            b.significant.cmp(&a.significant).then(
-                b.difference
-                    .map(|d| d.0.abs())
-                    .partial_cmp(&a.difference.map(|d| d.0.abs()))
-                    .unwrap_or(std::cmp::Ordering::Equal),
-            )
-        });
-        let significant = changes.iter().filter(|c| c.significant).count();
+        let (changes, significant) =
+            super::significant_first(&run.changes, |c| Some((c.significant, c.difference?.0)));
         let _ = write!(
             w,
             "<h2>Change since {}</h2><p>{significant} unit-measure pairs changed significantly between {} and {last} (95% interval of the difference excludes zero: Newcombe for shares, Poisson Wald for rates).</p>\
@@ -316,26 +304,15 @@ fn section(
         bounded: proportion,
     };
     let points: Vec<Point> = practices.iter().map(|r| point(r)).collect();
-    w.push_str(&charts::funnel(
-        &format!("{} funnel plot, {last}", m.id),
-        &points,
-        target,
-        tau2,
-        &scale,
-    )?);
-    w.push_str(&charts::caterpillar(
-        &format!("{} practices with 95% CIs", m.id),
-        &points,
-        target,
-        &scale,
-    )?);
-    if run.months.len() > 1 {
-        let dec: Vec<_> = run
+    let trend = charts::Trend {
+        labels: run.months.iter().map(|m| m.to_string()).collect(),
+        deciles: run
             .deciles
             .iter()
             .filter(|d| d.measure_id == m.id)
-            .collect();
-        let national: Vec<f64> = run
+            .map(|d| d.deciles)
+            .collect(),
+        national: run
             .months
             .iter()
             .map(|mo| {
@@ -345,19 +322,17 @@ fn section(
                     .and_then(|r| r.stats.rate)
                     .unwrap_or(0.0)
             })
-            .collect();
-        if dec.len() == run.months.len() {
-            let labels: Vec<String> = run.months.iter().map(|d| d.to_string()).collect();
-            let values: Vec<[f64; 9]> = dec.iter().map(|d| d.deciles).collect();
-            w.push_str(&charts::deciles_over_time(
-                &format!("{} deciles over time", m.id),
-                &labels,
-                &values,
-                &national,
-                &scale,
-            )?);
-        }
-    }
+            .collect(),
+    };
+    w.push_str(&charts::panel(
+        &m.id,
+        &last,
+        &points,
+        target,
+        tau2,
+        &scale,
+        Some(&trend),
+    )?);
     w.push_str("</div><div class=\"scroll\"><table><tr><th class=\"l\">Practice</th><th>Numerator</th><th>Denominator</th><th>Value (95% CI)</th><th>Percentile</th><th>z</th></tr>");
     for r in practices {
         let _ = write!(

@@ -99,6 +99,26 @@ fn describe_fact(spec: &AuditSpec, i: usize) -> String {
     }
 }
 
+/// The changes with a difference, significant ones first, then by the
+/// size of the difference; and how many are significant. `key` gives
+/// (significant, difference), `None` when there is no difference.
+fn significant_first<T>(
+    changes: &[T],
+    key: impl Fn(&T) -> Option<(bool, f64)>,
+) -> (Vec<&T>, usize) {
+    let mut out: Vec<(&T, (bool, f64))> =
+        changes.iter().filter_map(|c| Some((c, key(c)?))).collect();
+    out.sort_by(|(_, a), (_, b)| {
+        b.0.cmp(&a.0).then(
+            b.1.abs()
+                .partial_cmp(&a.1.abs())
+                .unwrap_or(std::cmp::Ordering::Equal),
+        )
+    });
+    let significant = out.iter().filter(|(_, k)| k.0).count();
+    (out.into_iter().map(|(c, _)| c).collect(), significant)
+}
+
 /// A practice row as a chart point.
 fn point(r: &IndicatorRow) -> charts::Point<'_> {
     charts::Point {
@@ -182,20 +202,8 @@ pub fn render(run: &AuditRun, spec: &AuditSpec) -> Result<String, String> {
 
     // Significant changes, listed first.
     if run.dates.len() > 1 {
-        let mut changes: Vec<_> = run
-            .changes
-            .iter()
-            .filter(|c| c.difference.is_some())
-            .collect();
-        changes.sort_by(|a, b| {
-            b.significant.cmp(&a.significant).then(
-                b.difference
-                    .map(|d| d.0.abs())
-                    .partial_cmp(&a.difference.map(|d| d.0.abs()))
-                    .unwrap_or(std::cmp::Ordering::Equal),
-            )
-        });
-        let significant = changes.iter().filter(|c| c.significant).count();
+        let (changes, significant) =
+            significant_first(&run.changes, |c| Some((c.significant, c.difference?.0)));
         let _ = write!(
             w,
             "<h2>Change since {}</h2><p>{significant} unit-indicator pairs changed significantly between {} and {} (Newcombe 95% interval of the difference excludes zero); they are listed first, then the largest other changes.</p>\
@@ -246,26 +254,15 @@ pub fn render(run: &AuditRun, spec: &AuditSpec) -> Result<String, String> {
             bounded: true,
         };
         let points: Vec<charts::Point> = practices.iter().map(|r| point(r)).collect();
-        w.push_str(&charts::funnel(
-            &format!("{} funnel plot, {last}", ind.id),
-            &points,
-            target,
-            tau2,
-            &scale,
-        )?);
-        w.push_str(&charts::caterpillar(
-            &format!("{} practices with 95% CIs", ind.id),
-            &points,
-            target,
-            &scale,
-        )?);
-        if run.dates.len() > 1 {
-            let dec: Vec<_> = run
+        let trend = charts::Trend {
+            labels: run.dates.iter().map(|d| d.to_string()).collect(),
+            deciles: run
                 .deciles
                 .iter()
                 .filter(|d| d.indicator_id == ind.id)
-                .collect();
-            let national: Vec<f64> = run
+                .map(|d| d.deciles)
+                .collect(),
+            national: run
                 .dates
                 .iter()
                 .map(|d| {
@@ -277,19 +274,17 @@ pub fn render(run: &AuditRun, spec: &AuditSpec) -> Result<String, String> {
                         .and_then(|r| r.stats.rate)
                         .unwrap_or(0.0)
                 })
-                .collect();
-            if dec.len() == run.dates.len() {
-                let labels: Vec<String> = run.dates.iter().map(|d| d.to_string()).collect();
-                let values: Vec<[f64; 9]> = dec.iter().map(|d| d.deciles).collect();
-                w.push_str(&charts::deciles_over_time(
-                    &format!("{} deciles over time", ind.id),
-                    &labels,
-                    &values,
-                    &national,
-                    &scale,
-                )?);
-            }
-        }
+                .collect(),
+        };
+        w.push_str(&charts::panel(
+            &ind.id,
+            &last.to_string(),
+            &points,
+            target,
+            tau2,
+            &scale,
+            Some(&trend),
+        )?);
         w.push_str("</div>");
     }
 
