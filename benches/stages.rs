@@ -89,7 +89,7 @@ fn aggregate(b: divan::Bencher) {
     let run = run_audit();
     b.bench(|| {
         roll_up(
-            &run.evaluation.counts,
+            &run.counts,
             &run.practices,
             &spec().compiled.indicators,
             &run.dates,

@@ -17,6 +17,14 @@ fn main() {
             cli::set_threads(None);
             cli::synth::run(args)
         }
+        Command::Partition(args) => {
+            cli::set_threads(None);
+            cli::partition::run(args)
+        }
+        Command::Merge(args) => {
+            let threads = cli::set_threads(None);
+            cli::merge::run(args, threads)
+        }
         Command::Measures(args) => {
             let threads = cli::set_threads(args.threads);
             cli::measures::run(args, threads)

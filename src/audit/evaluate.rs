@@ -72,6 +72,13 @@ impl Counts {
         self.data[k + 1] += den as u64;
     }
 
+    /// Adds counts to one cell (merging partial audits).
+    pub fn add_cell(&mut self, d: usize, i: usize, p: usize, s: usize, num: u64, den: u64) {
+        let k = self.slot(d, i, p, s);
+        self.data[k] += num;
+        self.data[k + 1] += den;
+    }
+
     fn merge(mut self, other: Counts) -> Counts {
         for (a, b) in self.data.iter_mut().zip(other.data) {
             *a += b;

@@ -7,6 +7,7 @@ pub mod evaluate;
 pub mod facts;
 #[cfg(test)]
 mod invariants;
+pub mod partial;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -15,19 +16,19 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
-use crate::aggregate::change::{changes, ChangeRow};
-use crate::aggregate::deciles::{deciles, DecileRow};
-use crate::aggregate::{roll_up, AggregateOptions, IndicatorRow};
+use crate::aggregate::change::ChangeRow;
+use crate::aggregate::deciles::DecileRow;
+use crate::aggregate::{AggregateOptions, IndicatorRow};
 use crate::date::Date;
 use crate::ingest::accounting::Tally;
 use crate::ingest::mapping::ColumnMapping;
-use crate::ingest::population::Population;
+use crate::ingest::population::{age_band, Population};
 use crate::ingest::practices::Practices;
 use crate::ingest::source::{Extract, SourceError};
 use crate::ingest::table::TableKind;
 use crate::spec::AuditSpec;
 use collect::Horizon;
-use evaluate::{Evaluation, Inputs};
+use evaluate::Inputs;
 
 /// Why an audit could not run.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +39,9 @@ pub enum AuditError {
     /// No index date was given.
     #[error("no index date: give at least one --index-date")]
     NoIndexDate,
+    /// A partial could not be written, read or merged.
+    #[error(transparent)]
+    Partial(#[from] partial::PartialError),
     /// An input file could not be checksummed.
     #[error("cannot read {path}: {source}")]
     Io {
@@ -93,16 +97,24 @@ pub struct InputFile {
     pub bytes: u64,
 }
 
-/// Everything one audit run produced, ready for the report writers.
+/// One input file and the fate of its rows.
+#[derive(Clone, Debug)]
+pub struct AuditInput {
+    /// The file.
+    pub file: InputFile,
+    /// Its rows' fates.
+    pub tally: Tally,
+}
+
+/// Everything one audit run produced, ready for the report writers: made
+/// only by [`partial::merge`], from one partial (a normal run) or many.
 pub struct AuditRun {
     /// The index dates, ascending.
     pub dates: Vec<Date>,
-    /// The practices (including unlisted ones referenced by registrations).
+    /// The practices (including unlisted ones referenced by registrations), in code order.
     pub practices: Practices,
-    /// Patients and registrations.
-    pub population: Population,
-    /// Per-patient results.
-    pub evaluation: Evaluation,
+    /// Counts per (date, indicator, practice, stratum).
+    pub counts: evaluate::Counts,
     /// The aggregate rows.
     pub rows: Vec<IndicatorRow>,
     /// Change since the baseline per unit (empty with one date).
@@ -111,33 +123,67 @@ pub struct AuditRun {
     pub deciles: Vec<DecileRow>,
     /// The options the aggregate rows were made with.
     pub aggregate: AggregateOptions,
-    /// Row fates per table.
-    pub tallies: BTreeMap<TableKind, Tally>,
-    /// The input files.
-    pub inputs: Vec<InputFile>,
+    /// The review list, in its order.
+    pub review: Vec<partial::ReviewLine>,
+    /// Cohort patients evaluated at each date (registered and alive).
+    pub cohort_sizes: Vec<u64>,
+    /// Patients in the patients tables.
+    pub patients: u64,
     /// Patients in the cohort (any index date).
     pub cohort_patients: u64,
+    /// The input files with their rows' fates, in the order read.
+    pub inputs: Vec<AuditInput>,
     /// Seconds per stage.
-    pub timings: Vec<(&'static str, f64)>,
+    pub timings: Vec<(String, f64)>,
 }
 
 impl AuditRun {
     /// The latest date of any valid medication or clinical event row: how
-    /// far the extract reaches.
+    /// far the data reaches.
     pub fn data_to(&self) -> Option<Date> {
-        [TableKind::Medications, TableKind::ClinicalEvents]
+        self.inputs
             .iter()
-            .filter_map(|k| self.tallies.get(k).and_then(|t| t.latest_date))
+            .filter(|i| {
+                matches!(
+                    i.file.table,
+                    TableKind::Medications | TableKind::ClinicalEvents
+                )
+            })
+            .filter_map(|i| i.tally.latest_date)
             .max()
     }
 }
 
-/// Runs the audit.
+/// One part's results, before they become a [`partial::Partial`].
+pub(crate) struct Parts {
+    dates: Vec<Date>,
+    practices: Practices,
+    counts: evaluate::Counts,
+    review: Vec<partial::ReviewLine>,
+    cohort_sizes: Vec<u64>,
+    patients: u64,
+    cohort_patients: u64,
+    inputs: Vec<AuditInput>,
+    timings: Vec<(&'static str, f64)>,
+}
+
+/// Runs the audit: one partial, merged alone.
 pub fn run(
     spec: &AuditSpec,
     config: &AuditConfig,
     progress: &dyn Progress,
 ) -> Result<AuditRun, AuditError> {
+    let part = run_partial(spec, config, progress)?;
+    Ok(partial::merge(spec, vec![part], &[], config.aggregate)?)
+}
+
+/// Reads an extract and evaluates every indicator: the mergeable part of
+/// an audit, before any statistic.
+pub fn run_partial(
+    spec: &AuditSpec,
+    config: &AuditConfig,
+    progress: &dyn Progress,
+) -> Result<partial::Partial, AuditError> {
     let mut dates = config.index_dates.clone();
     dates.sort_unstable();
     dates.dedup();
@@ -241,20 +287,26 @@ pub fn run(
     });
     timings.push(("evaluate", clock.elapsed().as_secs_f64()));
 
-    let clock = Instant::now();
-    let rows = roll_up(
-        &evaluation.counts,
-        &practices,
-        &compiled.indicators,
-        &dates,
-        config.aggregate,
-    );
-    let changes = changes(&rows, &dates);
-    let deciles = deciles(&rows);
-    timings.push(("aggregate", clock.elapsed().as_secs_f64()));
     progress.done(0);
 
-    let mut tallies = BTreeMap::new();
+    let review = evaluation
+        .review
+        .iter()
+        .map(|r| {
+            let date = dates[r.date];
+            partial::ReviewLine {
+                date,
+                indicator: r.indicator,
+                patient_id: pop.ids.id(r.patient).into_owned(),
+                practice_code: practices.list[r.practice as usize].code().to_string(),
+                age_band: age_band(pop.date_of_birth[r.patient as usize], date).to_string(),
+                sex: pop.sex[r.patient as usize].as_str().to_string(),
+                drugs: r.drugs.clone(),
+                last_review: r.last_review,
+            }
+        })
+        .collect();
+    let mut inputs = Vec::new();
     for (k, mut t) in [
         (TableKind::Practices, t_pr),
         (TableKind::Patients, t_pat),
@@ -263,34 +315,32 @@ pub fn run(
         (TableKind::Medications, t_med),
     ] {
         t.rejections.sort();
-        tallies.insert(k, t);
-    }
-    let inputs = extract
-        .tables
-        .iter()
-        .map(|t| {
-            checksum(&t.path).map(|(sha256, bytes)| InputFile {
-                table: t.kind,
-                path: t.path.clone(),
+        let path = &extract.table(k).path;
+        let (sha256, bytes) = checksum(path)?;
+        inputs.push(AuditInput {
+            file: InputFile {
+                table: k,
+                path: path.clone(),
                 sha256,
                 bytes,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(AuditRun {
-        dates,
-        practices,
-        population: pop,
-        evaluation,
-        rows,
-        changes,
-        deciles,
-        aggregate: config.aggregate,
-        tallies,
-        inputs,
-        cohort_patients: cohort.iter().filter(|c| **c).count() as u64,
-        timings,
-    })
+            },
+            tally: t,
+        });
+    }
+    Ok(partial::from_parts(
+        spec,
+        Parts {
+            dates,
+            practices,
+            counts: evaluation.counts,
+            review,
+            cohort_sizes: evaluation.cohort_sizes,
+            patients: pop.len() as u64,
+            cohort_patients: cohort.iter().filter(|c| **c).count() as u64,
+            inputs,
+            timings,
+        },
+    ))
 }
 
 /// SHA-256 and size of a file, recorded in the summary so a run can be

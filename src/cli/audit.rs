@@ -63,6 +63,11 @@ pub struct Args {
     /// Replace an output folder that holds an earlier run.
     #[arg(long)]
     pub force: bool,
+    /// Write a mergeable partial (counts, review lines, row accounts, with
+    /// the spec, codelist versions and index dates) into --out instead of
+    /// the outputs; `stomp-audit merge` adds partials up.
+    #[arg(long)]
+    pub partial: bool,
 }
 
 /// The config file's contents.
@@ -103,6 +108,7 @@ pub struct Settings {
     quiet: bool,
     disclosure_control: bool,
     force: bool,
+    partial: bool,
 }
 
 impl Settings {
@@ -164,6 +170,7 @@ impl Settings {
             quiet: args.quiet || file.quiet,
             disclosure_control: args.disclosure_control || file.disclosure_control,
             force: args.force || file.force,
+            partial: args.partial,
         })
     }
 }
@@ -208,37 +215,84 @@ pub fn run(s: Settings, threads: usize) -> Result<(), Failure> {
         check_every_row: false,
     };
     let spinner = Spinner::new(!s.quiet);
+    if s.partial {
+        let part = audit::run_partial(&spec, &config, &spinner).map_err(audit_failure)?;
+        spinner.stage("writing the partial");
+        report::write_folder(&s.out, |dir| {
+            part.write(dir).map_err(|e| report::ReportError::Write {
+                path: dir.to_path_buf(),
+                message: e.to_string(),
+            })?;
+            Ok(Vec::new())
+        })
+        .map_err(Failure::data)?;
+        spinner.clear();
+        if !s.quiet {
+            println!(
+                "partial audit of {} patients ({} in the LD/autism cohort) at {} index date(s) written to {}; add partials up with stomp-audit merge",
+                part.meta.patients,
+                part.meta.cohort_patients,
+                part.meta.index_dates.len(),
+                s.out.display()
+            );
+        }
+        return Ok(());
+    }
     let run = audit::run(&spec, &config, &spinner).map_err(audit_failure)?;
+    spinner.stage("writing outputs");
+    let outputs = Outputs {
+        out: s.out.clone(),
+        quiet: s.quiet,
+        strict: s.strict,
+        threads,
+    };
+    let result = finish(&run, &spec, &outputs);
+    spinner.clear();
+    result
+}
+
+/// Where and how a run's outputs are written.
+pub struct Outputs {
+    /// The output folder.
+    pub out: PathBuf,
+    /// Print nothing on success.
+    pub quiet: bool,
+    /// Fail if any row was rejected.
+    pub strict: bool,
+    /// Threads used, for the summary.
+    pub threads: usize,
+}
+
+/// Writes every output of a run (from `audit` or `merge`) and reports it.
+pub fn finish(run: &audit::AuditRun, spec: &AuditSpec, o: &Outputs) -> Result<(), Failure> {
     let rejected: u64 = run
-        .tallies
-        .values()
-        .map(|t| t.account.rejected_total())
+        .inputs
+        .iter()
+        .map(|i| i.tally.account.rejected_total())
         .sum();
     let info = RunInfo {
         command: std::env::args().collect::<Vec<_>>().join(" "),
-        threads,
+        threads: o.threads,
     };
-    spinner.stage("writing outputs");
-    let written = report::write_all(&run, &spec, &s.out, &info).map_err(Failure::data)?;
-    spinner.clear();
-    if !s.quiet {
+    let written = report::write_all(run, spec, &o.out, &info).map_err(Failure::data)?;
+    if !o.quiet {
         println!(
             "audited {} patients ({} in the LD/autism cohort) at {} index date(s); {} rows rejected{}",
-            run.population.len(),
+            run.patients,
             run.cohort_patients,
             run.dates.len(),
             rejected,
-            if s.disclosure_control { "; disclosure control applied" } else { "" }
+            if run.aggregate.disclosure_control { "; disclosure control applied" } else { "" }
         );
         for w in &written {
             println!("  wrote {}", w.display());
         }
         println!("  note: {}", report::summary::REVIEW_LIST_NOTICE);
     }
-    if s.strict && rejected > 0 {
+    if o.strict && rejected > 0 {
         return Err(Failure::data(anyhow::anyhow!(
             "--strict: {rejected} input rows were rejected; see {}",
-            s.out.join(report::rejected::FILE).display()
+            o.out.join(report::rejected::FILE).display()
         )));
     }
     Ok(())

@@ -3,6 +3,8 @@
 
 pub mod audit;
 pub mod measures;
+pub mod merge;
+pub mod partition;
 pub mod progress;
 pub mod synth;
 pub mod validate;
@@ -32,6 +34,10 @@ pub enum Command {
     Synth(synth::Args),
     /// Check an extract's inputs without auditing; exit 1 if any row is rejected.
     Validate(validate::Args),
+    /// Rewrite an extract into buckets of patients for partial audits.
+    Partition(partition::Args),
+    /// Add up partial audits (audit --partial) and write every output.
+    Merge(merge::Args),
     /// Practice-level psychotropic measures from public prescribing data (EPD) and list sizes.
     Measures(measures::Args),
 }

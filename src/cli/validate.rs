@@ -43,20 +43,18 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let run = audit::run(&spec, &config, &audit::Silent).map_err(audit_failure)?;
     let mut rejected_total = 0;
     for input in &run.inputs {
-        let Some(t) = run.tallies.get(&input.table) else {
-            continue;
-        };
+        let t = &input.tally;
         let a = &t.account;
         let rejected = a.rejected_total();
         rejected_total += rejected;
         println!(
             "{:<16} {:>12} rows: {} used, {} ignored, {} rejected  ({})",
-            input.table.to_string(),
+            input.file.table.to_string(),
             a.read,
             a.used,
             a.ignored.values().sum::<u64>(),
             rejected,
-            input.path.display()
+            input.file.path.display()
         );
         for (reason, n) in &a.rejected {
             println!("    rejected {n:>10}  {}", reason.as_str());

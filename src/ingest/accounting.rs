@@ -6,12 +6,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::table::TableKind;
 
 /// Why a row was rejected: its content is wrong.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RejectReason {
     /// The patient id is empty.
@@ -41,6 +41,22 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
+    /// Every reason, for reading one back by name.
+    pub const ALL: [RejectReason; 12] = [
+        RejectReason::EmptyPatientId,
+        RejectReason::UnknownPatient,
+        RejectReason::DuplicatePatient,
+        RejectReason::InvalidDate,
+        RejectReason::MissingValue,
+        RejectReason::InvalidCode,
+        RejectReason::EndBeforeStart,
+        RejectReason::DuplicatePractice,
+        RejectReason::WrongFieldCount,
+        RejectReason::NegativeQuantity,
+        RejectReason::InvalidNumber,
+        RejectReason::DuplicateListSize,
+    ];
+
     /// The reason as written in outputs.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -61,7 +77,7 @@ impl RejectReason {
 }
 
 /// Why a valid row played no part in the audit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IgnoreReason {
     /// The code belongs to no concept of the audit.
@@ -131,7 +147,7 @@ pub struct Rejection {
 }
 
 /// Counts for one table: read = used + ignored + rejected.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowAccount {
     /// Data rows read.
     pub read: u64,

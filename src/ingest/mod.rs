@@ -8,6 +8,7 @@ pub mod csv_structure;
 pub mod list_sizes;
 pub mod mapping;
 pub mod ods;
+pub mod partition;
 pub mod patient_ids;
 pub mod population;
 pub mod practices;

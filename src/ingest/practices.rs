@@ -93,6 +93,18 @@ impl Practices {
         true
     }
 
+    /// Adds a practice as a partial audit recorded it (listed or not);
+    /// false when the code is already there.
+    pub fn insert_entry(&mut self, units: [(String, String); 6], unlisted: bool) -> bool {
+        let added = self.insert(units);
+        if added {
+            if let Some(p) = self.list.last_mut() {
+                p.unlisted = unlisted;
+            }
+        }
+        added
+    }
+
     /// Puts the practices in code order; returns old index -> new index.
     pub fn sort_by_code(&mut self) -> Vec<u32> {
         let remap = crate::order::sort_with_remap(&mut self.list, |p| p.code().to_string());

@@ -387,23 +387,64 @@ impl TableSource {
         batch_rows: usize,
         mut f: impl FnMut(Batch) -> Result<(), E>,
     ) -> Result<Tally, ScanError<E>> {
+        let structure = self.structure().map_err(ScanError::Source)?;
+        let schema = self.check_columns().map_err(ScanError::Source)?;
+        let native_dates: Vec<bool> = columns
+            .iter()
+            .map(|&name| {
+                matches!(
+                    schema.get(self.mapping.source_name(name)),
+                    Some(DataType::Date | DataType::Datetime(..))
+                )
+            })
+            .collect();
+        self.stream(columns, batch_rows, |df, first_row, kept| {
+            let batch = self
+                .to_batch(
+                    df,
+                    columns,
+                    &native_dates,
+                    first_row,
+                    kept,
+                    structure.clone(),
+                )
+                .map_err(ScanError::Source)?;
+            f(batch).map_err(ScanError::Consumer)
+        })
+    }
+
+    /// Streams the table as frames of text columns named by their canonical
+    /// names (rows with the wrong number of fields removed and returned as
+    /// rejections), in file order.
+    pub fn for_each_frame<E>(
+        &self,
+        columns: &[&'static str],
+        batch_rows: usize,
+        mut f: impl FnMut(DataFrame) -> Result<(), E>,
+    ) -> Result<Tally, ScanError<E>> {
+        self.stream(columns, batch_rows, |df, _, _| {
+            f(df).map_err(ScanError::Consumer)
+        })
+    }
+
+    /// The streaming engine behind both: each frame with its first file
+    /// row and, when rows were removed, the file rows kept.
+    fn stream<E>(
+        &self,
+        columns: &[&'static str],
+        batch_rows: usize,
+        mut f: impl FnMut(DataFrame, u64, Option<Vec<u64>>) -> Result<(), ScanError<E>>,
+    ) -> Result<Tally, ScanError<E>> {
         let schema = self.check_columns().map_err(ScanError::Source)?;
         let structure = self.structure().map_err(ScanError::Source)?;
         let mut structural = Tally::default();
         let mut exprs = Vec::with_capacity(columns.len());
-        let mut native_dates = Vec::new();
         for &name in columns {
             let source = self.mapping.source_name(name);
-            match schema.get(source) {
-                Some(dtype) => {
-                    native_dates.push(matches!(dtype, DataType::Date | DataType::Datetime(..)));
-                    exprs.push(col(source).cast(DataType::String).alias(name));
-                }
-                None => {
-                    native_dates.push(false);
-                    exprs.push(lit(NULL).cast(DataType::String).alias(name));
-                }
-            }
+            exprs.push(match schema.get(source) {
+                Some(_) => col(source).cast(DataType::String).alias(name),
+                None => lit(NULL).cast(DataType::String).alias(name),
+            });
         }
         let lf = self.scan().map_err(ScanError::Source)?.select(exprs);
 
@@ -431,26 +472,12 @@ impl TableSource {
                     }
                     _ => Ok((df, None)),
                 };
-                match df.and_then(|(df, kept)| {
-                    self.to_batch(
-                        df,
-                        columns,
-                        &native_dates,
-                        first_row,
-                        kept,
-                        structure.clone(),
-                    )
-                }) {
-                    Ok(batch) => {
-                        if let Err(e) = f(batch) {
-                            failure = Some(ScanError::Consumer(e));
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        failure = Some(ScanError::Source(e));
-                        break;
-                    }
+                let result = df
+                    .map_err(ScanError::Source)
+                    .and_then(|(df, kept)| f(df, first_row, kept));
+                if let Err(e) = result {
+                    failure = Some(e);
+                    break;
                 }
             }
             drop(rx);

@@ -13,11 +13,7 @@ pub const FILE: &str = "rejected_rows.csv";
 
 /// The rejected rows as a frame; `None` when nothing was rejected.
 pub fn frame(run: &AuditRun) -> PolarsResult<Option<DataFrame>> {
-    frame_of(
-        run.inputs
-            .iter()
-            .filter_map(|i| Some((i.path.as_path(), run.tallies.get(&i.table)?))),
-    )
+    frame_of(run.inputs.iter().map(|i| (i.file.path.as_path(), &i.tally)))
 }
 
 /// The rejections of each input file's tally as one frame; `None` when none.

@@ -8,7 +8,6 @@
 use polars::prelude::*;
 
 use crate::audit::AuditRun;
-use crate::ingest::population::age_band;
 use crate::spec::AuditSpec;
 
 /// File name.
@@ -16,17 +15,15 @@ pub const FILE: &str = "review_list.csv";
 
 /// The review list as a frame.
 pub fn frame(run: &AuditRun, spec: &AuditSpec) -> PolarsResult<DataFrame> {
-    let rows = &run.evaluation.review;
+    let rows = &run.review;
     let inds = &spec.compiled.indicators;
-    let pop = &run.population;
-    let date = |r: &crate::audit::evaluate::ReviewRow| run.dates[r.date];
     df!(
-        "index_date" => rows.iter().map(|r| date(r).to_string()).collect::<Vec<_>>(),
+        "index_date" => rows.iter().map(|r| r.date.to_string()).collect::<Vec<_>>(),
         "indicator_id" => rows.iter().map(|r| inds[r.indicator].id.as_str()).collect::<Vec<_>>(),
-        "patient_id" => rows.iter().map(|r| pop.ids.id(r.patient).into_owned()).collect::<Vec<_>>(),
-        "practice_code" => rows.iter().map(|r| run.practices.list[r.practice as usize].code()).collect::<Vec<_>>(),
-        "age_band" => rows.iter().map(|r| age_band(pop.date_of_birth[r.patient as usize], date(r))).collect::<Vec<_>>(),
-        "sex" => rows.iter().map(|r| pop.sex[r.patient as usize].as_str()).collect::<Vec<_>>(),
+        "patient_id" => rows.iter().map(|r| r.patient_id.as_str()).collect::<Vec<_>>(),
+        "practice_code" => rows.iter().map(|r| r.practice_code.as_str()).collect::<Vec<_>>(),
+        "age_band" => rows.iter().map(|r| r.age_band.as_str()).collect::<Vec<_>>(),
+        "sex" => rows.iter().map(|r| r.sex.as_str()).collect::<Vec<_>>(),
         "drugs" => rows.iter().map(|r| r.drugs.as_str()).collect::<Vec<_>>(),
         "reason" => rows.iter().map(|r| inds[r.indicator].reason.as_deref().unwrap_or("")).collect::<Vec<_>>(),
         "last_medication_review" => rows.iter().map(|r| r.last_review.map(|d| d.to_string())).collect::<Vec<_>>(),

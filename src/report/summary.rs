@@ -50,7 +50,7 @@ pub struct Summary {
     /// The privacy notice.
     pub privacy: &'static str,
     /// Seconds per stage.
-    pub timings_seconds: BTreeMap<&'static str, f64>,
+    pub timings_seconds: BTreeMap<String, f64>,
 }
 
 /// The spec's identity.
@@ -128,7 +128,7 @@ pub fn spec_info(spec: &AuditSpec) -> SpecInfo {
 #[derive(Debug, Serialize)]
 pub struct PopulationSummary {
     /// Patients in the patients table.
-    pub patients: usize,
+    pub patients: u64,
     /// Practices, including unlisted ones.
     pub practices: usize,
     /// Practices referenced by registrations but absent from the practices table.
@@ -159,10 +159,7 @@ pub fn build(run: &AuditRun, spec: &AuditSpec, info: &RunInfo, written: &[PathBu
     let inputs = run
         .inputs
         .iter()
-        .map(|i| {
-            let t = run.tallies.get(&i.table).cloned().unwrap_or_default();
-            InputSummary::of(i, &t.account, None)
-        })
+        .map(|i| InputSummary::of(&i.file, &i.tally.account, None))
         .collect();
     Summary {
         engine: env!("CARGO_PKG_NAME"),
@@ -175,14 +172,14 @@ pub fn build(run: &AuditRun, spec: &AuditSpec, info: &RunInfo, written: &[PathBu
         disclosure_control: run.aggregate.disclosure_control,
         inputs,
         population: PopulationSummary {
-            patients: run.population.len(),
+            patients: run.patients,
             practices: run.practices.list.len(),
             unlisted_practices: run.practices.unlisted_count(),
             cohort_patients: run.cohort_patients,
             cohort_evaluated: run
                 .dates
                 .iter()
-                .zip(&run.evaluation.cohort_sizes)
+                .zip(&run.cohort_sizes)
                 .map(|(d, n)| (d.to_string(), *n))
                 .collect(),
         },
@@ -199,6 +196,6 @@ pub fn build(run: &AuditRun, spec: &AuditSpec, info: &RunInfo, written: &[PathBu
             .collect(),
         outputs: super::file_names(written),
         privacy: REVIEW_LIST_NOTICE,
-        timings_seconds: run.timings.iter().copied().collect(),
+        timings_seconds: run.timings.iter().cloned().collect(),
     }
 }

@@ -5,6 +5,7 @@ mod catalogue;
 mod indicators;
 mod inputs;
 mod measures;
+mod merge;
 mod report;
 mod sample;
 mod variation;

@@ -1,0 +1,688 @@
+//! Partial audits and their exact merge.
+//!
+//! The audit is per patient and its outputs are counts, so when every row
+//! of a patient is in the same part (a bucket of patients), the parts'
+//! counts per (index date, indicator, practice, age band x sex) add up to
+//! the whole. A [`Partial`] is one part's counts, review lines, population
+//! figures and row accounts, with the spec, codelist versions and index
+//! dates it was made with; [`merge`] refuses partials that differ in any of
+//! them, adds the rest up and computes the statistics once, on the sums.
+//! A normal run is one partial merged alone, so the two paths cannot drift.
+//!
+//! On disk a partial is a folder: `partial.json` (identity, practices,
+//! population, inputs with their row accounts), `counts.parquet` (the
+//! non-zero cells), `review.parquet` (patient-level review lines) and
+//! `rejected.parquet` (rejected rows with their input).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::evaluate::{Counts, STRATA};
+use super::{AuditInput, AuditRun, InputFile};
+use crate::aggregate::change::changes;
+use crate::aggregate::deciles::deciles;
+use crate::aggregate::{roll_up, AggregateOptions};
+use crate::date::Date;
+use crate::ingest::accounting::{Location, RejectReason, Rejection, RowAccount, Tally};
+use crate::ingest::practices::Practices;
+use crate::ingest::table::TableKind;
+use crate::spec::AuditSpec;
+
+/// The format tag of partials this engine writes and reads.
+pub const FORMAT: &str = "stomp-audit-partial/1";
+
+/// One flagged patient for one indicator, resolved to ids and names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReviewLine {
+    /// Index date.
+    pub date: Date,
+    /// Indicator position in the spec.
+    pub indicator: usize,
+    /// Pseudonymised patient id.
+    pub patient_id: String,
+    /// Practice code at the index date.
+    pub practice_code: String,
+    /// Age band at the index date.
+    pub age_band: String,
+    /// Recorded sex.
+    pub sex: String,
+    /// Drugs of the indicator issued in the current window.
+    pub drugs: String,
+    /// Last medication review on or before the index date.
+    pub last_review: Option<Date>,
+}
+
+impl ReviewLine {
+    /// The review list's order: date, indicator, practice, then patient id
+    /// (shorter ids first, so numeric ids sort as numbers).
+    fn key(&self) -> (Date, usize, &str, usize, &str) {
+        (
+            self.date,
+            self.indicator,
+            &self.practice_code,
+            self.patient_id.len(),
+            &self.patient_id,
+        )
+    }
+}
+
+/// Sorts review lines into the review list's order.
+pub fn sort_review(lines: &mut [ReviewLine]) {
+    lines.sort_by(|a, b| a.key().cmp(&b.key()));
+}
+
+/// One practice as a partial records it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PracticeEntry {
+    /// `(code, name)` per level.
+    pub units: Vec<(String, String)>,
+    /// Referenced by a registration but not in the practices table.
+    pub unlisted: bool,
+}
+
+/// One input file with its row account.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InputEntry {
+    /// Table name.
+    pub table: String,
+    /// File path as read.
+    pub path: String,
+    /// SHA-256.
+    pub sha256: String,
+    /// Size.
+    pub bytes: u64,
+    /// Rows read, used, ignored and rejected.
+    pub account: RowAccount,
+    /// The latest valid date in it.
+    pub latest_date: Option<String>,
+}
+
+/// A partial's identity and small parts (`partial.json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PartialMeta {
+    /// [`FORMAT`].
+    pub format: String,
+    /// The engine that wrote it.
+    pub engine: String,
+    /// Spec name.
+    pub spec_name: String,
+    /// Spec version.
+    pub spec_version: String,
+    /// SHA-256 of the spec text.
+    pub spec_sha256: String,
+    /// Codelist name -> (version, SHA-256).
+    pub codelists: BTreeMap<String, (String, String)>,
+    /// Index dates, ISO, ascending.
+    pub index_dates: Vec<String>,
+    /// Patients in the patients table.
+    pub patients: u64,
+    /// Patients in the cohort.
+    pub cohort_patients: u64,
+    /// Cohort patients evaluated at each date.
+    pub cohort_sizes: Vec<u64>,
+    /// The practices.
+    pub practices: Vec<PracticeEntry>,
+    /// The inputs.
+    pub inputs: Vec<InputEntry>,
+    /// Seconds per stage.
+    pub timings: Vec<(String, f64)>,
+}
+
+/// One non-zero count cell.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CountCell {
+    /// Index date position.
+    pub date: usize,
+    /// Indicator position.
+    pub indicator: usize,
+    /// Practice code.
+    pub practice: String,
+    /// Age band x sex stratum.
+    pub stratum: usize,
+    /// Numerator.
+    pub numerator: u64,
+    /// Denominator.
+    pub denominator: u64,
+}
+
+/// One part of an audit, mergeable with the other parts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Partial {
+    /// Identity and small parts.
+    pub meta: PartialMeta,
+    /// Non-zero count cells.
+    pub counts: Vec<CountCell>,
+    /// Review lines.
+    pub review: Vec<ReviewLine>,
+    /// Rejected rows by input position.
+    pub rejections: Vec<(usize, Rejection)>,
+}
+
+/// Why partials could not be written, read or merged.
+#[derive(Debug, thiserror::Error)]
+pub enum PartialError {
+    /// A file could not be read or written.
+    #[error("{path}: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// Partials from different audits.
+    #[error("{path}: not the same {what} as the first partial ({this} against {first}); partials of different audits cannot be merged")]
+    Mismatch {
+        /// The partial.
+        path: PathBuf,
+        /// What differs.
+        what: &'static str,
+        /// Its value.
+        this: String,
+        /// The first partial's value.
+        first: String,
+    },
+    /// No partial was given.
+    #[error("nothing to merge: give at least one partial folder")]
+    Empty,
+}
+
+fn file_error(path: &Path, e: impl std::fmt::Display) -> PartialError {
+    PartialError::File {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+impl Partial {
+    /// Writes the partial into folder `dir` (created).
+    pub fn write(&self, dir: &Path) -> Result<(), PartialError> {
+        std::fs::create_dir_all(dir).map_err(|e| file_error(dir, e))?;
+        let meta = serde_json::to_vec_pretty(&self.meta).map_err(|e| file_error(dir, e))?;
+        std::fs::write(dir.join("partial.json"), meta).map_err(|e| file_error(dir, e))?;
+        let c = &self.counts;
+        let mut counts = df!(
+            "date" => c.iter().map(|x| x.date as u32).collect::<Vec<_>>(),
+            "indicator" => c.iter().map(|x| x.indicator as u32).collect::<Vec<_>>(),
+            "practice" => c.iter().map(|x| x.practice.as_str()).collect::<Vec<_>>(),
+            "stratum" => c.iter().map(|x| x.stratum as u32).collect::<Vec<_>>(),
+            "numerator" => c.iter().map(|x| x.numerator).collect::<Vec<_>>(),
+            "denominator" => c.iter().map(|x| x.denominator).collect::<Vec<_>>(),
+        )
+        .map_err(|e| file_error(dir, e))?;
+        let r = &self.review;
+        let mut review = df!(
+            "date" => r.iter().map(|x| x.date.to_string()).collect::<Vec<_>>(),
+            "indicator" => r.iter().map(|x| x.indicator as u32).collect::<Vec<_>>(),
+            "patient_id" => r.iter().map(|x| x.patient_id.as_str()).collect::<Vec<_>>(),
+            "practice_code" => r.iter().map(|x| x.practice_code.as_str()).collect::<Vec<_>>(),
+            "age_band" => r.iter().map(|x| x.age_band.as_str()).collect::<Vec<_>>(),
+            "sex" => r.iter().map(|x| x.sex.as_str()).collect::<Vec<_>>(),
+            "drugs" => r.iter().map(|x| x.drugs.as_str()).collect::<Vec<_>>(),
+            "last_review" => r.iter().map(|x| x.last_review.map(|d| d.to_string())).collect::<Vec<_>>(),
+        )
+        .map_err(|e| file_error(dir, e))?;
+        let j = &self.rejections;
+        let mut rejected = df!(
+            "input" => j.iter().map(|(i, _)| *i as u32).collect::<Vec<_>>(),
+            "location" => j.iter().map(|(_, x)| x.location.to_string()).collect::<Vec<_>>(),
+            "column" => j.iter().map(|(_, x)| x.column).collect::<Vec<_>>(),
+            "value" => j.iter().map(|(_, x)| x.value.as_str()).collect::<Vec<_>>(),
+            "reason" => j.iter().map(|(_, x)| x.reason.as_str()).collect::<Vec<_>>(),
+            "row_kept" => j.iter().map(|(_, x)| x.row_kept).collect::<Vec<_>>(),
+        )
+        .map_err(|e| file_error(dir, e))?;
+        for (name, df) in [
+            ("counts.parquet", &mut counts),
+            ("review.parquet", &mut review),
+            ("rejected.parquet", &mut rejected),
+        ] {
+            crate::report::write_parquet(df, &dir.join(name)).map_err(|e| file_error(dir, e))?;
+        }
+        Ok(())
+    }
+
+    /// Reads a partial folder.
+    pub fn read(dir: &Path) -> Result<Partial, PartialError> {
+        let meta_path = dir.join("partial.json");
+        let text = std::fs::read(&meta_path).map_err(|e| file_error(&meta_path, e))?;
+        let meta: PartialMeta = serde_json::from_slice(&text)
+            .map_err(|e| file_error(&meta_path, format!("not a stomp-audit partial ({e})")))?;
+        if meta.format != FORMAT {
+            return Err(file_error(
+                &meta_path,
+                format!(
+                    "partial format '{}', this engine reads '{FORMAT}'",
+                    meta.format
+                ),
+            ));
+        }
+        let frame = |name: &str| -> Result<DataFrame, PartialError> {
+            let path = dir.join(name);
+            LazyFrame::scan_parquet(
+                PlRefPath::new(path.to_string_lossy().as_ref()),
+                ScanArgsParquet::default(),
+            )
+            .and_then(|lf| lf.collect())
+            .map_err(|e| file_error(&path, e))
+        };
+        let fail = |name: &str, e: PolarsError| file_error(&dir.join(name), e);
+        let counts_df = frame("counts.parquet")?;
+        let u32s = |df: &DataFrame, c: &str, file: &str| -> Result<Vec<u32>, PartialError> {
+            Ok(df
+                .column(c)
+                .and_then(|c| c.u32())
+                .map_err(|e| fail(file, e))?
+                .into_no_null_iter()
+                .collect())
+        };
+        let u64s = |df: &DataFrame, c: &str, file: &str| -> Result<Vec<u64>, PartialError> {
+            Ok(df
+                .column(c)
+                .and_then(|c| c.u64())
+                .map_err(|e| fail(file, e))?
+                .into_no_null_iter()
+                .collect())
+        };
+        let strs =
+            |df: &DataFrame, c: &str, file: &str| -> Result<Vec<Option<String>>, PartialError> {
+                Ok(df
+                    .column(c)
+                    .and_then(|c| c.str())
+                    .map_err(|e| fail(file, e))?
+                    .iter()
+                    .map(|v| v.map(str::to_string))
+                    .collect())
+            };
+        let f = "counts.parquet";
+        let (d, i, p, s, n, m) = (
+            u32s(&counts_df, "date", f)?,
+            u32s(&counts_df, "indicator", f)?,
+            strs(&counts_df, "practice", f)?,
+            u32s(&counts_df, "stratum", f)?,
+            u64s(&counts_df, "numerator", f)?,
+            u64s(&counts_df, "denominator", f)?,
+        );
+        let counts = (0..d.len())
+            .map(|k| CountCell {
+                date: d[k] as usize,
+                indicator: i[k] as usize,
+                practice: p[k].clone().unwrap_or_default(),
+                stratum: s[k] as usize,
+                numerator: n[k],
+                denominator: m[k],
+            })
+            .collect();
+
+        let f = "review.parquet";
+        let review_df = frame(f)?;
+        let date = |v: &Option<String>| v.as_deref().and_then(|s| s.parse::<Date>().ok());
+        let (rd, ri, pid, pc, ab, sx, dr, lr) = (
+            strs(&review_df, "date", f)?,
+            u32s(&review_df, "indicator", f)?,
+            strs(&review_df, "patient_id", f)?,
+            strs(&review_df, "practice_code", f)?,
+            strs(&review_df, "age_band", f)?,
+            strs(&review_df, "sex", f)?,
+            strs(&review_df, "drugs", f)?,
+            strs(&review_df, "last_review", f)?,
+        );
+        let review = (0..rd.len())
+            .map(|k| ReviewLine {
+                date: date(&rd[k]).unwrap_or(Date(0)),
+                indicator: ri[k] as usize,
+                patient_id: pid[k].clone().unwrap_or_default(),
+                practice_code: pc[k].clone().unwrap_or_default(),
+                age_band: ab[k].clone().unwrap_or_default(),
+                sex: sx[k].clone().unwrap_or_default(),
+                drugs: dr[k].clone().unwrap_or_default(),
+                last_review: date(&lr[k]),
+            })
+            .collect();
+
+        let f = "rejected.parquet";
+        let rej_df = frame(f)?;
+        let inputs = u32s(&rej_df, "input", f)?;
+        let (loc, col, val, why) = (
+            strs(&rej_df, "location", f)?,
+            strs(&rej_df, "column", f)?,
+            strs(&rej_df, "value", f)?,
+            strs(&rej_df, "reason", f)?,
+        );
+        let kept: Vec<bool> = rej_df
+            .column("row_kept")
+            .and_then(|c| c.bool())
+            .map_err(|e| fail(f, e))?
+            .iter()
+            .map(|v| v.unwrap_or(false))
+            .collect();
+        let mut rejections = Vec::with_capacity(inputs.len());
+        for k in 0..inputs.len() {
+            let input = inputs[k] as usize;
+            let table = meta
+                .inputs
+                .get(input)
+                .and_then(|e| TableKind::from_stem(&e.table))
+                .ok_or_else(|| file_error(&dir.join(f), format!("row {} names no input", k + 1)))?;
+            rejections.push((
+                input,
+                Rejection {
+                    table,
+                    location: parse_location(loc[k].as_deref().unwrap_or("")),
+                    column: static_column(col[k].as_deref().unwrap_or("")),
+                    value: val[k].clone().unwrap_or_default(),
+                    reason: parse_reason(why[k].as_deref().unwrap_or("")).ok_or_else(|| {
+                        file_error(&dir.join(f), format!("unknown reason in row {}", k + 1))
+                    })?,
+                    row_kept: kept[k],
+                },
+            ));
+        }
+        Ok(Partial {
+            meta,
+            counts,
+            review,
+            rejections,
+        })
+    }
+}
+
+fn parse_location(s: &str) -> Location {
+    match s.split_once(' ') {
+        Some(("row", n)) => Location::Row(n.parse().unwrap_or(0)),
+        Some((_, n)) => Location::Line(n.parse().unwrap_or(0)),
+        None => Location::Line(0),
+    }
+}
+
+/// Column names are static in rejections; map a read name back to one.
+fn static_column(name: &str) -> &'static str {
+    TableKind::ALL
+        .iter()
+        .chain([TableKind::Prescribing, TableKind::ListSizes].iter())
+        .flat_map(|t| t.columns().iter().map(|c| c.name))
+        .find(|c| *c == name)
+        .unwrap_or("(row)")
+}
+
+fn parse_reason(s: &str) -> Option<RejectReason> {
+    RejectReason::ALL.into_iter().find(|r| r.as_str() == s)
+}
+
+/// Makes a partial from one part's results.
+pub(super) fn from_parts(spec: &AuditSpec, parts: super::Parts) -> Partial {
+    let super::Parts {
+        dates,
+        practices,
+        counts,
+        review,
+        cohort_sizes,
+        patients,
+        cohort_patients,
+        inputs,
+        timings,
+    } = parts;
+    let mut cells = Vec::new();
+    for d in 0..counts.dates {
+        for i in 0..counts.indicators {
+            for (p, practice) in practices.list.iter().enumerate() {
+                for s in 0..STRATA {
+                    let (n, m) = counts.get_stratum(d, i, p, s);
+                    if n > 0 || m > 0 {
+                        cells.push(CountCell {
+                            date: d,
+                            indicator: i,
+                            practice: practice.code().to_string(),
+                            stratum: s,
+                            numerator: n,
+                            denominator: m,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let mut rejections = Vec::new();
+    let mut entries = Vec::new();
+    for (k, input) in inputs.into_iter().enumerate() {
+        rejections.extend(input.tally.rejections.into_iter().map(|r| (k, r)));
+        entries.push(InputEntry {
+            table: input.file.table.to_string(),
+            path: input.file.path.display().to_string(),
+            sha256: input.file.sha256,
+            bytes: input.file.bytes,
+            account: input.tally.account,
+            latest_date: input.tally.latest_date.map(|d| d.to_string()),
+        });
+    }
+    Partial {
+        meta: PartialMeta {
+            format: FORMAT.into(),
+            engine: format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
+            spec_name: spec.name.clone(),
+            spec_version: spec.version.clone(),
+            spec_sha256: spec.sha256.clone(),
+            codelists: spec
+                .codelists
+                .values()
+                .map(|c| (c.name.clone(), (c.version.clone(), c.sha256.clone())))
+                .collect(),
+            index_dates: dates.iter().map(|d| d.to_string()).collect(),
+            patients,
+            cohort_patients,
+            cohort_sizes,
+            practices: practices
+                .list
+                .iter()
+                .map(|p| PracticeEntry {
+                    units: p.units.to_vec(),
+                    unlisted: p.unlisted,
+                })
+                .collect(),
+            inputs: entries,
+            timings: timings.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        },
+        counts: cells,
+        review,
+        rejections,
+    }
+}
+
+/// Sums partials of one audit and computes every output from the sums.
+/// `paths` name the partials in errors (the same length as `partials`).
+pub fn merge(
+    spec: &AuditSpec,
+    partials: Vec<Partial>,
+    paths: &[PathBuf],
+    aggregate: AggregateOptions,
+) -> Result<AuditRun, PartialError> {
+    let first = partials.first().ok_or(PartialError::Empty)?;
+    let own = from_spec(spec);
+    let name = |k: usize| {
+        paths
+            .get(k)
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from(format!("partial {}", k + 1)))
+    };
+    for (k, p) in partials.iter().enumerate() {
+        let checks: [(&'static str, String, String); 3] = [
+            ("spec", p.meta.spec_sha256.clone(), own.0.clone()),
+            (
+                "codelist versions",
+                format!("{:?}", p.meta.codelists),
+                format!("{:?}", own.1),
+            ),
+            (
+                "index dates",
+                p.meta.index_dates.join(", "),
+                first.meta.index_dates.join(", "),
+            ),
+        ];
+        for (what, this, want) in checks {
+            if this != want {
+                let (this, first) = if what == "spec" {
+                    (
+                        format!(
+                            "{} {} sha256 {}",
+                            p.meta.spec_name,
+                            p.meta.spec_version,
+                            short(&this)
+                        ),
+                        format!("{} {} sha256 {}", spec.name, spec.version, short(&want)),
+                    )
+                } else {
+                    (this, want)
+                };
+                return Err(PartialError::Mismatch {
+                    path: name(k),
+                    what,
+                    this,
+                    first,
+                });
+            }
+        }
+    }
+    let clock = Instant::now();
+    let dates: Vec<Date> = first
+        .meta
+        .index_dates
+        .iter()
+        .map(|d| {
+            d.parse()
+                .map_err(|_| file_error(&name(0), format!("bad index date '{d}'")))
+        })
+        .collect::<Result<_, _>>()?;
+
+    // Practices: the union by code; a listed entry wins over an unlisted one.
+    let mut by_code: BTreeMap<String, PracticeEntry> = BTreeMap::new();
+    for p in partials.iter().flat_map(|p| &p.meta.practices) {
+        let code = p.units.first().map(|u| u.0.clone()).unwrap_or_default();
+        match by_code.get(&code) {
+            Some(e) if !e.unlisted || p.unlisted => {}
+            _ => {
+                by_code.insert(code, p.clone());
+            }
+        }
+    }
+    let mut practices = Practices::default();
+    for e in by_code.values() {
+        let units: [(String, String); 6] = e
+            .units
+            .clone()
+            .try_into()
+            .map_err(|_| file_error(&name(0), "a practice entry does not have six levels"))?;
+        practices.insert_entry(units, e.unlisted);
+    }
+
+    let indicators = spec.compiled.indicators.len();
+    let mut counts = Counts::new(dates.len(), indicators, practices.list.len());
+    let mut review = Vec::new();
+    let mut inputs = Vec::new();
+    let (mut patients, mut cohort_patients) = (0, 0);
+    let mut cohort_sizes = vec![0; dates.len()];
+    let mut timings: BTreeMap<String, f64> = BTreeMap::new();
+    for (k, p) in partials.into_iter().enumerate() {
+        for c in &p.counts {
+            let practice = practices.get(&c.practice).ok_or_else(|| {
+                file_error(
+                    &name(k),
+                    format!(
+                        "counts name the practice {} that the partial does not list",
+                        c.practice
+                    ),
+                )
+            })?;
+            if c.date >= dates.len() || c.indicator >= indicators || c.stratum >= STRATA {
+                return Err(file_error(&name(k), "a count cell is out of range"));
+            }
+            counts.add_cell(
+                c.date,
+                c.indicator,
+                practice as usize,
+                c.stratum,
+                c.numerator,
+                c.denominator,
+            );
+        }
+        review.extend(p.review);
+        patients += p.meta.patients;
+        cohort_patients += p.meta.cohort_patients;
+        for (total, n) in cohort_sizes.iter_mut().zip(&p.meta.cohort_sizes) {
+            *total += n;
+        }
+        for (stage, secs) in &p.meta.timings {
+            *timings.entry(stage.clone()).or_default() += secs;
+        }
+        let mut tallies: Vec<Tally> = p
+            .meta
+            .inputs
+            .iter()
+            .map(|e| Tally {
+                account: e.account.clone(),
+                rejections: Vec::new(),
+                latest_date: e.latest_date.as_deref().and_then(|d| d.parse().ok()),
+            })
+            .collect();
+        for (i, r) in p.rejections {
+            if let Some(t) = tallies.get_mut(i) {
+                t.rejections.push(r);
+            }
+        }
+        for (e, tally) in p.meta.inputs.into_iter().zip(tallies) {
+            let table = TableKind::from_stem(&e.table)
+                .ok_or_else(|| file_error(&name(k), format!("unknown table '{}'", e.table)))?;
+            inputs.push(AuditInput {
+                file: InputFile {
+                    table,
+                    path: PathBuf::from(e.path),
+                    sha256: e.sha256,
+                    bytes: e.bytes,
+                },
+                tally,
+            });
+        }
+    }
+    sort_review(&mut review);
+    let rows = roll_up(
+        &counts,
+        &practices,
+        &spec.compiled.indicators,
+        &dates,
+        aggregate,
+    );
+    let changes = changes(&rows, &dates);
+    let deciles = deciles(&rows);
+    *timings.entry("aggregate".into()).or_default() += clock.elapsed().as_secs_f64();
+    Ok(AuditRun {
+        dates,
+        practices,
+        counts,
+        rows,
+        changes,
+        deciles,
+        aggregate,
+        review,
+        cohort_sizes,
+        patients,
+        cohort_patients,
+        inputs,
+        timings: timings.into_iter().collect(),
+    })
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}
+
+fn from_spec(spec: &AuditSpec) -> (String, BTreeMap<String, (String, String)>) {
+    (
+        spec.sha256.clone(),
+        spec.codelists
+            .values()
+            .map(|c| (c.name.clone(), (c.version.clone(), c.sha256.clone())))
+            .collect(),
+    )
+}

@@ -1,0 +1,63 @@
+//! `stomp-audit merge`: add up partial audits (`audit --partial`, one per
+//! bucket of patients) and write every output a normal run writes.
+
+use std::path::PathBuf;
+
+use stomp_audit::aggregate::AggregateOptions;
+use stomp_audit::audit::partial::{merge, Partial};
+
+use super::audit::{finish, load_spec, Outputs};
+use super::Failure;
+
+/// Options of `merge`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Partial folders written by `stomp-audit audit --partial`.
+    #[arg(required = true, value_name = "PARTIAL")]
+    pub partials: Vec<PathBuf>,
+    /// Output folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The spec the partials were made with (default: the bundled one);
+    /// partials of any other spec are refused.
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    /// Round every aggregate count for publication (as `audit`).
+    #[arg(long)]
+    pub disclosure_control: bool,
+    /// Fail (exit 1) if any input row was rejected.
+    #[arg(long)]
+    pub strict: bool,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Replace an output folder that holds an earlier run.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Runs `merge`.
+pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
+    super::check_out(&args.out, args.force)?;
+    let spec = load_spec(&args.spec)?;
+    let partials = args
+        .partials
+        .iter()
+        .map(|p| Partial::read(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Failure::data)?;
+    let options = AggregateOptions {
+        disclosure_control: args.disclosure_control,
+    };
+    let run = merge(&spec, partials, &args.partials, options).map_err(Failure::data)?;
+    finish(
+        &run,
+        &spec,
+        &Outputs {
+            out: args.out,
+            quiet: args.quiet,
+            strict: args.strict,
+            threads,
+        },
+    )
+}
