@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Runs the audit under Apache Spark (PySpark 4, local[2] on loopback) and
+# checks it against the single-machine run, byte for byte; with a size, also
+# times both on a generated extract of that many patients.
+#
+#   scripts/spark_check.sh [PATIENTS]      default: the bundled sample only
+#
+# Needs Java 17 (Debian: openjdk-17-jre-headless) and makes a virtual
+# environment with PySpark and pyarrow from PyPI in target/spark-venv. Not
+# part of CI (the PySpark download and JVM start would take most of its time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv=target/spark-venv
+if ! command -v java >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+fi
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "pyspark>=4.0,<5" "pyarrow>=15"
+fi
+if [ ! -x /usr/bin/time ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
+fi
+cargo build --release --quiet
+bin=target/release/stomp-audit
+py="$venv/bin/python"
+export SPARK_LOCAL_IP=127.0.0.1 PYSPARK_PYTHON="$py"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+dates=(--index-date 2023-03-31 --index-date 2024-03-31)
+
+# compare SINGLE MERGED: the outputs that hold results must be identical.
+compare() {
+  for f in indicators.csv indicators.parquet changes.csv deciles.csv review_list.csv report.html; do
+    cmp -s "$1/$f" "$2/$f" || { echo "DIFFERENT: $f" >&2; exit 1; }
+  done
+  echo "identical: indicators.csv/.parquet, changes.csv, deciles.csv, review_list.csv, report.html"
+}
+
+echo "== the bundled sample, 3 buckets, Spark local[2]"
+"$bin" audit data-samples/extract "${dates[@]}" --out "$work/single" -q
+"$bin" partition data-samples/extract --buckets 3 --out "$work/buckets" -q
+"$py" scripts/spark_audit.py --master 'local[2]' --binary "$bin" \
+  --buckets "$work/buckets" "${dates[@]}" --out "$work/spark"
+compare "$work/single" "$work/spark"
+
+if [ $# -gt 0 ]; then
+  n=$1
+  data=${BENCH_DATA:-target/bench-data}/spark-$n
+  if [ ! -d "$data" ]; then
+    "$bin" synth --patients "$n" --seed 7 --format parquet --out "$data" >/dev/null
+  fi
+  echo "== $n patients: single machine (2 threads) against partition + Spark local[2] (4 buckets)"
+  /usr/bin/time -f "single machine: %e s, peak %M KB" \
+    "$bin" audit "$data" "${dates[@]}" --threads 2 --out "$work/big-single" -q
+  /usr/bin/time -f "partition: %e s, peak %M KB" \
+    "$bin" partition "$data" --buckets 4 --out "$work/big-buckets" -q
+  /usr/bin/time -f "spark job: %e s, driver peak %M KB" \
+    "$py" scripts/spark_audit.py --master 'local[2]' --binary "$bin" \
+      --buckets "$work/big-buckets" "${dates[@]}" --out "$work/big-spark"
+  compare "$work/big-single" "$work/big-spark"
+fi
