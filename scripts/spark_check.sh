@@ -47,9 +47,11 @@ compare "$work/single" "$work/spark"
 
 if [ $# -gt 0 ]; then
   n=$1
-  data=${BENCH_DATA:-target/bench-data}/spark-$n
+  # The same extract scripts/bench.sh generates and keeps.
+  data=${BENCH_DATA:-target/bench-data}/p$n
   if [ ! -d "$data" ]; then
-    "$bin" synth --patients "$n" --seed 7 --format parquet --out "$data" >/dev/null
+    mkdir -p "$data"
+    "$bin" synth --patients "$n" --seed 1 --format parquet --out "$data" >"$data/SYNTH.txt"
   fi
   echo "== $n patients: single machine (2 threads) against partition + Spark local[2] (4 buckets)"
   /usr/bin/time -f "single machine: %e s, peak %M KB" \

@@ -64,12 +64,13 @@ impl PatientIds {
     /// Adds an id; `None` if it is already there.
     pub fn insert(&mut self, id: &str) -> Option<u32> {
         let next = self.ids.len() as u32;
+        // One hash lookup per id: this loop runs on one thread for every patient.
         match as_number(id) {
             Some(n) => {
-                if self.numbers.contains_key(&n) {
+                // `next` is new, so finding another value means a duplicate.
+                if *self.numbers.entry(n).or_insert(next) != next {
                     return None;
                 }
-                self.numbers.insert(n, next);
                 self.ids.push(Id::Number(n));
             }
             None => {
