@@ -24,7 +24,7 @@ if [ ! -x /usr/bin/time ]; then
 fi
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q duckdb polars
+  "$venv/bin/pip" install -q duckdb==2.0.0 polars==2.1.0
 fi
 py="$venv/bin/python"
 work=$(mktemp -d)

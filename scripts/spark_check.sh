@@ -17,7 +17,7 @@ if ! command -v java >/dev/null; then
 fi
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q "pyspark>=4.0,<5" "pyarrow>=15"
+  "$venv/bin/pip" install -q pyspark==4.3.0 pyarrow==26.0.1
 fi
 if [ ! -x /usr/bin/time ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
