@@ -40,15 +40,9 @@ pub struct Args {
     /// Rows per streamed batch.
     #[arg(long, value_name = "ROWS", default_value_t = 65_536, value_parser = clap::value_parser!(u64).range(1..))]
     pub batch_rows: u64,
-    /// Fail (exit 1) if any input row is rejected.
-    #[arg(long)]
-    pub strict: bool,
-    /// Print nothing on success.
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// Replace an output folder that holds an earlier run.
-    #[arg(long)]
-    pub force: bool,
+    /// Output options.
+    #[command(flatten)]
+    pub flags: super::RunFlags,
 }
 
 fn failure(e: MeasuresError) -> Failure {
@@ -60,7 +54,7 @@ fn failure(e: MeasuresError) -> Failure {
 
 /// Runs `measures`.
 pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
-    super::check_out(&args.out, args.force)?;
+    super::check_out(&args.out, args.flags.force)?;
     let spec = load_spec(&args.spec)?;
     let config = MeasuresConfig {
         prescribing: args.epd.clone(),
@@ -81,7 +75,7 @@ pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
         .iter()
         .map(|i| i.tally.account.rejected_total())
         .sum();
-    if !args.quiet {
+    if !args.flags.quiet {
         let read: u64 = run
             .inputs
             .iter()
@@ -123,7 +117,7 @@ pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
             println!("  wrote {}", w.display());
         }
     }
-    if args.strict && rejected > 0 {
+    if args.flags.strict && rejected > 0 {
         return Err(Failure::data(anyhow::anyhow!(
             "--strict: {rejected} input rows were rejected; see {}",
             args.out.join(report::rejected::FILE).display()

@@ -25,20 +25,14 @@ pub struct Args {
     /// Round every aggregate count for publication (as `audit`).
     #[arg(long)]
     pub disclosure_control: bool,
-    /// Fail (exit 1) if any input row was rejected.
-    #[arg(long)]
-    pub strict: bool,
-    /// Print nothing on success.
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// Replace an output folder that holds an earlier run.
-    #[arg(long)]
-    pub force: bool,
+    /// Output options.
+    #[command(flatten)]
+    pub flags: super::RunFlags,
 }
 
 /// Runs `merge`.
 pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
-    super::check_out(&args.out, args.force)?;
+    super::check_out(&args.out, args.flags.force)?;
     let spec = load_spec(&args.spec)?;
     let partials = args
         .partials
@@ -55,8 +49,8 @@ pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
         &spec,
         &Outputs {
             out: args.out,
-            quiet: args.quiet,
-            strict: args.strict,
+            quiet: args.flags.quiet,
+            strict: args.flags.strict,
             threads,
         },
     )

@@ -42,6 +42,20 @@ pub enum Command {
     Measures(measures::Args),
 }
 
+/// The output options `merge` and `measures` share.
+#[derive(Debug, clap::Args)]
+pub struct RunFlags {
+    /// Fail (exit 1) if any input row was rejected.
+    #[arg(long)]
+    pub strict: bool,
+    /// Print nothing on success.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Replace an output folder that holds an earlier run.
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// A failure with the exit code it maps to.
 #[derive(Debug)]
 pub struct Failure {
