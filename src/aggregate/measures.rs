@@ -14,16 +14,23 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::statistics::{Flag, UnitStats, COVERAGE};
+use super::statistics::{group_stats, Model, UnitStats};
 use crate::date::Month;
 use crate::ingest::practices::{Practices, LEVELS};
 use crate::measures::Values;
 use crate::spec::Measure;
-use crate::stats::funnel::{arcsine_limit, arcsine_z, binomial_limit};
-use crate::stats::overdispersion::{dispersion, rate_dispersion};
-use crate::stats::percentile::{deciles as decile_values, percent_rank};
-use crate::stats::poisson::{exact_interval, poisson_limit, sqrt_limit, sqrt_z};
-use crate::stats::wilson::{wilson, Z95};
+use crate::stats::percentile::deciles as decile_values;
+use crate::stats::wilson::Z95;
+
+/// A measure's statistical model: a share of prescribing is binomial, a
+/// rate per population Poisson.
+pub fn model(m: &Measure) -> Model {
+    if m.is_proportion() {
+        Model::Binomial
+    } else {
+        Model::Poisson
+    }
+}
 
 /// One measure at one level and unit in one month.
 #[derive(Clone, Debug, PartialEq)]
@@ -63,6 +70,12 @@ pub fn roll_up(
         .map(|(l, n)| (l, *n))
         .collect();
     for &month in months {
+        // Each practice's values this month, looked up once.
+        let month_values: Vec<Option<&Vec<(f64, f64)>>> = practices
+            .list
+            .iter()
+            .map(|p| values.units.get(&(month, p.code().to_string())))
+            .collect();
         for (k, m) in measures.iter().enumerate() {
             if m.needs_adq() && without_adq.contains(&month) {
                 continue;
@@ -70,8 +83,8 @@ pub fn roll_up(
             let mut groups = Vec::new();
             for &(level, name) in &levels {
                 let mut units: BTreeMap<&str, (&str, f64, f64)> = BTreeMap::new();
-                for p in &practices.list {
-                    let Some(v) = values.units.get(&(month, p.code().to_string())) else {
+                for (p, v) in practices.list.iter().zip(&month_values) {
+                    let Some(v) = v else {
                         continue;
                     };
                     let (code, unit_name) = &p.units[level];
@@ -100,7 +113,7 @@ pub fn roll_up(
                 .and_then(|g| g.first())
                 .map(|r| (r.numerator, r.denominator));
             for mut g in groups {
-                attach(&mut g, national, m.is_proportion());
+                attach(&mut g, national, model(m));
                 rows.extend(g);
             }
         }
@@ -109,77 +122,10 @@ pub fn roll_up(
 }
 
 /// Fills the statistics of one (month, measure, level) group.
-fn attach(group: &mut [MeasureRow], national: Option<(f64, f64)>, proportion: bool) {
+fn attach(group: &mut [MeasureRow], national: Option<(f64, f64)>, model: Model) {
     let target = national.filter(|(_, d)| *d > 0.0).map(|(n, d)| n / d);
-    let rates: Vec<Option<f64>> = group
-        .iter()
-        .map(|r| (r.denominator > 0.0).then(|| r.numerator / r.denominator))
-        .collect();
-    let ranks = percent_rank(&rates);
-    let disp = target.and_then(|t| {
-        if proportion {
-            let units: Vec<(u64, u64)> = group
-                .iter()
-                .map(|r| (r.numerator.round() as u64, r.denominator.round() as u64))
-                .collect();
-            dispersion(&units, t)
-        } else {
-            let units: Vec<(f64, f64)> =
-                group.iter().map(|r| (r.numerator, r.denominator)).collect();
-            rate_dispersion(&units, t)
-        }
-    });
-    for ((row, rate), rank) in group.iter_mut().zip(rates).zip(ranks) {
-        let (o, n) = (row.numerator, row.denominator);
-        let ci = rate.map(|_| {
-            if proportion {
-                wilson(o.round() as u64, n.round() as u64, Z95)
-                    .map(|c| (c.low, c.high))
-                    .unwrap_or((f64::NAN, f64::NAN))
-            } else {
-                let (lo, hi) = exact_interval(o);
-                (lo / n, hi / n)
-            }
-        });
-        let mut s = UnitStats {
-            rate,
-            ci_low: ci.map(|c| c.0),
-            ci_high: ci.map(|c| c.1),
-            percentile_rank: rank,
-            phi: disp.map(|d| d.phi),
-            tau2: disp.map(|d| d.tau2),
-            ..UnitStats::default()
-        };
-        if let (Some(t), Some(r)) = (target, rate) {
-            let tau2 = disp.map(|d| d.tau2);
-            s.z_score = Some(if proportion {
-                arcsine_z(r, t, n.round() as u64)
-            } else {
-                sqrt_z(r, t, n)
-            });
-            for (k, (lo, hi)) in COVERAGE.into_iter().enumerate() {
-                let exact = |p| {
-                    if proportion {
-                        binomial_limit(t, n.round() as u64, p)
-                    } else {
-                        poisson_limit(t, n, p)
-                    }
-                };
-                let adjusted = |p, tau2| {
-                    if proportion {
-                        arcsine_limit(t, n.round() as u64, p, tau2)
-                    } else {
-                        sqrt_limit(t, n, p, tau2)
-                    }
-                };
-                s.funnel[k] = exact(lo).zip(exact(hi));
-                if let Some(tau2) = tau2 {
-                    s.funnel_adjusted[k] = adjusted(lo, tau2).zip(adjusted(hi, tau2));
-                }
-                s.flag[k] = Flag::of(rate, s.funnel[k]);
-                s.flag_adjusted[k] = Flag::of(rate, s.funnel_adjusted[k]);
-            }
-        }
+    let units: Vec<(f64, f64)> = group.iter().map(|r| (r.numerator, r.denominator)).collect();
+    for (row, s) in group.iter_mut().zip(group_stats(&units, target, model)) {
         row.stats = s;
     }
 }
@@ -217,7 +163,7 @@ pub fn changes(rows: &[MeasureRow], measures: &[Measure], months: &[Month]) -> V
     }
     let proportion: BTreeMap<&str, bool> = measures
         .iter()
-        .map(|m| (m.id.as_str(), m.is_proportion()))
+        .map(|m| (m.id.as_str(), model(m) == Model::Binomial))
         .collect();
     let baseline: BTreeMap<(&str, &'static str, &str), &MeasureRow> = rows
         .iter()
@@ -307,6 +253,10 @@ pub fn deciles(rows: &[MeasureRow]) -> Vec<MeasureDeciles> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aggregate::Flag;
+    use crate::stats::funnel::binomial_limit;
+    use crate::stats::poisson::{poisson_limit, sqrt_z};
+    use crate::stats::wilson::wilson;
 
     fn row(n: f64, d: f64) -> MeasureRow {
         MeasureRow {
@@ -332,7 +282,7 @@ mod tests {
             row(93.0, 4181.0),
         ];
         let national = (538.0, 28281.0);
-        attach(&mut g, Some(national), false);
+        attach(&mut g, Some(national), Model::Poisson);
         let t = 538.0 / 28281.0;
         let s = &g[0].stats;
         assert_eq!(s.rate, Some(112.0 / 6939.0));
@@ -358,7 +308,7 @@ mod tests {
             row(2.0, 134.0),
             row(0.0, 93.0),
         ];
-        attach(&mut g, Some((4.0, 538.0)), true);
+        attach(&mut g, Some((4.0, 538.0)), Model::Binomial);
         let w = wilson(2, 199, Z95).unwrap();
         assert_eq!(
             (g[1].stats.ci_low, g[1].stats.ci_high),

@@ -1,15 +1,51 @@
-//! The statistics of each unit within its (index date, indicator, level)
-//! group: Wilson interval, percentile rank, funnel limits around the
-//! national rate (exact binomial; and on the arcsine scale with the
-//! group's DerSimonian–Laird τ² for the over-dispersion-adjusted limits),
-//! outlier flags, and the indirectly standardised ratio.
+//! The statistics of each unit within its (period, indicator or measure,
+//! level) group, under the group's model: the 95% interval, percentile
+//! rank, z-score and funnel limits around the national rate (exact; and
+//! with the group's DerSimonian–Laird τ² for the over-dispersion-adjusted
+//! limits), outlier flags, and for indicators the indirectly standardised
+//! ratio.
 
 use super::IndicatorRow;
 use crate::stats::funnel::{arcsine_limit, arcsine_z, binomial_limit};
-use crate::stats::overdispersion::dispersion;
+use crate::stats::overdispersion::{dispersion, rate_dispersion};
 use crate::stats::percentile::percent_rank;
-use crate::stats::poisson::standardised_ratio;
+use crate::stats::poisson::{
+    exact_interval, poisson_limit, sqrt_limit, sqrt_z, standardised_ratio,
+};
 use crate::stats::wilson::{wilson, Z95};
+
+/// How a group's numerators arise, which fixes its statistics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Model {
+    /// A count out of a denominator of the same things (patients, items):
+    /// Wilson intervals, exact binomial limits, the arcsine scale.
+    Binomial,
+    /// A total over a population (items or ADQs per patient): exact
+    /// (Garwood) intervals, exact Poisson limits, the square-root scale.
+    Poisson,
+}
+
+impl Model {
+    /// The model's name as written in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Model::Binomial => "binomial",
+            Model::Poisson => "poisson",
+        }
+    }
+
+    /// The funnel limit at probability `p` for a unit with denominator `n`
+    /// around `target`; over-dispersion-adjusted when `tau2` is given.
+    pub fn limit(self, target: f64, n: f64, p: f64, tau2: Option<f64>) -> Option<f64> {
+        let cases = n.round() as u64;
+        match (self, tau2) {
+            (Model::Binomial, None) => binomial_limit(target, cases, p),
+            (Model::Binomial, Some(t)) => arcsine_limit(target, cases, p, t),
+            (Model::Poisson, None) => poisson_limit(target, n, p),
+            (Model::Poisson, Some(t)) => sqrt_limit(target, n, p, t),
+        }
+    }
+}
 
 /// Where a unit falls against a pair of funnel limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,44 +113,83 @@ pub struct UnitStats {
 /// Two-sided coverage of the limits: 95% and 99.8%.
 pub const COVERAGE: [(f64, f64); 2] = [(0.025, 0.975), (0.001, 0.999)];
 
-/// Fills the statistics of every unit of one group, against the national
-/// `(numerator, denominator)`.
+/// The statistics of every unit of one group from its `(numerator,
+/// denominator)` pairs, against `target` (the national rate); `isr` is left
+/// empty.
+pub fn group_stats(units: &[(f64, f64)], target: Option<f64>, model: Model) -> Vec<UnitStats> {
+    let rates: Vec<Option<f64>> = units
+        .iter()
+        .map(|&(o, n)| (n > 0.0).then(|| o / n))
+        .collect();
+    let ranks = percent_rank(&rates);
+    let disp = target.and_then(|t| match model {
+        Model::Binomial => {
+            let counts: Vec<(u64, u64)> = units
+                .iter()
+                .map(|&(o, n)| (o.round() as u64, n.round() as u64))
+                .collect();
+            dispersion(&counts, t)
+        }
+        Model::Poisson => rate_dispersion(units, t),
+    });
+    units
+        .iter()
+        .zip(rates)
+        .zip(ranks)
+        .map(|((&(o, n), rate), rank)| {
+            let ci = match model {
+                Model::Binomial => {
+                    wilson(o.round() as u64, n.round() as u64, Z95).map(|c| (c.low, c.high))
+                }
+                Model::Poisson => rate.map(|_| {
+                    let (lo, hi) = exact_interval(o);
+                    (lo / n, hi / n)
+                }),
+            };
+            let mut s = UnitStats {
+                rate,
+                ci_low: ci.map(|c| c.0),
+                ci_high: ci.map(|c| c.1),
+                percentile_rank: rank,
+                phi: disp.map(|d| d.phi),
+                tau2: disp.map(|d| d.tau2),
+                ..UnitStats::default()
+            };
+            if let (Some(t), Some(r)) = (target, rate) {
+                s.z_score = Some(match model {
+                    Model::Binomial => arcsine_z(r, t, n.round() as u64),
+                    Model::Poisson => sqrt_z(r, t, n),
+                });
+                let tau2 = disp.map(|d| d.tau2);
+                for (k, (lo, hi)) in COVERAGE.into_iter().enumerate() {
+                    let limits =
+                        |tau2| model.limit(t, n, lo, tau2).zip(model.limit(t, n, hi, tau2));
+                    s.funnel[k] = limits(None);
+                    if tau2.is_some() {
+                        s.funnel_adjusted[k] = limits(tau2);
+                    }
+                    s.flag[k] = Flag::of(rate, s.funnel[k]);
+                    s.flag_adjusted[k] = Flag::of(rate, s.funnel_adjusted[k]);
+                }
+            }
+            s
+        })
+        .collect()
+}
+
+/// Fills the statistics of every unit of one indicator group (binomial),
+/// against the national `(numerator, denominator)`.
 pub fn attach(group: &mut [IndicatorRow], national: Option<(u64, u64)>) {
     let target = national
         .filter(|(_, d)| *d > 0)
         .map(|(n, d)| n as f64 / d as f64);
-    let rates: Vec<Option<f64>> = group
+    let units: Vec<(f64, f64)> = group
         .iter()
-        .map(|r| (r.denominator > 0).then(|| r.numerator as f64 / r.denominator as f64))
+        .map(|r| (r.numerator as f64, r.denominator as f64))
         .collect();
-    let ranks = percent_rank(&rates);
-    let units: Vec<(u64, u64)> = group.iter().map(|r| (r.numerator, r.denominator)).collect();
-    let disp = target.and_then(|t| dispersion(&units, t));
-    for ((row, rate), rank) in group.iter_mut().zip(rates).zip(ranks) {
-        let n = row.denominator;
-        let ci = wilson(row.numerator, n, Z95);
-        let mut s = UnitStats {
-            rate,
-            ci_low: ci.map(|c| c.low),
-            ci_high: ci.map(|c| c.high),
-            percentile_rank: rank,
-            phi: disp.map(|d| d.phi),
-            tau2: disp.map(|d| d.tau2),
-            isr: standardised_ratio(row.numerator, row.expected).map(|r| (r.ratio, r.low, r.high)),
-            ..UnitStats::default()
-        };
-        if let (Some(t), Some(r)) = (target, rate) {
-            s.z_score = Some(arcsine_z(r, t, n));
-            for (k, (lo, hi)) in COVERAGE.into_iter().enumerate() {
-                s.funnel[k] = binomial_limit(t, n, lo).zip(binomial_limit(t, n, hi));
-                if let Some(d) = disp {
-                    s.funnel_adjusted[k] =
-                        arcsine_limit(t, n, lo, d.tau2).zip(arcsine_limit(t, n, hi, d.tau2));
-                }
-                s.flag[k] = Flag::of(rate, s.funnel[k]);
-                s.flag_adjusted[k] = Flag::of(rate, s.funnel_adjusted[k]);
-            }
-        }
+    let stats = group_stats(&units, target, Model::Binomial);
+    for (row, mut s) in group.iter_mut().zip(stats) {
+        s.isr = standardised_ratio(row.numerator, row.expected).map(|r| (r.ratio, r.low, r.high));
         row.stats = s;
     }
 }

@@ -331,17 +331,22 @@ impl Partial {
             strs(&review_df, "last_review", f)?,
         );
         let review = (0..rd.len())
-            .map(|k| ReviewLine {
-                date: date(&rd[k]).unwrap_or(Date(0)),
-                indicator: ri[k] as usize,
-                patient_id: pid[k].clone().unwrap_or_default(),
-                practice_code: pc[k].clone().unwrap_or_default(),
-                age_band: ab[k].clone().unwrap_or_default(),
-                sex: sx[k].clone().unwrap_or_default(),
-                drugs: dr[k].clone().unwrap_or_default(),
-                last_review: date(&lr[k]),
+            .map(|k| {
+                let when = date(&rd[k]).ok_or_else(|| {
+                    file_error(&dir.join(f), format!("row {} has no valid date", k + 1))
+                })?;
+                Ok(ReviewLine {
+                    date: when,
+                    indicator: ri[k] as usize,
+                    patient_id: pid[k].clone().unwrap_or_default(),
+                    practice_code: pc[k].clone().unwrap_or_default(),
+                    age_band: ab[k].clone().unwrap_or_default(),
+                    sex: sx[k].clone().unwrap_or_default(),
+                    drugs: dr[k].clone().unwrap_or_default(),
+                    last_review: date(&lr[k]),
+                })
             })
-            .collect();
+            .collect::<Result<_, PartialError>>()?;
 
         let f = "rejected.parquet";
         let rej_df = frame(f)?;
@@ -465,11 +470,7 @@ pub(super) fn from_parts(spec: &AuditSpec, parts: super::Parts) -> Partial {
             spec_name: spec.name.clone(),
             spec_version: spec.version.clone(),
             spec_sha256: spec.sha256.clone(),
-            codelists: spec
-                .codelists
-                .values()
-                .map(|c| (c.name.clone(), (c.version.clone(), c.sha256.clone())))
-                .collect(),
+            codelists: codelist_versions(spec),
             index_dates: dates.iter().map(|d| d.to_string()).collect(),
             patients,
             cohort_patients,
@@ -500,7 +501,7 @@ pub fn merge(
     aggregate: AggregateOptions,
 ) -> Result<AuditRun, PartialError> {
     let first = partials.first().ok_or(PartialError::Empty)?;
-    let own = from_spec(spec);
+    let versions = codelist_versions(spec);
     let name = |k: usize| {
         paths
             .get(k)
@@ -508,41 +509,43 @@ pub fn merge(
             .unwrap_or_else(|| PathBuf::from(format!("partial {}", k + 1)))
     };
     for (k, p) in partials.iter().enumerate() {
-        let checks: [(&'static str, String, String); 3] = [
-            ("spec", p.meta.spec_sha256.clone(), own.0.clone()),
-            (
+        let mismatch = |what, this, first| PartialError::Mismatch {
+            path: name(k),
+            what,
+            this,
+            first,
+        };
+        let m = &p.meta;
+        if m.spec_sha256 != spec.sha256 {
+            return Err(mismatch(
+                "spec",
+                format!(
+                    "{} {} sha256 {}",
+                    m.spec_name,
+                    m.spec_version,
+                    short(&m.spec_sha256)
+                ),
+                format!(
+                    "{} {} sha256 {}",
+                    spec.name,
+                    spec.version,
+                    short(&spec.sha256)
+                ),
+            ));
+        }
+        if m.codelists != versions {
+            return Err(mismatch(
                 "codelist versions",
-                format!("{:?}", p.meta.codelists),
-                format!("{:?}", own.1),
-            ),
-            (
+                format!("{:?}", m.codelists),
+                format!("{:?}", versions),
+            ));
+        }
+        if m.index_dates != first.meta.index_dates {
+            return Err(mismatch(
                 "index dates",
-                p.meta.index_dates.join(", "),
+                m.index_dates.join(", "),
                 first.meta.index_dates.join(", "),
-            ),
-        ];
-        for (what, this, want) in checks {
-            if this != want {
-                let (this, first) = if what == "spec" {
-                    (
-                        format!(
-                            "{} {} sha256 {}",
-                            p.meta.spec_name,
-                            p.meta.spec_version,
-                            short(&this)
-                        ),
-                        format!("{} {} sha256 {}", spec.name, spec.version, short(&want)),
-                    )
-                } else {
-                    (this, want)
-                };
-                return Err(PartialError::Mismatch {
-                    path: name(k),
-                    what,
-                    this,
-                    first,
-                });
-            }
+            ));
         }
     }
     let clock = Instant::now();
@@ -606,6 +609,13 @@ pub fn merge(
                 c.numerator,
                 c.denominator,
             );
+        }
+        // An indicator out of range would break the review list: refuse it here.
+        if p.review.iter().any(|r| r.indicator >= indicators) {
+            return Err(file_error(
+                &name(k),
+                "a review line names an indicator out of range",
+            ));
         }
         review.extend(p.review);
         patients += p.meta.patients;
@@ -677,12 +687,10 @@ fn short(sha: &str) -> &str {
     sha.get(..12).unwrap_or(sha)
 }
 
-fn from_spec(spec: &AuditSpec) -> (String, BTreeMap<String, (String, String)>) {
-    (
-        spec.sha256.clone(),
-        spec.codelists
-            .values()
-            .map(|c| (c.name.clone(), (c.version.clone(), c.sha256.clone())))
-            .collect(),
-    )
+/// Codelist name -> (version, SHA-256), as a partial records them.
+fn codelist_versions(spec: &AuditSpec) -> BTreeMap<String, (String, String)> {
+    spec.codelists
+        .values()
+        .map(|c| (c.name.clone(), (c.version.clone(), c.sha256.clone())))
+        .collect()
 }

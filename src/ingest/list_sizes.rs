@@ -8,7 +8,7 @@
 //! `0_4`, ..., `90_94`, `95+`) and `NUMBER_OF_PATIENTS`. The list size of a
 //! month is the extract published on its first day.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use super::accounting::{IgnoreReason, RejectReason, Tally};
@@ -42,24 +42,26 @@ impl PracticeList {
     }
 }
 
-/// List sizes by month and practice code.
+/// List sizes by practice code and month.
 #[derive(Clone, Debug, Default)]
 pub struct ListSizes {
-    lists: HashMap<(Month, String), PracticeList>,
+    lists: HashMap<String, BTreeMap<Month, PracticeList>>,
 }
 
 impl ListSizes {
-    /// A practice's list in a month.
+    /// A practice's list in a month (looked up without allocating).
     pub fn get(&self, month: Month, practice: &str) -> Option<&PracticeList> {
-        self.lists.get(&(month, practice.to_string()))
+        self.lists.get(practice)?.get(&month)
     }
 
     /// The months with any list size, in order.
     pub fn months(&self) -> Vec<Month> {
-        let mut m: Vec<Month> = self.lists.keys().map(|k| k.0).collect();
-        m.sort_unstable();
-        m.dedup();
-        m
+        let months: BTreeSet<Month> = self
+            .lists
+            .values()
+            .flat_map(|m| m.keys().copied())
+            .collect();
+        months.into_iter().collect()
     }
 
     /// Reads one list-size file into these list sizes.
@@ -72,8 +74,8 @@ impl ListSizes {
             ("age_group", "AGE_GROUP_5"),
             ("patients", "NUMBER_OF_PATIENTS"),
         ];
-        let probe = TableSource::file(TableKind::ListSizes, path, TableMapping::default());
-        let names = probe.column_names()?;
+        let mut source = TableSource::file(TableKind::ListSizes, path, TableMapping::default());
+        let names = source.column_names()?;
         let mut mapping = TableMapping::default();
         for (canonical, published) in COLUMNS {
             if let Some(n) = names
@@ -83,9 +85,10 @@ impl ListSizes {
                 mapping.rename.insert(canonical.to_string(), n.clone());
             }
         }
-        let source = TableSource::file(TableKind::ListSizes, path, mapping);
+        // The same source keeps the CSV structure it scanned.
+        source.mapping = mapping;
         let cols: Vec<&'static str> = COLUMNS.iter().map(|c| c.0).collect();
-        let mut seen: HashSet<(Month, String, u8, u8)> = HashSet::new();
+        let mut seen: HashSet<(Month, String, u8, Option<u32>)> = HashSet::new();
         let result = source.for_each_batch(&cols, 65_536, |b| {
             for i in 0..b.len() {
                 let reject = |tally: &mut Tally, column, value: Option<&str>, reason| {
@@ -125,17 +128,19 @@ impl ListSizes {
                     reject(tally, "age_group", None, RejectReason::MissingValue);
                     continue;
                 };
-                let band = if age.eq_ignore_ascii_case("ALL") {
+                // The band's lower age; `None` for all ages.
+                let low = if age.eq_ignore_ascii_case("ALL") {
                     None
                 } else {
-                    match star_pu_band(age) {
-                        Some(k) => Some(k),
+                    match band_low(age) {
+                        Some(low) => Some(low),
                         None => {
                             reject(tally, "age_group", Some(age), RejectReason::InvalidCode);
                             continue;
                         }
                     }
                 };
+                let band = low.map(star_pu_band);
                 let patients = match b.get(5, i).map(|v| v.parse::<f64>()) {
                     Some(Ok(n)) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 => n,
                     _ => {
@@ -143,9 +148,7 @@ impl ListSizes {
                         continue;
                     }
                 };
-                // Each 5-year band is its own row; the key keeps the raw band.
-                let key_band = band.map_or(u8::MAX, |_| age_key(age));
-                if !seen.insert((month, code.to_string(), sex, key_band)) {
+                if !seen.insert((month, code.to_string(), sex, low)) {
                     reject(
                         tally,
                         "org_code",
@@ -154,7 +157,12 @@ impl ListSizes {
                     );
                     continue;
                 }
-                let list = self.lists.entry((month, code.to_string())).or_default();
+                let list = self
+                    .lists
+                    .entry(code.to_string())
+                    .or_default()
+                    .entry(month)
+                    .or_default();
                 match (sex, band) {
                     (2, None) => {
                         list.total = patients;
@@ -172,7 +180,7 @@ impl ListSizes {
             Ok::<(), std::convert::Infallible>(())
         });
         tally.merge(result.map_err(ScanError::into_source)?);
-        for list in self.lists.values_mut() {
+        for list in self.lists.values_mut().flat_map(|m| m.values_mut()) {
             if !list.has_total {
                 list.total = list.bands.iter().map(|b| b[0] + b[1]).sum();
             }
@@ -181,32 +189,26 @@ impl ListSizes {
     }
 }
 
-/// The STAR-PU band (0-4, 5-14, 15-24, ..., 75+) of a 5-year band such as `15_19` or `95+`.
-fn star_pu_band(age: &str) -> Option<usize> {
-    let low: u32 = match age.strip_suffix('+') {
-        Some(low) => low.parse().ok()?,
+/// The lower age of a 5-year band such as `15_19`, or of an open band such as `95+`.
+fn band_low(age: &str) -> Option<u32> {
+    match age.strip_suffix('+') {
+        Some(low) => low.parse().ok(),
         None => {
             let (lo, hi) = age.split_once('_')?;
             let (lo, hi): (u32, u32) = (lo.parse().ok()?, hi.parse().ok()?);
-            if hi != lo + 4 || lo % 5 != 0 {
-                return None;
-            }
-            lo
+            (hi == lo + 4 && lo % 5 == 0).then_some(lo)
         }
-    };
-    Some(match low {
+    }
+}
+
+/// The STAR-PU band (0-4, 5-14, 15-24, ..., 75+) of a band's lower age.
+fn star_pu_band(low: u32) -> usize {
+    match low {
         0..=4 => 0,
         5..=14 => 1,
         15..=74 => 2 + (low as usize - 15) / 10,
         _ => 8,
-    })
-}
-
-fn age_key(age: &str) -> u8 {
-    age.split(['_', '+'])
-        .next()
-        .and_then(|lo| lo.parse::<u8>().ok())
-        .unwrap_or(u8::MAX - 1)
+    }
 }
 
 #[cfg(test)]
@@ -228,10 +230,10 @@ mod tests {
             ("95+", 8),
         ];
         for (age, band) in cases {
-            assert_eq!(star_pu_band(age), Some(band), "{age}");
+            assert_eq!(band_low(age).map(star_pu_band), Some(band), "{age}");
         }
         for bad in ["5_10", "ALL", "x", "3_7"] {
-            assert_eq!(star_pu_band(bad), None, "{bad}");
+            assert_eq!(band_low(bad), None, "{bad}");
         }
     }
 

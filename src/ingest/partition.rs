@@ -140,17 +140,21 @@ pub fn partition(
                 .column("patient_id")
                 .and_then(|c| c.str())
                 .map_err(|e| write_err(&paths[0], &e))?;
-            let bucket: Vec<u32> = ids
-                .iter()
-                .map(|id| bucket_of(id.unwrap_or(""), buckets))
-                .collect();
-            for (k, w) in writers.iter_mut().enumerate() {
-                let mask: BooleanChunked = bucket.iter().map(|b| *b == k as u32).collect();
-                let part = df.filter(&mask).map_err(|e| write_err(&paths[k], &e))?;
-                if part.height() > 0 {
-                    w.write_batch(&part).map_err(|e| write_err(&paths[k], &e))?;
-                    rows[k] += part.height() as u64;
+            // One pass over the ids, then one gather per bucket.
+            let mut by_bucket: Vec<Vec<IdxSize>> = vec![Vec::new(); buckets as usize];
+            for (row, id) in ids.iter().enumerate() {
+                by_bucket[bucket_of(id.unwrap_or(""), buckets) as usize].push(row as IdxSize);
+            }
+            for (k, (w, rows_k)) in writers.iter_mut().zip(by_bucket).enumerate() {
+                if rows_k.is_empty() {
+                    continue;
                 }
+                let n = rows_k.len() as u64;
+                let part = df
+                    .take(&IdxCa::from_vec("".into(), rows_k))
+                    .map_err(|e| write_err(&paths[k], &e))?;
+                w.write_batch(&part).map_err(|e| write_err(&paths[k], &e))?;
+                rows[k] += n;
             }
             Ok::<(), PartitionError>(())
         });

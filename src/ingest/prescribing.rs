@@ -89,8 +89,8 @@ const COLUMNS: [(&str, Option<&str>, Option<&str>); 10] = [
 
 /// Opens a prescribing file (CSV, CSV.gz or Parquet) and finds its layout.
 pub fn open(path: &Path) -> Result<PrescribingFile, LayoutError> {
-    let probe = TableSource::file(TableKind::Prescribing, path, TableMapping::default());
-    let names = probe.column_names()?;
+    let mut source = TableSource::file(TableKind::Prescribing, path, TableMapping::default());
+    let names = source.column_names()?;
     let find = |want: &str| {
         names
             .iter()
@@ -134,10 +134,9 @@ pub fn open(path: &Path) -> Result<PrescribingFile, LayoutError> {
     };
     map("icb_code", icb_code);
     map("icb_name", icb_name);
-    Ok(PrescribingFile {
-        source: TableSource::file(TableKind::Prescribing, path, mapping),
-        layout,
-    })
+    // The same source keeps the CSV structure it scanned: one pass, not two.
+    source.mapping = mapping;
+    Ok(PrescribingFile { source, layout })
 }
 
 /// True for a GP practice code: one letter and five digits (`B85010`).

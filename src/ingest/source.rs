@@ -398,7 +398,7 @@ impl TableSource {
                 )
             })
             .collect();
-        self.stream(columns, batch_rows, |df, first_row, kept| {
+        self.stream(&schema, columns, batch_rows, |df, first_row, kept| {
             let batch = self
                 .to_batch(
                     df,
@@ -422,20 +422,22 @@ impl TableSource {
         batch_rows: usize,
         mut f: impl FnMut(DataFrame) -> Result<(), E>,
     ) -> Result<Tally, ScanError<E>> {
-        self.stream(columns, batch_rows, |df, _, _| {
+        let schema = self.check_columns().map_err(ScanError::Source)?;
+        self.stream(&schema, columns, batch_rows, |df, _, _| {
             f(df).map_err(ScanError::Consumer)
         })
     }
 
     /// The streaming engine behind both: each frame with its first file
-    /// row and, when rows were removed, the file rows kept.
+    /// row and, when rows were removed, the file rows kept. `schema` is the
+    /// file's, from [`TableSource::check_columns`].
     fn stream<E>(
         &self,
+        schema: &Schema,
         columns: &[&'static str],
         batch_rows: usize,
         mut f: impl FnMut(DataFrame, u64, Option<Vec<u64>>) -> Result<(), ScanError<E>>,
     ) -> Result<Tally, ScanError<E>> {
-        let schema = self.check_columns().map_err(ScanError::Source)?;
         let structure = self.structure().map_err(ScanError::Source)?;
         let mut structural = Tally::default();
         let mut exprs = Vec::with_capacity(columns.len());

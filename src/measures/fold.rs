@@ -85,6 +85,9 @@ pub struct Folder<'a> {
     practice_codes: Vec<String>,
     sums: HashMap<(Month, u32, u32), [f64; 2]>,
     seen: HashSet<(Month, u32)>,
+    /// The last row's (month, practice code, practice index, has a list
+    /// size): EPD rows come grouped by practice, so most rows reuse it.
+    last: Option<(Month, String, u32, bool)>,
     hierarchy: Hierarchy,
     summary: FoldSummary,
 }
@@ -107,6 +110,7 @@ impl<'a> Folder<'a> {
             practice_codes: Vec::new(),
             sums: HashMap::new(),
             seen: HashSet::new(),
+            last: None,
             hierarchy: HashMap::new(),
             summary: FoldSummary::default(),
         }
@@ -154,6 +158,32 @@ impl<'a> Folder<'a> {
         p
     }
 
+    /// The practice index of a row's (month, practice) and whether the
+    /// practice has a list size that month; each new pair is noted once.
+    fn unit(
+        &mut self,
+        month: Month,
+        code: &str,
+        has_adq: bool,
+        b: &Batch,
+        i: usize,
+    ) -> (u32, bool) {
+        if let Some((m, c, p, listed)) = &self.last {
+            if *m == month && c == code {
+                return (*p, *listed);
+            }
+        }
+        self.summary.months.insert(month);
+        if !has_adq {
+            self.summary.months_without_adq.insert(month);
+        }
+        let p = self.practice(code, b, i);
+        self.seen.insert((month, p));
+        let listed = self.lists.get(month, code).is_some();
+        self.last = Some((month, code.to_string(), p, listed));
+        (p, listed)
+    }
+
     /// Reads one prescribing file; returns its rows' fates.
     pub fn read(
         &mut self,
@@ -161,6 +191,7 @@ impl<'a> Folder<'a> {
         batch_rows: usize,
     ) -> Result<Tally, SourceError> {
         let has_adq = file.layout.has_adq();
+        self.last = None;
         let mut tally = Tally::default();
         let result = file.source.for_each_batch(&COLUMNS, batch_rows, |b| {
             for i in 0..b.len() {
@@ -182,16 +213,21 @@ impl<'a> Folder<'a> {
             return;
         };
         if !is_practice_code(code) || self.other_settings.contains(code) {
-            let o = self
-                .summary
-                .not_practices
-                .entry(code.to_string())
-                .or_default();
-            o.rows += 1;
-            o.items += b
+            let items = b
                 .get(3, i)
                 .and_then(|v| v.parse::<f64>().ok())
                 .unwrap_or(0.0);
+            // Allocate the code only the first time it is seen.
+            match self.summary.not_practices.get_mut(code) {
+                Some(o) => {
+                    o.rows += 1;
+                    o.items += items;
+                }
+                None => {
+                    let o = Outside { rows: 1, items };
+                    self.summary.not_practices.insert(code.to_string(), o);
+                }
+            }
             tally.ignored(IgnoreReason::NotAPractice);
             return;
         }
@@ -211,12 +247,7 @@ impl<'a> Folder<'a> {
             reject(tally, "bnf_code", Some(bnf), RejectReason::InvalidCode);
             return;
         }
-        self.summary.months.insert(month);
-        if !has_adq {
-            self.summary.months_without_adq.insert(month);
-        }
-        let p = self.practice(code, b, i);
-        self.seen.insert((month, p));
+        let (p, listed) = self.unit(month, code, has_adq, b, i);
         let (c, mask) = self.classify(bnf);
         if mask == 0 {
             tally.ignored(IgnoreReason::UnrelatedCode);
@@ -239,7 +270,7 @@ impl<'a> Folder<'a> {
         } else {
             0.0
         };
-        if self.lists.get(month, code).is_none() {
+        if !listed {
             let o = self
                 .summary
                 .without_list_size

@@ -15,7 +15,7 @@ use super::{
     column, file_names, polars_failure, stat_columns, write_atomic, write_csv, write_folder,
     write_json, write_parquet, ReportError, RunInfo,
 };
-use crate::aggregate::measures::{MeasureChange, MeasureDeciles, MeasureRow};
+use crate::aggregate::measures::{model, MeasureChange, MeasureDeciles, MeasureRow};
 use crate::measures::MeasuresRun;
 use crate::spec::Measure;
 
@@ -31,15 +31,6 @@ pub const DECILES: &str = "measure_deciles.csv";
 pub const CHANGES: &str = "measure_changes.csv";
 /// The run summary.
 pub const SUMMARY: &str = "summary.json";
-
-/// The model a measure's statistics use, as written in outputs.
-pub fn model(m: &Measure) -> &'static str {
-    if m.is_proportion() {
-        "binomial"
-    } else {
-        "poisson"
-    }
-}
 
 fn measure<'a>(run: &'a MeasuresRun, id: &str) -> Option<&'a Measure> {
     run.measures.iter().find(|m| m.id == id)
@@ -64,7 +55,7 @@ pub fn frame(run: &MeasuresRun) -> PolarsResult<DataFrame> {
     ];
     columns.extend(stat_columns(r, "value", |x: &MeasureRow| &x.stats, per));
     columns.push(column("model", r, |x| {
-        measure(run, &x.measure_id).map_or("", model)
+        measure(run, &x.measure_id).map_or("", |m| model(m).as_str())
     }));
     DataFrame::new_infer_height(columns)
 }
@@ -212,7 +203,7 @@ pub fn summary(
                 numerator: m.numerator_text(),
                 denominator: m.denominator_text(),
                 per: m.per,
-                model: model(m),
+                model: model(m).as_str(),
                 note: m.note.clone(),
             })
             .collect(),

@@ -4,6 +4,8 @@
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
+use crate::aggregate::statistics::Model;
+
 /// One unit on a chart.
 #[derive(Clone, Copy, Debug)]
 pub struct Point<'a> {
@@ -25,11 +27,9 @@ pub struct Scale<'a> {
     pub y_format: &'a dyn Fn(&f64) -> String,
     /// What the denominator counts, for the funnel's x axis.
     pub x_desc: &'a str,
-    /// The funnel limit for a denominator at probability p, unadjusted
-    /// (`false`) or over-dispersion-adjusted (`true`).
-    pub limit: &'a dyn Fn(f64, f64, bool) -> Option<f64>,
-    /// True for proportions: the y axis stops at 100%.
-    pub bounded: bool,
+    /// The statistical model, which gives the funnel limits; a binomial
+    /// rate is a proportion, so its y axis stops at 100%.
+    pub model: Model,
 }
 
 const W: u32 = 600;
@@ -112,7 +112,7 @@ pub fn funnel(
             .iter()
             .filter_map(|r| r.rate)
             .chain([target * 2.5]),
-        scale.bounded,
+        scale.model == Model::Binomial,
     );
     let grid: Vec<f64> = (0..=120)
         .map(|k| max_n.powf(k as f64 / 120.0).round())
@@ -133,7 +133,13 @@ pub fn funnel(
             .map_err(|e| e.to_string())?;
         let line = |p: f64, adj: bool| -> Vec<(f64, f64)> {
             grid.iter()
-                .filter_map(|&n| (scale.limit)(n, p, adj).map(|v| (n, v.min(ymax))))
+                .filter_map(|&n| {
+                    let tau2 = adj.then(|| tau2.unwrap_or(0.0));
+                    scale
+                        .model
+                        .limit(target, n, p, tau2)
+                        .map(|v| (n, v.min(ymax)))
+                })
                 .collect()
         };
         chart
@@ -217,7 +223,7 @@ pub fn caterpillar(title: &str, practices: &[Point], target: f64, scale: &Scale)
             .iter()
             .filter_map(|r| r.ci.map(|c| c.1))
             .chain([target]),
-        scale.bounded,
+        scale.model == Model::Binomial,
     );
     let mut svg = String::new();
     {
@@ -270,7 +276,7 @@ pub fn deciles_over_time(
             .iter()
             .flat_map(|d| d.iter().copied())
             .chain(national.iter().copied()),
-        scale.bounded,
+        scale.model == Model::Binomial,
     );
     let mut svg = String::new();
     {

@@ -6,15 +6,14 @@ use std::fmt::Write;
 
 use super::charts::{self, Point, Scale};
 use super::{esc, CSS};
+use crate::aggregate::measures::model;
 use crate::aggregate::measures::MeasureRow;
+use crate::aggregate::statistics::Model;
 use crate::aggregate::Flag;
 use crate::ingest::practices::LEVELS;
 use crate::measures::MeasuresRun;
-use crate::report::measures::model;
 use crate::spec::measures::Denominator;
 use crate::spec::{AuditSpec, Measure};
-use crate::stats::funnel::{arcsine_limit, binomial_limit};
-use crate::stats::poisson::{poisson_limit, sqrt_limit};
 
 fn value(v: Option<f64>, per: f64) -> String {
     v.map_or_else(|| "–".into(), |v| format!("{:.2}", v * per))
@@ -95,7 +94,7 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
             count(&|r| r.stats.flag_adjusted[1] == Some(Flag::High)),
             count(&|r| r.stats.flag_adjusted[1] == Some(Flag::Low)),
             practices.first().and_then(|r| r.stats.phi).map_or_else(|| "–".into(), |p| format!("{p:.2}")),
-            model(m),
+            model(m).as_str(),
             id = esc(&m.id),
             title = esc(&m.title),
         );
@@ -278,13 +277,8 @@ fn section(
         m.note.as_ref().map(|n| format!(" {}.", esc(n))).unwrap_or_default()
     );
     let tau2 = practices.first().and_then(|r| r.stats.tau2);
-    let proportion = m.is_proportion();
-    let limit = |n: f64, p: f64, adjusted: bool| match (proportion, adjusted) {
-        (true, false) => binomial_limit(target, n.round() as u64, p),
-        (true, true) => arcsine_limit(target, n.round() as u64, p, tau2.unwrap_or(0.0)),
-        (false, false) => poisson_limit(target, n, p),
-        (false, true) => sqrt_limit(target, n, p, tau2.unwrap_or(0.0)),
-    };
+    let model = model(m);
+    let proportion = model == Model::Binomial;
     let per = m.per;
     let y_format = move |v: &f64| {
         if proportion {
@@ -300,8 +294,7 @@ fn section(
             Denominator::StarPu(_) => "STAR-PU",
             Denominator::Prescribed(_) => "Prescribed (denominator)",
         },
-        limit: &limit,
-        bounded: proportion,
+        model,
     };
     let points: Vec<Point> = practices.iter().map(|r| point(r)).collect();
     let trend = charts::Trend {

@@ -8,11 +8,11 @@ pub mod measures;
 
 use std::fmt::Write;
 
+use crate::aggregate::statistics::Model;
 use crate::aggregate::{Flag, IndicatorRow};
 use crate::audit::AuditRun;
 use crate::ingest::practices::LEVELS;
 use crate::spec::{AuditSpec, Fact, Term};
-use crate::stats::funnel::{arcsine_limit, binomial_limit};
 
 /// File name.
 pub const FILE: &str = "report.html";
@@ -240,18 +240,10 @@ pub fn render(run: &AuditRun, spec: &AuditSpec) -> Result<String, String> {
             esc(&ind.title)
         );
         let tau2 = practices.first().and_then(|r| r.stats.tau2);
-        let limit = |n: f64, p: f64, adjusted: bool| {
-            if adjusted {
-                arcsine_limit(target, n as u64, p, tau2.unwrap_or(0.0))
-            } else {
-                binomial_limit(target, n as u64, p)
-            }
-        };
         let scale = charts::Scale {
             y_format: &charts::percent,
             x_desc: "Denominator (patients)",
-            limit: &limit,
-            bounded: true,
+            model: Model::Binomial,
         };
         let points: Vec<charts::Point> = practices.iter().map(|r| point(r)).collect();
         let trend = charts::Trend {
