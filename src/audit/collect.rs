@@ -11,7 +11,7 @@
 use rayon::prelude::*;
 
 use super::facts::{EventItem, MedItem};
-use crate::classify::classifier::{Classifier, DrugKey, DrugTable};
+use crate::classify::classifier::{Classifier, DrugKey, DrugMemo, DrugTable};
 use crate::classify::codelist::{is_bnf_item_code, parse_sctid};
 use crate::date::Date;
 use crate::ingest::accounting::{IgnoreReason, RejectReason, Tally};
@@ -98,12 +98,17 @@ fn date_of(
     }
 }
 
-/// The last patient looked up in a chunk: extracts usually list a
-/// patient's rows together, so the next row's id is often the same.
+/// What one chunk's worker remembers from row to row. The last patient
+/// looked up: extracts usually list a patient's rows together, so the next
+/// row's id is often the same, and the next patient is found by searching
+/// forward from the last one found.
 #[derive(Default)]
 struct LastPatient {
     row: Option<usize>,
     patient: Option<u32>,
+    found: Option<u32>,
+    /// The drugs this chunk classified so far.
+    drugs: DrugMemo,
 }
 
 /// The patient of a row (column 0), or `None` after counting the row as rejected.
@@ -127,12 +132,11 @@ fn patient_of(
     };
     let patient = match last.row {
         Some(r) if b.get(0, r) == Some(id) => last.patient,
-        _ => pop.index_of(id),
+        _ => pop.ids.get_near(id, last.found),
     };
-    *last = LastPatient {
-        row: Some(i),
-        patient,
-    };
+    last.row = Some(i);
+    last.patient = patient;
+    last.found = patient.or(last.found);
     if patient.is_none() {
         t.rejected(
             table,
@@ -350,7 +354,7 @@ pub fn collect_medications(
                 );
                 return None;
             }
-            let (drug, mask) = classifier.drug(DrugKey::new(dmd, bnf));
+            let (drug, mask) = classifier.drug_memo(DrugKey::new(dmd, bnf), &mut last.drugs);
             if mask == 0 {
                 t.ignored(IgnoreReason::UnrelatedCode);
                 return None;
@@ -359,7 +363,7 @@ pub fn collect_medications(
             // A negative quantity is a reversed or cancelled issue, not an issue.
             if let Some(q) = b
                 .get(4, i)
-                .filter(|q| q.parse::<f64>().is_ok_and(|v| v < 0.0))
+                .filter(|q| q.starts_with('-') && q.parse::<f64>().is_ok_and(|v| v < 0.0))
             {
                 t.rejected(
                     table,

@@ -148,10 +148,13 @@ impl Codelist {
 
 /// Parses a SNOMED CT or dm+d id: digits only, at most 18 of them (fits u64).
 pub fn parse_sctid(s: &str) -> Option<u64> {
-    if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
+    if s.is_empty() || s.len() > 18 {
         return None;
     }
-    s.parse().ok()
+    // At most 18 digits: the value cannot overflow.
+    s.bytes().try_fold(0u64, |n, b| {
+        b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0'))
+    })
 }
 
 /// True for a plausible BNF code or prefix: 1 to 15 ASCII letters and digits.

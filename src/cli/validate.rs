@@ -52,7 +52,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
             input.file.table.to_string(),
             a.read,
             a.used,
-            a.ignored.values().sum::<u64>(),
+            a.ignored.total(),
             rejected,
             input.file.path.display()
         );

@@ -97,6 +97,16 @@ pub enum IgnoreReason {
 }
 
 impl IgnoreReason {
+    /// Every reason, in output order.
+    pub const ALL: [IgnoreReason; 6] = [
+        IgnoreReason::UnrelatedCode,
+        IgnoreReason::AfterIndexDate,
+        IgnoreReason::BeforeHorizon,
+        IgnoreReason::OutsideCohort,
+        IgnoreReason::NotAPractice,
+        IgnoreReason::NoListSize,
+    ];
+
     /// The reason as written in outputs.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -146,6 +156,54 @@ pub struct Rejection {
     pub row_kept: bool,
 }
 
+/// Ignored rows by reason. Most rows of an extract are ignored, each
+/// counted on the hot path, so the counts are a fixed array (one add per
+/// row); they read and write as a map of the reasons that occurred.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IgnoredCounts([u64; IgnoreReason::ALL.len()]);
+
+impl IgnoredCounts {
+    /// Adds `n` rows ignored for `reason`.
+    pub fn add(&mut self, reason: IgnoreReason, n: u64) {
+        self.0[reason as usize] += n;
+    }
+
+    /// Rows ignored for `reason`.
+    pub fn get(&self, reason: IgnoreReason) -> u64 {
+        self.0[reason as usize]
+    }
+
+    /// The reasons that occurred with their counts, in output order.
+    pub fn iter(&self) -> impl Iterator<Item = (IgnoreReason, u64)> + '_ {
+        IgnoreReason::ALL
+            .into_iter()
+            .map(|r| (r, self.get(r)))
+            .filter(|&(_, n)| n > 0)
+    }
+
+    /// Rows ignored for any reason.
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+}
+
+impl Serialize for IgnoredCounts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for IgnoredCounts {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<IgnoreReason, u64>::deserialize(d)?;
+        let mut counts = IgnoredCounts::default();
+        for (reason, n) in map {
+            counts.add(reason, n);
+        }
+        Ok(counts)
+    }
+}
+
 /// Counts for one table: read = used + ignored + rejected.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowAccount {
@@ -154,7 +212,7 @@ pub struct RowAccount {
     /// Rows that contributed to the audit.
     pub used: u64,
     /// Valid rows that played no part, by reason.
-    pub ignored: BTreeMap<IgnoreReason, u64>,
+    pub ignored: IgnoredCounts,
     /// Rejected rows, by reason.
     pub rejected: BTreeMap<RejectReason, u64>,
     /// Bad values in optional columns set to missing, the row kept, by reason.
@@ -166,8 +224,8 @@ impl RowAccount {
     pub fn merge(&mut self, other: &RowAccount) {
         self.read += other.read;
         self.used += other.used;
-        for (k, v) in &other.ignored {
-            *self.ignored.entry(*k).or_default() += v;
+        for (k, v) in other.ignored.iter() {
+            self.ignored.add(k, v);
         }
         for (k, v) in &other.rejected {
             *self.rejected.entry(*k).or_default() += v;
@@ -184,7 +242,7 @@ impl RowAccount {
 
     /// True when every row read is used, ignored or rejected.
     pub fn balances(&self) -> bool {
-        self.read == self.used + self.ignored.values().sum::<u64>() + self.rejected_total()
+        self.read == self.used + self.ignored.total() + self.rejected_total()
     }
 }
 
@@ -209,7 +267,7 @@ impl Tally {
     /// Counts a row as ignored.
     pub fn ignored(&mut self, reason: IgnoreReason) {
         self.account.read += 1;
-        *self.account.ignored.entry(reason).or_default() += 1;
+        self.account.ignored.add(reason, 1);
     }
 
     /// Counts a row as rejected and records where and why.

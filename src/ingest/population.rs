@@ -35,13 +35,16 @@ pub enum Sex {
 impl Sex {
     /// Reads `female/male/intersex/unknown` or `F/M/I/U`, any case.
     pub fn parse(s: &str) -> Option<Sex> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "female" | "f" => Some(Sex::Female),
-            "male" | "m" => Some(Sex::Male),
-            "intersex" | "i" => Some(Sex::Intersex),
-            "unknown" | "u" => Some(Sex::Unknown),
-            _ => None,
-        }
+        let s = s.trim();
+        [
+            ("female", Sex::Female),
+            ("male", Sex::Male),
+            ("intersex", Sex::Intersex),
+            ("unknown", Sex::Unknown),
+        ]
+        .into_iter()
+        .find(|(word, _)| s.eq_ignore_ascii_case(word) || s.eq_ignore_ascii_case(&word[..1]))
+        .map(|(_, sex)| sex)
     }
 
     /// The lowercase name used in outputs.
@@ -72,6 +75,8 @@ pub struct Registration {
 type PatientRow = (usize, Option<Date>, Option<Date>, Sex);
 /// A parsed registrations row: (row in batch, patient, start, end).
 type RegistrationRow = (usize, u32, Date, Option<Date>);
+/// A registrations row with its practice, when the practice is known yet.
+type PracticedRow = (RegistrationRow, Option<u32>);
 
 /// Every patient of the extract, indexed densely, with their registrations.
 #[derive(Debug, Default)]
@@ -133,7 +138,7 @@ impl Population {
         for r in &mut self.registrations {
             r.practice = remap[r.practice as usize];
         }
-        self.registrations.sort_unstable();
+        self.registrations.par_sort_unstable();
     }
 
     /// Reads the patients table. A repeated id rejects the later row; a bad
@@ -247,21 +252,31 @@ impl Population {
                 &["patient_id", "practice_code", "start_date", "end_date"],
                 65_536,
                 |b| {
-                    let parsed: Vec<(Vec<RegistrationRow>, Tally)> = b
+                    // Practices are looked up in parallel; one not seen yet
+                    // is added afterwards, in file order.
+                    let known = &*practices;
+                    let parsed: Vec<(Vec<PracticedRow>, Tally)> = b
                         .chunk_ranges()
                         .into_par_iter()
                         .map(|(lo, hi)| {
                             let mut t = Tally::default();
+                            let mut near = None;
                             let rows = (lo..hi)
-                                .filter_map(|i| this.parse_registration(&b, i, fmt, &mut t))
+                                .filter_map(|i| {
+                                    let row = this.parse_registration(&b, i, fmt, &mut t, near)?;
+                                    near = Some(row.1);
+                                    Some((row, known.get(b.get(1, i).unwrap_or_default())))
+                                })
                                 .collect();
                             (rows, t)
                         })
                         .collect();
                     for (rows, t) in parsed {
                         tally.merge(t);
-                        for (i, patient, start, end) in rows {
-                            let practice = practices.index_or_add(b.get(1, i).unwrap_or_default());
+                        for ((i, patient, start, end), practice) in rows {
+                            let practice = practice.unwrap_or_else(|| {
+                                practices.index_or_add(b.get(1, i).unwrap_or_default())
+                            });
                             regs.push(Registration {
                                 patient,
                                 start,
@@ -276,7 +291,7 @@ impl Population {
             )
             .map_err(ScanError::into_source)?;
         tally.merge(structural);
-        regs.sort_unstable();
+        regs.par_sort_unstable();
         let mut offsets = vec![0u32; self.ids.len() + 1];
         for r in &regs {
             offsets[r.patient as usize + 1] += 1;
@@ -290,13 +305,14 @@ impl Population {
     }
 
     /// One registration row: (row, patient, start, end), or `None` after
-    /// counting it as rejected.
+    /// counting it as rejected. The patient is searched for from `near`.
     fn parse_registration(
         &self,
         b: &crate::ingest::source::Batch,
         i: usize,
         fmt: &crate::date::DateFormat,
         t: &mut Tally,
+        near: Option<u32>,
     ) -> Option<RegistrationRow> {
         let table = TableKind::Registrations;
         let loc = b.location(i);
@@ -304,7 +320,7 @@ impl Population {
             t.rejected(table, loc, "patient_id", None, RejectReason::EmptyPatientId);
             return None;
         };
-        let Some(patient) = self.index_of(id) else {
+        let Some(patient) = self.ids.get_near(id, near) else {
             t.rejected(
                 table,
                 loc,
@@ -445,6 +461,9 @@ mod tests {
         assert_eq!(Sex::parse("F"), Some(Sex::Female));
         assert_eq!(Sex::parse("Male"), Some(Sex::Male));
         assert_eq!(Sex::parse("x"), None);
+        assert_eq!(Sex::parse(" u "), Some(Sex::Unknown));
+        assert_eq!(Sex::parse("INTERSEX"), Some(Sex::Intersex));
+        assert_eq!((Sex::parse("fe"), Sex::parse("")), (None, None));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::RunInfo;
 use crate::audit::{AuditRun, InputFile};
-use crate::ingest::accounting::{IgnoreReason, RejectReason, RowAccount};
+use crate::ingest::accounting::{IgnoredCounts, RejectReason, RowAccount};
 use crate::spec::AuditSpec;
 
 /// File name.
@@ -82,7 +82,7 @@ pub struct InputSummary {
     /// Rows used.
     pub rows_used: u64,
     /// Rows ignored, by reason.
-    pub rows_ignored: BTreeMap<IgnoreReason, u64>,
+    pub rows_ignored: IgnoredCounts,
     /// Rows rejected, by reason.
     pub rows_rejected: BTreeMap<RejectReason, u64>,
     /// Bad optional values set to missing (row kept), by reason.

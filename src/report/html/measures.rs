@@ -200,7 +200,7 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
             i.layout.unwrap_or(match i.file.table.file_stem() { "list_sizes" => "list sizes", other => other }),
             i.tally.account.read,
             i.tally.account.used,
-            reasons(i.tally.account.ignored.iter().map(|(k, n)| (k.as_str(), *n))),
+            reasons(i.tally.account.ignored.iter().map(|(k, n)| (k.as_str(), n))),
             reasons(i.tally.account.rejected.iter().map(|(k, n)| (k.as_str(), *n))),
         );
     }
