@@ -105,7 +105,7 @@ impl DateFormat {
     /// Parses one value; `None` when it does not match or the date does not exist.
     /// Years outside [`MIN_YEAR`]..=[`MAX_YEAR`] are refused.
     pub fn parse(&self, raw: &str) -> Option<Date> {
-        let s = raw.trim();
+        let s = crate::text::trimmed(raw);
         let (y, m, d) = match self {
             DateFormat::Iso => {
                 let b = s.as_bytes();

@@ -40,3 +40,4 @@ pub mod report;
 pub mod spec;
 pub mod stats;
 pub mod synth;
+pub mod text;

@@ -11,7 +11,8 @@
 use rayon::prelude::*;
 
 use super::facts::{EventItem, MedItem};
-use crate::classify::classifier::{Classifier, DrugKey, DrugMemo, DrugTable};
+use super::memo::Memo;
+use crate::classify::classifier::{Classifier, ConceptMask, DrugKey, DrugTable};
 use crate::classify::codelist::{is_bnf_item_code, parse_sctid};
 use crate::date::Date;
 use crate::ingest::accounting::{IgnoreReason, RejectReason, Tally};
@@ -24,51 +25,15 @@ use crate::ingest::table::TableKind;
 pub struct Horizon {
     /// The latest index date: later rows are ignored.
     pub last: Date,
+    /// The latest index date, by which a cohort code must be recorded
+    /// (the same as `last` unless every row is checked).
+    pub cohort_by: Date,
     /// Medications on or before this date are ignored.
     pub drugs_after: Date,
 }
 
 /// Which patients are in the cohort (by dense index).
 pub type Cohort = Vec<bool>;
-
-/// Marks every patient with a cohort code recorded by the last index date.
-/// Bad rows are skipped here and counted by [`collect_events`].
-pub fn find_cohort(
-    source: &TableSource,
-    pop: &Population,
-    classifier: &Classifier,
-    cohort_events: u64,
-    last: Date,
-    batch_rows: usize,
-) -> Result<Cohort, SourceError> {
-    let mut cohort = vec![false; pop.len()];
-    let fmt = &source.mapping.date_format;
-    source
-        .for_each_batch(&["patient_id", "date", "snomedct_code"], batch_rows, |b| {
-            let hits: Vec<u32> = b
-                .chunk_ranges()
-                .into_par_iter()
-                .flat_map_iter(|(lo, hi)| {
-                    let b = &b;
-                    (lo..hi).filter_map(move |i| {
-                        let code = parse_sctid(b.get(2, i)?)?;
-                        if classifier.event(code) & cohort_events == 0 {
-                            return None;
-                        }
-                        let date = b.date_format(1, fmt).parse(b.get(1, i)?)?;
-                        (date <= last).then_some(())?;
-                        pop.index_of(b.get(0, i)?)
-                    })
-                })
-                .collect();
-            for p in hits {
-                cohort[p as usize] = true;
-            }
-            Ok::<(), std::convert::Infallible>(())
-        })
-        .map_err(ScanError::into_source)?;
-    Ok(cohort)
-}
 
 /// The date of a row (column 1), or `None` after counting the row as rejected.
 fn date_of(
@@ -101,14 +66,28 @@ fn date_of(
 /// What one chunk's worker remembers from row to row. The last patient
 /// looked up: extracts usually list a patient's rows together, so the next
 /// row's id is often the same, and the next patient is found by searching
-/// forward from the last one found.
-#[derive(Default)]
+/// forward from the last one found. And the concepts of recent codes.
 struct LastPatient {
-    row: Option<usize>,
+    /// The [`Batch::value_key`] of the last id looked up.
+    key: Option<u128>,
     patient: Option<u32>,
     found: Option<u32>,
-    /// The drugs this chunk classified so far.
-    drugs: DrugMemo,
+    /// (dm+d, BNF) value keys -> (drug id, concepts).
+    drugs: Memo<(u128, u128), (u32, ConceptMask)>,
+    /// SNOMED CT value keys -> concepts.
+    events: Memo<u128, ConceptMask>,
+}
+
+impl Default for LastPatient {
+    fn default() -> LastPatient {
+        LastPatient {
+            key: None,
+            patient: None,
+            found: None,
+            drugs: Memo::new(10),
+            events: Memo::new(10),
+        }
+    }
 }
 
 /// The patient of a row (column 0), or `None` after counting the row as rejected.
@@ -120,6 +99,11 @@ fn patient_of(
     t: &mut Tally,
     last: &mut LastPatient,
 ) -> Option<u32> {
+    let key = b.value_key(0, i);
+    let same = last.key == Some(key) && key != 0;
+    if let (true, Some(p)) = (same, last.patient) {
+        return Some(p);
+    }
     let Some(id) = b.get(0, i) else {
         t.rejected(
             table,
@@ -130,11 +114,12 @@ fn patient_of(
         );
         return None;
     };
-    let patient = match last.row {
-        Some(r) if b.get(0, r) == Some(id) => last.patient,
-        _ => pop.ids.get_near(id, last.found),
+    let patient = if same {
+        last.patient
+    } else {
+        pop.ids.get_near(id, last.found)
     };
-    last.row = Some(i);
+    last.key = Some(key);
     last.patient = patient;
     last.found = patient.or(last.found);
     if patient.is_none() {
@@ -176,6 +161,33 @@ fn code<'a, T>(
             None
         }
     }
+}
+
+/// The drug of a medication row (dm+d in column 2, BNF in column 3) and
+/// its concepts, or `None` after counting the row as rejected (a code
+/// invalid, or both missing).
+fn drug_of(
+    b: &Batch,
+    i: usize,
+    classifier: &Classifier,
+    t: &mut Tally,
+) -> Option<(u32, ConceptMask)> {
+    let table = TableKind::Medications;
+    let dmd = code(b, i, 2, "dmd_code", table, t, parse_sctid)?;
+    let bnf = code(b, i, 3, "bnf_code", table, t, |s| {
+        is_bnf_item_code(s).then_some(s)
+    })?;
+    if dmd.is_none() && bnf.is_none() {
+        t.rejected(
+            table,
+            b.location(i),
+            "dmd_code",
+            None,
+            RejectReason::MissingValue,
+        );
+        return None;
+    }
+    Some(classifier.drug(DrugKey::new(dmd, bnf)))
 }
 
 impl Horizon {
@@ -267,16 +279,19 @@ fn scan<T: Send>(
     Ok(items)
 }
 
-/// Scans clinical events: the matched events of cohort patients, sorted.
+/// Scans clinical events in one pass: the cohort (every patient with a
+/// code of `cohort_events` recorded by the last index date) and the
+/// matched events of cohort patients, sorted. Matched events of other
+/// patients are counted as ignored once the pass has found the cohort.
 pub fn collect_events(
     source: &TableSource,
     pop: &Population,
     classifier: &Classifier,
-    cohort: &Cohort,
+    cohort_events: ConceptMask,
     horizon: Horizon,
     batch_rows: usize,
     tally: &mut Tally,
-) -> Result<Vec<EventItem>, SourceError> {
+) -> Result<(Vec<EventItem>, Cohort), SourceError> {
     let table = TableKind::ClinicalEvents;
     let fmt = source.mapping.date_format.clone();
     let mut items = scan(
@@ -287,37 +302,44 @@ pub fn collect_events(
         |b, i, t, last| {
             // The code first: a row with an unrelated code is ignored
             // without further checks (most rows, on a national extract).
-            let Some(code) = code(b, i, 2, "snomedct_code", table, t, parse_sctid)? else {
-                t.rejected(
-                    table,
-                    b.location(i),
-                    "snomedct_code",
-                    None,
-                    RejectReason::MissingValue,
-                );
-                return None;
-            };
-            let mask = classifier.event(code);
+            let mask = last.events.get_or_try(b.value_key(2, i), || {
+                let Some(code) = code(b, i, 2, "snomedct_code", table, t, parse_sctid)? else {
+                    t.rejected(
+                        table,
+                        b.location(i),
+                        "snomedct_code",
+                        None,
+                        RejectReason::MissingValue,
+                    );
+                    return None;
+                };
+                Some(classifier.event(code))
+            })?;
             if mask == 0 {
                 t.ignored(IgnoreReason::UnrelatedCode);
                 return None;
             }
             let (patient, date) = dated_patient(b, i, pop, &fmt, horizon, false, table, t, last)?;
-            let ignore = (!cohort[patient as usize]).then_some(IgnoreReason::OutsideCohort);
-            settle(
-                t,
-                ignore,
+            t.saw(date);
+            Some(EventItem {
+                patient,
                 date,
-                EventItem {
-                    patient,
-                    date,
-                    mask,
-                },
-            )
+                mask,
+            })
         },
     )?;
+    let mut cohort = vec![false; pop.len()];
+    for e in &items {
+        if e.mask & cohort_events != 0 && e.date <= horizon.cohort_by {
+            cohort[e.patient as usize] = true;
+        }
+    }
+    let matched = items.len() as u64;
+    items.retain(|e| cohort[e.patient as usize]);
+    tally.used_rows(items.len() as u64);
+    tally.ignored_rows(IgnoreReason::OutsideCohort, matched - items.len() as u64);
     items.par_sort_unstable();
-    Ok(items)
+    Ok((items, cohort))
 }
 
 /// Scans medications: the matched issues of cohort patients, sorted, with
@@ -340,21 +362,11 @@ pub fn collect_medications(
         batch_rows,
         tally,
         |b, i, t, last| {
-            let dmd = code(b, i, 2, "dmd_code", table, t, parse_sctid)?;
-            let bnf = code(b, i, 3, "bnf_code", table, t, |s| {
-                is_bnf_item_code(s).then_some(s)
-            })?;
-            if dmd.is_none() && bnf.is_none() {
-                t.rejected(
-                    table,
-                    b.location(i),
-                    "dmd_code",
-                    None,
-                    RejectReason::MissingValue,
-                );
-                return None;
-            }
-            let (drug, mask) = classifier.drug_memo(DrugKey::new(dmd, bnf), &mut last.drugs);
+            // Rows repeating a recent code pair reuse its drug unparsed.
+            let codes = (b.value_key(2, i), b.value_key(3, i));
+            let (drug, mask) = last
+                .drugs
+                .get_or_try(codes, || drug_of(b, i, classifier, t))?;
             if mask == 0 {
                 t.ignored(IgnoreReason::UnrelatedCode);
                 return None;

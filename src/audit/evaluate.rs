@@ -115,16 +115,32 @@ pub struct Evaluation {
     pub cohort_sizes: Vec<u64>,
 }
 
-/// Where each patient's items start in a patient-sorted vector.
-fn offsets<T>(items: &[T], patient: impl Fn(&T) -> u32, n: usize) -> Vec<usize> {
-    let mut off = vec![0usize; n + 1];
-    for it in items {
-        off[patient(it) as usize + 1] += 1;
+/// A walk through patient-sorted items, one patient at a time in
+/// increasing order: no per-patient offsets for a national population.
+struct Runs<'a, T> {
+    items: &'a [T],
+    patient: fn(&T) -> u32,
+}
+
+impl<'a, T> Runs<'a, T> {
+    /// The items from the first patient `from` on.
+    fn from(items: &'a [T], patient: fn(&T) -> u32, from: u32) -> Runs<'a, T> {
+        let start = items.partition_point(|it| patient(it) < from);
+        Runs {
+            items: &items[start..],
+            patient,
+        }
     }
-    for p in 0..n {
-        off[p + 1] += off[p];
+
+    /// Patient `p`'s items; every later call asks for a later patient.
+    fn take(&mut self, p: u32) -> &'a [T] {
+        let of = self.patient;
+        let skipped = self.items.iter().take_while(|&it| of(it) < p).count();
+        let rest = &self.items[skipped..];
+        let (run, rest) = rest.split_at(rest.iter().take_while(|&it| of(it) == p).count());
+        self.items = rest;
+        run
     }
-    off
 }
 
 /// The inputs to an evaluation.
@@ -151,36 +167,42 @@ pub struct Inputs<'a> {
 pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
     let spec = inp.spec;
     let n = inp.pop.len();
-    let ev_off = offsets(inp.events, |e| e.patient, n);
-    let med_off = offsets(inp.meds, |m| m.patient, n);
     let windows: Vec<FactWindows> = inp
         .dates
         .iter()
         .map(|&t| FactWindows::new(&spec.facts, t))
         .collect();
     let n_ind = spec.indicators.len();
+    // Registered patients by (date, practice, stratum): outside the cohort
+    // a patient counts only in the registered-population denominators,
+    // added to each such indicator at the end.
+    let registered_slot = |d: usize, pr: usize, st: usize| (d * inp.practices + pr) * STRATA + st;
     let empty = || {
         (
             Counts::new(inp.dates.len(), n_ind, inp.practices),
             Vec::new(),
             vec![0u64; inp.dates.len()],
+            vec![0u64; inp.dates.len() * inp.practices * STRATA],
         )
     };
 
     // One accumulator per block of patients (a few per thread), merged by
     // addition: exact, and the same whatever the thread count.
     let blocks = (rayon::current_num_threads() * 4).clamp(1, n.max(1));
-    let (counts, mut review, cohort_sizes) = (0..blocks)
+    let (mut counts, mut review, cohort_sizes, registered) = (0..blocks)
         .into_par_iter()
         .map(|block| {
-            let (mut counts, mut review, mut sizes) = empty();
+            let (mut counts, mut review, mut sizes, mut registered) = empty();
             let mut values: Vec<FactValue> = Vec::with_capacity(spec.facts.len());
-            for p in (block * n / blocks) as u32..((block + 1) * n / blocks) as u32 {
+            let first = (block * n / blocks) as u32;
+            let mut events = Runs::from(inp.events, |e| e.patient, first);
+            let mut meds = Runs::from(inp.meds, |m| m.patient, first);
+            for p in first..((block + 1) * n / blocks) as u32 {
                 let pi = p as usize;
                 let in_cohort = inp.cohort[pi];
                 let h = History {
-                    events: &inp.events[ev_off[pi]..ev_off[pi + 1]],
-                    meds: &inp.meds[med_off[pi]..med_off[pi + 1]],
+                    events: events.take(p),
+                    meds: meds.take(p),
                     drugs: inp.drugs,
                 };
                 for (d, w) in windows.iter().enumerate() {
@@ -193,13 +215,7 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
                         inp.pop.sex[pi],
                     );
                     if !in_cohort {
-                        // Outside the cohort a patient counts only in the
-                        // registered-population denominators.
-                        for (i, ind) in spec.indicators.iter().enumerate() {
-                            if ind.denominator.is_empty() {
-                                counts.add(d, i, pr, st, false, true);
-                            }
-                        }
+                        registered[registered_slot(d, pr, st)] += 1;
                         continue;
                     }
                     sizes[d] += 1;
@@ -221,14 +237,27 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
                     }
                 }
             }
-            (counts, review, sizes)
+            (counts, review, sizes, registered)
         })
         .reduce(empty, |a, b| {
             let mut review = a.1;
             review.extend(b.1);
-            let sizes = a.2.iter().zip(&b.2).map(|(x, y)| x + y).collect();
-            (a.0.merge(b.0), review, sizes)
+            let add = |x: Vec<u64>, y: Vec<u64>| x.iter().zip(&y).map(|(x, y)| x + y).collect();
+            (a.0.merge(b.0), review, add(a.2, b.2), add(a.3, b.3))
         });
+    for (i, ind) in spec.indicators.iter().enumerate() {
+        if !ind.denominator.is_empty() {
+            continue;
+        }
+        for d in 0..inp.dates.len() {
+            for pr in 0..inp.practices {
+                for st in 0..STRATA {
+                    let n = registered[registered_slot(d, pr, st)];
+                    counts.add_cell(d, i, pr, st, 0, n);
+                }
+            }
+        }
+    }
     review.par_sort_unstable();
     Evaluation {
         counts,

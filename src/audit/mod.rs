@@ -7,6 +7,7 @@ pub mod evaluate;
 pub mod facts;
 #[cfg(test)]
 mod invariants;
+pub mod memo;
 pub mod partial;
 
 use std::collections::BTreeMap;
@@ -194,11 +195,13 @@ pub fn run_partial(
     let horizon = if config.check_every_row {
         Horizon {
             last: Date(i32::MAX),
+            cohort_by: last,
             drugs_after: Date(i32::MIN),
         }
     } else {
         Horizon {
             last,
+            cohort_by: last,
             drugs_after: first.add_months(-(compiled.drug_lookback_months as i32)),
         }
     };
@@ -230,27 +233,13 @@ pub fn run_partial(
     progress.done(t_pr.account.read + t_pat.account.read + t_reg.account.read);
 
     let clock = Instant::now();
-    progress.stage("finding the LD and autism cohort");
-    let events_source = extract.table(TableKind::ClinicalEvents);
-    let cohort = collect::find_cohort(
-        events_source,
+    progress.stage("reading clinical events and finding the cohort");
+    let mut t_ev = tally(TableKind::ClinicalEvents);
+    let (events, cohort) = collect::collect_events(
+        extract.table(TableKind::ClinicalEvents),
         &pop,
         &spec.classifier,
         compiled.cohort_events,
-        last,
-        batch,
-    )?;
-    timings.push(("cohort", clock.elapsed().as_secs_f64()));
-    progress.done(0);
-
-    let clock = Instant::now();
-    progress.stage("reading clinical events");
-    let mut t_ev = tally(TableKind::ClinicalEvents);
-    let events = collect::collect_events(
-        events_source,
-        &pop,
-        &spec.classifier,
-        &cohort,
         horizon,
         batch,
         &mut t_ev,

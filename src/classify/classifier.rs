@@ -40,17 +40,6 @@ impl DrugKey {
         }
     }
 
-    /// The key's slot in a [`DrugMemo`]: its words mixed by multiplication.
-    fn slot(&self) -> usize {
-        let mut lo = [0u8; 8];
-        let mut hi = [0u8; 8];
-        lo.copy_from_slice(&self.bnf[..8]);
-        hi[..7].copy_from_slice(&self.bnf[8..]);
-        let mixed = (self.dmd ^ u64::from_le_bytes(lo).rotate_left(21) ^ u64::from_le_bytes(hi))
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (mixed >> (64 - MEMO_SLOTS.trailing_zeros())) as usize
-    }
-
     fn bnf_str(&self) -> Option<&str> {
         let n = self.bnf.iter().position(|&c| c == 0).unwrap_or(15);
         (n > 0).then(|| std::str::from_utf8(&self.bnf[..n]).unwrap_or(""))
@@ -95,24 +84,6 @@ pub struct Classifier {
     /// and numbered up front: (id, mask). A dm+d-only row needs no lock.
     known_dmd: HashMap<u64, (u32, ConceptMask)>,
     drugs: RwLock<DrugTable>,
-}
-
-/// One worker's recent answers of [`Classifier::drug`]: a direct-mapped
-/// cache (a key's slot is fixed by its bits; a new key evicts the old).
-#[derive(Debug)]
-pub struct DrugMemo {
-    slots: Box<[Option<(DrugKey, u32, ConceptMask)>; MEMO_SLOTS]>,
-}
-
-/// Slots of a [`DrugMemo`]: more than the distinct drugs of most chunks.
-const MEMO_SLOTS: usize = 1024;
-
-impl Default for DrugMemo {
-    fn default() -> DrugMemo {
-        DrugMemo {
-            slots: Box::new([None; MEMO_SLOTS]),
-        }
-    }
 }
 
 /// Every distinct medication seen, by id.
@@ -203,21 +174,6 @@ impl Classifier {
             table.drugs.push(info);
         }
         (id, mask)
-    }
-
-    /// [`Classifier::drug`] through a memo of the pairs already seen by one
-    /// worker: a chunk of rows repeats few distinct drugs, and a small
-    /// private table answers without the BNF filters or the shared lock.
-    pub fn drug_memo(&self, key: DrugKey, memo: &mut DrugMemo) -> (u32, ConceptMask) {
-        let slot = &mut memo.slots[key.slot()];
-        match slot {
-            Some((k, id, mask)) if *k == key => (*id, *mask),
-            _ => {
-                let (id, mask) = self.drug(key);
-                *slot = Some((key, id, mask));
-                (id, mask)
-            }
-        }
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, DrugTable> {
@@ -352,30 +308,5 @@ mod tests {
         // Key order: dm+d 0 (BNF only) first, then by dm+d id.
         assert_eq!(remap[b as usize], 0);
         assert_eq!(table.drugs[remap[a as usize] as usize].key.dmd, 321589009);
-    }
-
-    #[test]
-    fn the_memo_answers_as_the_classifier_does_when_keys_share_a_slot() {
-        let c = classifier();
-        let mut memo = DrugMemo::default();
-        let keys: Vec<DrugKey> = [
-            (Some(321589009), None),
-            (Some(321935002), None),
-            (None, Some("0402010ADAAAAAA")),
-            (None, Some("0106020L0AAAAAA")),
-            (Some(999), None),
-        ]
-        .into_iter()
-        .map(|(d, b)| DrugKey::new(d, b))
-        // Thousands of unrelated dm+d ids evict and refill every slot.
-        .chain((1..5000).map(|d| DrugKey::new(Some(d), None)))
-        .collect();
-        for _ in 0..2 {
-            for &k in &keys {
-                assert_eq!(c.drug_memo(k, &mut memo), c.drug(k), "{k:?}");
-            }
-        }
-        let slots: std::collections::HashSet<usize> = keys.iter().map(DrugKey::slot).collect();
-        assert!(slots.len() < keys.len() && slots.len() > MEMO_SLOTS / 2);
     }
 }

@@ -264,6 +264,18 @@ impl Tally {
         self.account.used += 1;
     }
 
+    /// Counts `n` rows as used.
+    pub fn used_rows(&mut self, n: u64) {
+        self.account.read += n;
+        self.account.used += n;
+    }
+
+    /// Counts `n` rows as ignored for `reason`.
+    pub fn ignored_rows(&mut self, reason: IgnoreReason, n: u64) {
+        self.account.read += n;
+        self.account.ignored.add(reason, n);
+    }
+
     /// Counts a row as ignored.
     pub fn ignored(&mut self, reason: IgnoreReason) {
         self.account.read += 1;

@@ -199,15 +199,6 @@ fn format_of(path: &Path) -> FileFormat {
     }
 }
 
-/// `s` without surrounding white space; most values have none, which two
-/// byte checks show without the Unicode-aware scan of `str::trim`.
-fn trimmed(s: &str) -> &str {
-    match (s.as_bytes().first(), s.as_bytes().last()) {
-        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
-        _ => s.trim(),
-    }
-}
-
 /// A batch of rows: the requested columns as text, in the order asked for.
 pub struct Batch {
     columns: Vec<<StringType as PolarsDataType>::Array>,
@@ -235,8 +226,27 @@ impl Batch {
     /// `i`, trimmed; `None` when null or blank.
     pub fn get(&self, col: usize, i: usize) -> Option<&str> {
         StaticArray::get(&self.columns[col], i)
-            .map(trimmed)
+            .map(crate::text::trimmed)
             .filter(|s| !s.is_empty())
+    }
+
+    /// A key for the value of column `col` at row `i` (0 when null): two
+    /// rows of this batch with the same key hold the same value, so a
+    /// worker can reuse what it made of the first. (Equal values may still
+    /// have different keys.) It is the value's 16-byte string view: the
+    /// text itself when short, else its place in the batch's buffers, which
+    /// a dictionary-encoded column shares between equal values.
+    pub fn value_key(&self, col: usize, i: usize) -> u128 {
+        /// Reaches `Array::is_null`, which polars does not re-export.
+        fn is_null<A: StaticArray>(a: &A, i: usize) -> bool {
+            a.is_null(i)
+        }
+        let column = &self.columns[col];
+        if is_null(column, i) {
+            0
+        } else {
+            column.views()[i].as_u128()
+        }
     }
 
     /// Where row `i` is in its file.
@@ -590,5 +600,64 @@ impl ScanError<std::convert::Infallible> {
             ScanError::Source(e) => e,
             ScanError::Consumer(never) => match never {},
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Equal keys mean equal values, whatever the file repeats: short
+    /// values, long ones (kept in buffers), nulls and blanks.
+    #[test]
+    fn equal_value_keys_mean_equal_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("medications.parquet");
+        let values = [
+            Some("0402010ADAAAAAA"),
+            Some("7"),
+            None,
+            Some("0402010ADAAAAAA"),
+            Some("0403030E0AAAAAA"),
+            Some(" "),
+            Some("7"),
+            Some("321589009"),
+            None,
+            Some("0403030E0AAAAAA"),
+        ];
+        let rows: Vec<Option<&str>> = values.iter().cycle().take(5000).copied().collect();
+        let n = rows.len();
+        let mut df = df!(
+            "patient_id" => vec!["1"; n],
+            "date" => vec!["2024-01-01"; n],
+            "dmd_code" => vec![None::<&str>; n],
+            "bnf_code" => rows,
+        )
+        .unwrap();
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let source = TableSource::file(TableKind::Medications, &path, TableMapping::default());
+        let mut seen = 0;
+        source
+            .for_each_batch(&["bnf_code"], 1024, |b| {
+                for i in 0..b.len() {
+                    for j in (0..b.len()).step_by(7) {
+                        if b.value_key(0, i) == b.value_key(0, j) {
+                            assert_eq!(b.get(0, i), b.get(0, j), "rows {i} and {j}");
+                        }
+                    }
+                    // The same short value is always the same key.
+                    let later = i + 5;
+                    if later < b.len() && b.get(0, i) == Some("7") && b.get(0, later) == Some("7") {
+                        assert_eq!(b.value_key(0, i), b.value_key(0, later));
+                    }
+                }
+                seen += b.len();
+                Ok::<(), std::convert::Infallible>(())
+            })
+            .map_err(ScanError::into_source)
+            .unwrap();
+        assert_eq!(seen, 5000);
     }
 }
