@@ -12,6 +12,29 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Date(pub i32);
 
+/// A date that may be missing, in four bytes (an `Option<Date>` takes
+/// eight): per-patient columns of a national population stay small.
+/// Missing sorts before every date, as `None` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MaybeDate(i32);
+
+impl MaybeDate {
+    /// The missing date.
+    pub const NONE: MaybeDate = MaybeDate(i32::MIN);
+
+    /// The date, if there is one.
+    pub fn get(self) -> Option<Date> {
+        (self != MaybeDate::NONE).then_some(Date(self.0))
+    }
+}
+
+impl From<Option<Date>> for MaybeDate {
+    fn from(d: Option<Date>) -> MaybeDate {
+        // Dates are days from 1970 within years 1900-9999: never i32::MIN.
+        d.map_or(MaybeDate::NONE, |d| MaybeDate(d.0))
+    }
+}
+
 /// The earliest year accepted in any input date.
 pub const MIN_YEAR: i32 = 1900;
 /// The latest year accepted in any input date (9999-12-31 is a common

@@ -211,7 +211,7 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
                     };
                     let pr = practice as usize;
                     let st = stratum(
-                        age_band_index(inp.pop.date_of_birth[pi], w.t),
+                        age_band_index(inp.pop.date_of_birth[pi].get(), w.t),
                         inp.pop.sex[pi],
                     );
                     if !in_cohort {

@@ -288,7 +288,7 @@ pub fn run_partial(
                 indicator: r.indicator,
                 patient_id: pop.ids.id(r.patient).into_owned(),
                 practice_code: practices.list[r.practice as usize].code().to_string(),
-                age_band: age_band(pop.date_of_birth[r.patient as usize], date).to_string(),
+                age_band: age_band(pop.date_of_birth[r.patient as usize].get(), date).to_string(),
                 sex: pop.sex[r.patient as usize].as_str().to_string(),
                 drugs: r.drugs.clone(),
                 last_review: r.last_review,

@@ -15,7 +15,7 @@ use super::patient_ids::PatientIds;
 use super::practices::Practices;
 use super::source::{ScanError, SourceError, TableSource};
 use super::table::TableKind;
-use crate::date::Date;
+use crate::date::{Date, MaybeDate};
 
 /// Recorded sex, as ehrQL writes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
@@ -58,15 +58,23 @@ impl Sex {
     }
 }
 
-/// One registration period.
+/// One registration period of a patient.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Registration {
     /// Dense patient index.
     pub patient: u32,
+    /// The period.
+    pub period: Period,
+}
+
+/// When and where a patient was registered; a patient's periods are kept
+/// together, so the patient is not repeated (12 bytes a registration).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Period {
     /// First day registered.
     pub start: Date,
-    /// First day no longer registered; `None` while still registered.
-    pub end: Option<Date>,
+    /// First day no longer registered; missing while still registered.
+    pub end: MaybeDate,
     /// Dense practice index.
     pub practice: u32,
 }
@@ -84,12 +92,14 @@ pub struct Population {
     /// Pseudonymised id of each patient.
     pub ids: PatientIds,
     /// Date of birth, when known.
-    pub date_of_birth: Vec<Option<Date>>,
+    pub date_of_birth: Vec<MaybeDate>,
     /// Date of death, when recorded.
-    pub date_of_death: Vec<Option<Date>>,
+    pub date_of_death: Vec<MaybeDate>,
     /// Recorded sex.
     pub sex: Vec<Sex>,
-    registrations: Vec<Registration>,
+    /// Registration periods, patient by patient ([`Population::offsets`]).
+    registrations: Vec<Period>,
+    /// Where each patient's periods start in `registrations`.
     offsets: Vec<u32>,
 }
 
@@ -112,33 +122,33 @@ impl Population {
     /// The practice a patient is registered at on `t`, if registered and alive.
     pub fn practice_at(&self, patient: u32, t: Date) -> Option<u32> {
         let p = patient as usize;
-        if self.date_of_death[p].is_some_and(|d| d <= t) {
+        if self.date_of_death[p].get().is_some_and(|d| d <= t) {
             return None;
         }
         let regs = &self.registrations[self.offsets[p] as usize..self.offsets[p + 1] as usize];
         regs.iter()
-            .filter(|r| r.start <= t && r.end.is_none_or(|e| e > t))
+            .filter(|r| r.start <= t && r.end.get().is_none_or(|e| e > t))
             .max_by(|a, b| {
                 (
                     a.start,
-                    a.end.unwrap_or(Date(i32::MAX)),
+                    a.end.get().unwrap_or(Date(i32::MAX)),
                     std::cmp::Reverse(a.practice),
                 )
                     .cmp(&(
                         b.start,
-                        b.end.unwrap_or(Date(i32::MAX)),
+                        b.end.get().unwrap_or(Date(i32::MAX)),
                         std::cmp::Reverse(b.practice),
                     ))
             })
             .map(|r| r.practice)
     }
 
-    /// Renumbers the practices of every registration (old index -> new index).
+    /// Renumbers the practices of every registration (old index -> new
+    /// index). The order of a patient's periods does not matter.
     pub fn remap_practices(&mut self, remap: &[u32]) {
-        for r in &mut self.registrations {
-            r.practice = remap[r.practice as usize];
-        }
-        self.registrations.par_sort_unstable();
+        self.registrations
+            .par_iter_mut()
+            .for_each(|r| r.practice = remap[r.practice as usize]);
     }
 
     /// Reads the patients table. A repeated id rejects the later row; a bad
@@ -221,8 +231,8 @@ impl Population {
                                 );
                                 continue;
                             }
-                            pop.date_of_birth.push(dob);
-                            pop.date_of_death.push(dod);
+                            pop.date_of_birth.push(dob.into());
+                            pop.date_of_death.push(dod.into());
                             pop.sex.push(sex);
                             tally.used();
                         }
@@ -279,9 +289,11 @@ impl Population {
                             });
                             regs.push(Registration {
                                 patient,
-                                start,
-                                end,
-                                practice,
+                                period: Period {
+                                    start,
+                                    end: end.into(),
+                                    practice,
+                                },
                             });
                             tally.used();
                         }
@@ -299,7 +311,10 @@ impl Population {
         for p in 0..self.ids.len() {
             offsets[p + 1] += offsets[p];
         }
-        self.registrations = regs;
+        // Reuses the allocation (a period is smaller than a registration),
+        // then gives back the difference.
+        self.registrations = regs.into_iter().map(|r| r.period).collect();
+        self.registrations.shrink_to_fit();
         self.offsets = offsets;
         Ok(())
     }
@@ -409,11 +424,11 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn pop_with(regs: Vec<Registration>, dod: Option<Date>) -> Population {
+    fn pop_with(regs: Vec<Period>, dod: Option<Date>) -> Population {
         let mut p = Population {
             ids: PatientIds::default(),
-            date_of_birth: vec![None],
-            date_of_death: vec![dod],
+            date_of_birth: vec![MaybeDate::NONE],
+            date_of_death: vec![dod.into()],
             sex: vec![Sex::Unknown],
             offsets: vec![0, regs.len() as u32],
             registrations: regs,
@@ -422,11 +437,10 @@ mod tests {
         p
     }
 
-    fn reg(start: &str, end: Option<&str>, practice: u32) -> Registration {
-        Registration {
-            patient: 0,
+    fn reg(start: &str, end: Option<&str>, practice: u32) -> Period {
+        Period {
             start: d(start),
-            end: end.map(d),
+            end: end.map(d).into(),
             practice,
         }
     }
