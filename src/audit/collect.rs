@@ -35,17 +35,26 @@ pub struct Horizon {
 /// Which patients are in the cohort (by dense index).
 pub type Cohort = Vec<bool>;
 
-/// The date of a row (column 1), or `None` after counting the row as rejected.
+/// The date of a row (column 1), or `None` after counting the row as
+/// rejected. Dates repeat within a chunk; each is parsed once.
 fn date_of(
     b: &Batch,
     i: usize,
     fmt: &crate::date::DateFormat,
     table: TableKind,
     t: &mut Tally,
+    dates: &mut Memo<u128, Date>,
 ) -> Option<Date> {
+    let key = b.value_key(1, i);
+    if let Some(date) = dates.get(key) {
+        return Some(date);
+    }
     let raw = b.get(1, i);
     match raw.map(|r| b.date_format(1, fmt).parse(r)) {
-        Some(Some(date)) => Some(date),
+        Some(Some(date)) => {
+            dates.put(key, date);
+            Some(date)
+        }
         Some(None) => {
             t.rejected(table, b.location(i), "date", raw, RejectReason::InvalidDate);
             None
@@ -76,6 +85,8 @@ struct LastPatient {
     drugs: Memo<(u128, u128), (u32, ConceptMask)>,
     /// SNOMED CT value keys -> concepts.
     events: Memo<u128, ConceptMask>,
+    /// Date value keys -> dates.
+    dates: Memo<u128, Date>,
 }
 
 impl Default for LastPatient {
@@ -86,6 +97,7 @@ impl Default for LastPatient {
             found: None,
             drugs: Memo::new(10),
             events: Memo::new(10),
+            dates: Memo::new(10),
         }
     }
 }
@@ -220,7 +232,7 @@ fn dated_patient(
     t: &mut Tally,
     last: &mut LastPatient,
 ) -> Option<(u32, Date)> {
-    let date = date_of(b, i, fmt, table, t)?;
+    let date = date_of(b, i, fmt, table, t, &mut last.dates)?;
     if let Some(reason) = horizon.outside(date, drug) {
         t.saw(date);
         t.ignored(reason);

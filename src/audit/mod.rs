@@ -210,126 +210,134 @@ pub fn run_partial(
     for t in &extract.tables {
         t.check_columns()?;
     }
-    let mut timings = Vec::new();
-    let mut tallies: BTreeMap<TableKind, Tally> = TableKind::ALL
-        .iter()
-        .map(|k| (*k, Tally::default()))
-        .collect();
-    let mut tally = |k: TableKind| tallies.get_mut(&k).map(std::mem::take).unwrap_or_default();
+    // The inputs are hashed on a thread of their own while the scans run.
+    let tables = [
+        TableKind::Practices,
+        TableKind::Patients,
+        TableKind::Registrations,
+        TableKind::ClinicalEvents,
+        TableKind::Medications,
+    ];
+    std::thread::scope(|s| {
+        let sums = s.spawn(|| tables.map(|k| checksum(&extract.table(k).path)));
+        let mut timings = Vec::new();
+        let mut tallies: BTreeMap<TableKind, Tally> = TableKind::ALL
+            .iter()
+            .map(|k| (*k, Tally::default()))
+            .collect();
+        let mut tally = |k: TableKind| tallies.get_mut(&k).map(std::mem::take).unwrap_or_default();
 
-    let clock = Instant::now();
-    progress.stage("reading patients and registrations");
-    let mut t_pr = tally(TableKind::Practices);
-    let mut practices = Practices::load(extract.table(TableKind::Practices), &mut t_pr)?;
-    let mut t_pat = tally(TableKind::Patients);
-    let mut pop = Population::load_patients(extract.table(TableKind::Patients), &mut t_pat)?;
-    let mut t_reg = tally(TableKind::Registrations);
-    pop.load_registrations(
-        extract.table(TableKind::Registrations),
-        &mut practices,
-        &mut t_reg,
-    )?;
-    timings.push(("population", clock.elapsed().as_secs_f64()));
-    progress.done(t_pr.account.read + t_pat.account.read + t_reg.account.read);
+        let clock = Instant::now();
+        progress.stage("reading patients and registrations");
+        let mut t_pr = tally(TableKind::Practices);
+        let mut practices = Practices::load(extract.table(TableKind::Practices), &mut t_pr)?;
+        let mut t_pat = tally(TableKind::Patients);
+        let mut pop = Population::load_patients(extract.table(TableKind::Patients), &mut t_pat)?;
+        let mut t_reg = tally(TableKind::Registrations);
+        pop.load_registrations(
+            extract.table(TableKind::Registrations),
+            &mut practices,
+            &mut t_reg,
+        )?;
+        timings.push(("population", clock.elapsed().as_secs_f64()));
+        progress.done(t_pr.account.read + t_pat.account.read + t_reg.account.read);
 
-    let clock = Instant::now();
-    progress.stage("reading clinical events and finding the cohort");
-    let mut t_ev = tally(TableKind::ClinicalEvents);
-    let (events, cohort) = collect::collect_events(
-        extract.table(TableKind::ClinicalEvents),
-        &pop,
-        &spec.classifier,
-        compiled.cohort_events,
-        horizon,
-        batch,
-        &mut t_ev,
-    )?;
-    timings.push(("clinical_events", clock.elapsed().as_secs_f64()));
-    progress.done(t_ev.account.read);
+        let clock = Instant::now();
+        progress.stage("reading clinical events and finding the cohort");
+        let mut t_ev = tally(TableKind::ClinicalEvents);
+        let (events, cohort) = collect::collect_events(
+            extract.table(TableKind::ClinicalEvents),
+            &pop,
+            &spec.classifier,
+            compiled.cohort_events,
+            horizon,
+            batch,
+            &mut t_ev,
+        )?;
+        timings.push(("clinical_events", clock.elapsed().as_secs_f64()));
+        progress.done(t_ev.account.read);
 
-    let clock = Instant::now();
-    progress.stage("reading medications");
-    let mut t_med = tally(TableKind::Medications);
-    let (meds, drugs) = collect::collect_medications(
-        extract.table(TableKind::Medications),
-        &pop,
-        &spec.classifier,
-        &cohort,
-        horizon,
-        batch,
-        &mut t_med,
-    )?;
-    timings.push(("medications", clock.elapsed().as_secs_f64()));
-    progress.done(t_med.account.read);
+        let clock = Instant::now();
+        progress.stage("reading medications");
+        let mut t_med = tally(TableKind::Medications);
+        let (meds, drugs) = collect::collect_medications(
+            extract.table(TableKind::Medications),
+            &pop,
+            &spec.classifier,
+            &cohort,
+            horizon,
+            batch,
+            &mut t_med,
+        )?;
+        timings.push(("medications", clock.elapsed().as_secs_f64()));
+        progress.done(t_med.account.read);
 
-    let clock = Instant::now();
-    progress.stage("evaluating indicators");
-    let evaluation = evaluate::evaluate(&Inputs {
-        spec: compiled,
-        pop: &pop,
-        practices: practices.list.len(),
-        cohort: &cohort,
-        events: &events,
-        meds: &meds,
-        drugs: &drugs,
-        dates: &dates,
-    });
-    timings.push(("evaluate", clock.elapsed().as_secs_f64()));
-
-    progress.done(0);
-
-    let review = evaluation
-        .review
-        .iter()
-        .map(|r| {
-            let date = dates[r.date];
-            partial::ReviewLine {
-                date,
-                indicator: r.indicator,
-                patient_id: pop.ids.id(r.patient).into_owned(),
-                practice_code: practices.list[r.practice as usize].code().to_string(),
-                age_band: age_band(pop.date_of_birth[r.patient as usize].get(), date).to_string(),
-                sex: pop.sex[r.patient as usize].as_str().to_string(),
-                drugs: r.drugs.clone(),
-                last_review: r.last_review,
-            }
-        })
-        .collect();
-    let mut inputs = Vec::new();
-    for (k, mut t) in [
-        (TableKind::Practices, t_pr),
-        (TableKind::Patients, t_pat),
-        (TableKind::Registrations, t_reg),
-        (TableKind::ClinicalEvents, t_ev),
-        (TableKind::Medications, t_med),
-    ] {
-        t.rejections.sort();
-        let path = &extract.table(k).path;
-        let (sha256, bytes) = checksum(path)?;
-        inputs.push(AuditInput {
-            file: InputFile {
-                table: k,
-                path: path.clone(),
-                sha256,
-                bytes,
-            },
-            tally: t,
+        let clock = Instant::now();
+        progress.stage("evaluating indicators");
+        let evaluation = evaluate::evaluate(&Inputs {
+            spec: compiled,
+            pop: &pop,
+            practices: practices.list.len(),
+            cohort: &cohort,
+            events: &events,
+            meds: &meds,
+            drugs: &drugs,
+            dates: &dates,
         });
-    }
-    Ok(partial::from_parts(
-        spec,
-        Parts {
-            dates,
-            practices,
-            counts: evaluation.counts,
-            review,
-            cohort_sizes: evaluation.cohort_sizes,
-            patients: pop.len() as u64,
-            cohort_patients: cohort.iter().filter(|c| **c).count() as u64,
-            inputs,
-            timings,
-        },
-    ))
+        timings.push(("evaluate", clock.elapsed().as_secs_f64()));
+
+        progress.done(0);
+
+        let review = evaluation
+            .review
+            .iter()
+            .map(|r| {
+                let date = dates[r.date];
+                partial::ReviewLine {
+                    date,
+                    indicator: r.indicator,
+                    patient_id: pop.ids.id(r.patient).into_owned(),
+                    practice_code: practices.list[r.practice as usize].code().to_string(),
+                    age_band: age_band(pop.date_of_birth[r.patient as usize].get(), date)
+                        .to_string(),
+                    sex: pop.sex[r.patient as usize].as_str().to_string(),
+                    drugs: r.drugs.clone(),
+                    last_review: r.last_review,
+                }
+            })
+            .collect();
+        let sums = sums.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        let mut inputs = Vec::new();
+        let fates = [t_pr, t_pat, t_reg, t_ev, t_med];
+        for ((k, mut t), sum) in tables.into_iter().zip(fates).zip(sums) {
+            t.rejections.sort();
+            let path = &extract.table(k).path;
+            let (sha256, bytes) = sum?;
+            inputs.push(AuditInput {
+                file: InputFile {
+                    table: k,
+                    path: path.clone(),
+                    sha256,
+                    bytes,
+                },
+                tally: t,
+            });
+        }
+        Ok(partial::from_parts(
+            spec,
+            Parts {
+                dates,
+                practices,
+                counts: evaluation.counts,
+                review,
+                cohort_sizes: evaluation.cohort_sizes,
+                patients: pop.len() as u64,
+                cohort_patients: cohort.iter().filter(|c| **c).count() as u64,
+                inputs,
+                timings,
+            },
+        ))
+    })
 }
 
 /// SHA-256 and size of a file, recorded in the summary so a run can be

@@ -280,7 +280,13 @@ pub fn render(run: &AuditRun, spec: &AuditSpec) -> Result<String, String> {
         w.push_str("</div>");
     }
 
-    // Locality tables.
+    // Locality tables, each cell looked up in one index of the latest rows.
+    let mut cells = std::collections::HashMap::new();
+    for r in &latest {
+        cells
+            .entry((r.level, r.unit_code.as_str(), r.indicator_id.as_str()))
+            .or_insert(*r);
+    }
     w.push_str("<h2>Localities</h2><p class=\"note\">Rate (numerator/denominator) at the latest index date; red above, blue below the 99.8% limits.</p>");
     for level in &LEVELS[1..5] {
         let mut units: Vec<(&str, &str)> = latest
@@ -302,10 +308,7 @@ pub fn render(run: &AuditRun, spec: &AuditSpec) -> Result<String, String> {
         for (code, name) in units {
             let _ = write!(w, "<tr><td class=\"l\">{} {}</td>", esc(code), esc(name));
             for ind in &spec.compiled.indicators {
-                let cell = latest
-                    .iter()
-                    .find(|r| r.level == *level && r.unit_code == code && r.indicator_id == ind.id);
-                match cell {
+                match cells.get(&(*level, code, ind.id.as_str())) {
                     Some(r) => {
                         let class = match r.stats.flag[1] {
                             Some(Flag::High) => " class=\"high\"",
