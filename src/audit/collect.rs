@@ -1,12 +1,17 @@
 //! The streaming scan of clinical events and medications into the matched
 //! history of cohort patients (DESIGN.md section 7, steps 2-4).
 //!
-//! Each batch is split into chunks that rayon classifies in parallel; each
-//! chunk keeps only rows that match a concept, fall in the look-back
-//! horizon and belong to a cohort patient, and counts every other row with
-//! its reason. Chunk results are merged in file order; the kept items are
-//! sorted by (patient, date, ...) at the end, so results never depend on
-//! thread count, batch size or row order.
+//! Each batch is split into chunks that rayon classifies in parallel, a few
+//! batches at a time; each chunk keeps only rows that match a concept, fall
+//! in the look-back horizon and belong to a cohort patient, and counts
+//! every other row with its reason. Chunk results are gathered in any
+//! order; the kept items are sorted by (patient, date, ...) and the
+//! rejections by their place in the file at the end, so results never
+//! depend on thread count, batch size or row order.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
@@ -256,8 +261,16 @@ fn settle<T>(t: &mut Tally, ignore: Option<IgnoreReason>, date: Date, item: T) -
     }
 }
 
+/// Batches being folded at once, per worker thread: enough that a worker
+/// never waits for the other to finish a batch, few enough to bound memory.
+const BATCHES_IN_FLIGHT_PER_THREAD: usize = 2;
+
 /// Streams one table through `row`, which returns the item to keep or
-/// counts the row's fate; chunk results are merged in file order.
+/// counts the row's fate. Each batch's chunks are handed to the workers
+/// without waiting for the batch before to finish (a few batches in
+/// flight), so neither core idles at the end of a batch. Results are
+/// gathered in any order: the items are sorted by their whole value and
+/// the rejections by their place in the file afterwards, and counts add.
 fn scan<T: Send>(
     source: &TableSource,
     columns: &[&'static str],
@@ -265,28 +278,48 @@ fn scan<T: Send>(
     tally: &mut Tally,
     row: impl Fn(&Batch, usize, &mut Tally, &mut LastPatient) -> Option<T> + Sync,
 ) -> Result<Vec<T>, SourceError> {
-    let mut items = Vec::new();
-    let structural = source
-        .for_each_batch(columns, batch_rows, |b| {
-            let parts: Vec<(Vec<T>, Tally)> = b
-                .chunk_ranges()
-                .into_par_iter()
-                .map(|(lo, hi)| {
+    let in_flight = rayon::current_num_threads().max(1) * BATCHES_IN_FLIGHT_PER_THREAD;
+    let (free, wait_free) = sync_channel::<()>(in_flight);
+    for _ in 0..in_flight {
+        let _ = free.send(());
+    }
+    let done: Mutex<Vec<(Vec<T>, Tally)>> = Mutex::new(Vec::new());
+    let (row, done, free) = (&row, &done, &free);
+    let structural = rayon::in_place_scope(|s| {
+        source.for_each_batch(columns, batch_rows, |b| {
+            // Wait until fewer than `in_flight` batches are being folded.
+            let _ = wait_free.recv();
+            let ranges = b.chunk_ranges();
+            let left = Arc::new(AtomicUsize::new(ranges.len()));
+            let b = Arc::new(b);
+            for (lo, hi) in ranges {
+                let (b, left) = (Arc::clone(&b), Arc::clone(&left));
+                s.spawn(move |_| {
                     let mut t = Tally::default();
                     let mut last = LastPatient::default();
-                    let kept = (lo..hi)
+                    let kept: Vec<T> = (lo..hi)
                         .filter_map(|i| row(&b, i, &mut t, &mut last))
                         .collect();
-                    (kept, t)
-                })
-                .collect();
-            for (kept, t) in parts {
-                items.extend(kept);
-                tally.merge(t);
+                    done.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((kept, t));
+                    if left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                        let _ = free.send(());
+                    }
+                });
+            }
+            if b.is_empty() {
+                let _ = free.send(());
             }
             Ok::<(), std::convert::Infallible>(())
         })
-        .map_err(ScanError::into_source)?;
+    })
+    .map_err(ScanError::into_source)?;
+    let mut items = Vec::new();
+    for (kept, t) in done.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+        items.extend(kept);
+        tally.merge(t);
+    }
     tally.merge(structural);
     Ok(items)
 }
