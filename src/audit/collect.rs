@@ -9,8 +9,7 @@
 //! rejections by their place in the file at the end, so results never
 //! depend on thread count, batch size or row order.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
@@ -77,11 +76,11 @@ fn date_of(
     }
 }
 
-/// What one chunk's worker remembers from row to row. The last patient
+/// What a worker remembers from row to row of one chunk. The last patient
 /// looked up: extracts usually list a patient's rows together, so the next
 /// row's id is often the same, and the next patient is found by searching
 /// forward from the last one found. And the concepts of recent codes.
-struct LastPatient {
+struct ChunkMemory {
     /// The [`Batch::value_key`] of the last id looked up.
     key: Option<u128>,
     patient: Option<u32>,
@@ -94,9 +93,9 @@ struct LastPatient {
     dates: Memo<u128, Date>,
 }
 
-impl Default for LastPatient {
-    fn default() -> LastPatient {
-        LastPatient {
+impl Default for ChunkMemory {
+    fn default() -> ChunkMemory {
+        ChunkMemory {
             key: None,
             patient: None,
             found: None,
@@ -114,7 +113,7 @@ fn patient_of(
     pop: &Population,
     table: TableKind,
     t: &mut Tally,
-    last: &mut LastPatient,
+    last: &mut ChunkMemory,
 ) -> Option<u32> {
     let key = b.value_key(0, i);
     let same = last.key == Some(key) && key != 0;
@@ -235,7 +234,7 @@ fn dated_patient(
     drug: bool,
     table: TableKind,
     t: &mut Tally,
-    last: &mut LastPatient,
+    last: &mut ChunkMemory,
 ) -> Option<(u32, Date)> {
     let date = date_of(b, i, fmt, table, t, &mut last.dates)?;
     if let Some(reason) = horizon.outside(date, drug) {
@@ -261,6 +260,15 @@ fn settle<T>(t: &mut Tally, ignore: Option<IgnoreReason>, date: Date, item: T) -
     }
 }
 
+/// A batch's place among those being folded: given back when dropped.
+struct BatchSlot<'a>(&'a SyncSender<()>);
+
+impl Drop for BatchSlot<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
+}
+
 /// Batches being folded at once, per worker thread: enough that a worker
 /// never waits for the other to finish a batch, few enough to bound memory.
 const BATCHES_IN_FLIGHT_PER_THREAD: usize = 2;
@@ -276,7 +284,7 @@ fn scan<T: Send>(
     columns: &[&'static str],
     batch_rows: usize,
     tally: &mut Tally,
-    row: impl Fn(&Batch, usize, &mut Tally, &mut LastPatient) -> Option<T> + Sync,
+    row: impl Fn(&Batch, usize, &mut Tally, &mut ChunkMemory) -> Option<T> + Sync,
 ) -> Result<Vec<T>, SourceError> {
     let in_flight = rayon::current_num_threads().max(1) * BATCHES_IN_FLIGHT_PER_THREAD;
     let (free, wait_free) = sync_channel::<()>(in_flight);
@@ -289,27 +297,22 @@ fn scan<T: Send>(
         source.for_each_batch(columns, batch_rows, |b| {
             // Wait until fewer than `in_flight` batches are being folded.
             let _ = wait_free.recv();
-            let ranges = b.chunk_ranges();
-            let left = Arc::new(AtomicUsize::new(ranges.len()));
-            let b = Arc::new(b);
-            for (lo, hi) in ranges {
-                let (b, left) = (Arc::clone(&b), Arc::clone(&left));
+            // The slot is given back when the batch's last chunk is done
+            // with it, even by unwinding: a failed chunk never stalls the scan.
+            let b = Arc::new((b, BatchSlot(free)));
+            for (lo, hi) in b.0.chunk_ranges() {
+                let b = Arc::clone(&b);
                 s.spawn(move |_| {
+                    let b = &b.0;
                     let mut t = Tally::default();
-                    let mut last = LastPatient::default();
+                    let mut last = ChunkMemory::default();
                     let kept: Vec<T> = (lo..hi)
-                        .filter_map(|i| row(&b, i, &mut t, &mut last))
+                        .filter_map(|i| row(b, i, &mut t, &mut last))
                         .collect();
                     done.lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .push((kept, t));
-                    if left.fetch_sub(1, Ordering::AcqRel) == 1 {
-                        let _ = free.send(());
-                    }
                 });
-            }
-            if b.is_empty() {
-                let _ = free.send(());
             }
             Ok::<(), std::convert::Infallible>(())
         })

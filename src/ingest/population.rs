@@ -104,11 +104,6 @@ pub struct Population {
 }
 
 impl Population {
-    /// The dense index of a patient id.
-    pub fn index_of(&self, id: &str) -> Option<u32> {
-        self.ids.get(id)
-    }
-
     /// Number of patients.
     pub fn len(&self) -> usize {
         self.ids.len()
