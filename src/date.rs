@@ -130,16 +130,7 @@ impl DateFormat {
     pub fn parse(&self, raw: &str) -> Option<Date> {
         let s = crate::text::trimmed(raw);
         let (y, m, d) = match self {
-            DateFormat::Iso => {
-                let b = s.as_bytes();
-                if b.len() < 10 || (b.len() > 10 && b[10] != b'T' && b[10] != b' ') {
-                    return None;
-                }
-                if b[4] != b'-' || b[7] != b'-' {
-                    return None;
-                }
-                (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?)
-            }
+            DateFormat::Iso => parse_iso(s.as_bytes())?,
             DateFormat::Pattern(p) => parse_pattern(p, s)?,
         };
         let y = y as i32;
@@ -148,6 +139,24 @@ impl DateFormat {
         }
         Date::from_ymd(y, m, d)
     }
+}
+
+/// `YYYY-MM-DD`, optionally followed by a time, as (year, month, day):
+/// the eight digits are checked and read at once, without a loop.
+fn parse_iso(b: &[u8]) -> Option<(u32, u32, u32)> {
+    let &[y0, y1, y2, y3, dash1, m0, m1, dash2, d0, d1] = b.first_chunk::<10>()?;
+    if (b.len() > 10 && b[10] != b'T' && b[10] != b' ') || dash1 != b'-' || dash2 != b'-' {
+        return None;
+    }
+    let n = [y0, y1, y2, y3, m0, m1, d0, d1].map(|c| c.wrapping_sub(b'0') as u32);
+    if n.iter().any(|&c| c > 9) {
+        return None;
+    }
+    Some((
+        n[0] * 1000 + n[1] * 100 + n[2] * 10 + n[3],
+        n[4] * 10 + n[5],
+        n[6] * 10 + n[7],
+    ))
 }
 
 fn parse_pattern(pattern: &str, s: &str) -> Option<(u32, u32, u32)> {
@@ -441,5 +450,54 @@ mod tests {
         assert_eq!(Month::parse_extract_date("2017-09-01"), Some(sep17));
         assert_eq!(Month::parse_extract_date("31FEB2017"), None);
         assert_eq!(Month::parse_extract_date("01XYZ2017"), None);
+    }
+
+    proptest::proptest! {
+        /// The ISO reader agrees with a plain reading field by field, on
+        /// dates and on near misses of them.
+        #[test]
+        fn iso_agrees_with_a_plain_reading(
+            day in 0i32..2_932_896,
+            suffix in proptest::sample::select(vec!["", "T10:00", " 10:00", "x", " ", "0"]),
+            edits in proptest::collection::vec(
+                (0usize..12, proptest::sample::select(b"0123456789-T x/".to_vec())), 0..3),
+            cut in 0usize..13,
+        ) {
+            // A date of the accepted years (from 1900-01-01), with a suffix,
+            // a few characters changed and perhaps cut short.
+            let date = Date(day - 25_567);
+            let mut bytes = format!("{date}{suffix}").into_bytes();
+            for (at, c) in edits {
+                if at < bytes.len() {
+                    bytes[at] = c;
+                }
+            }
+            if cut > 0 {
+                bytes.truncate(cut - 1);
+            }
+            let s = String::from_utf8(bytes).unwrap_or_default();
+            let plain = |s: &str| -> Option<Date> {
+                let s = s.trim();
+                let b = s.as_bytes();
+                if b.len() < 10 || (b.len() > 10 && !matches!(b[10], b'T' | b' ')) {
+                    return None;
+                }
+                if b[4] != b'-' || b[7] != b'-' {
+                    return None;
+                }
+                let field = |r: std::ops::Range<usize>| -> Option<u32> {
+                    let f = &s[r];
+                    f.bytes().all(|c| c.is_ascii_digit()).then(|| f.parse().ok())?
+                };
+                let (y, m, d) = (field(0..4)?, field(5..7)?, field(8..10)?);
+                if !(MIN_YEAR..=MAX_YEAR).contains(&(y as i32)) {
+                    return None;
+                }
+                Date::from_ymd(y as i32, m, d)
+            };
+            proptest::prop_assert_eq!(DateFormat::Iso.parse(&s), plain(&s), "{:?}", s);
+            // Every date of the accepted years reads back from its text.
+            proptest::prop_assert_eq!(DateFormat::Iso.parse(&date.to_string()), Some(date));
+        }
     }
 }

@@ -38,17 +38,19 @@ fn text_index(n: u64) -> Option<usize> {
     (n > TEXT - u64::from(u32::MAX)).then(|| (TEXT - n) as usize)
 }
 
-/// The id as a number when it is written canonically in decimal.
-fn as_number(id: &str) -> Option<u64> {
+/// The id as the number it is kept as, when it is written canonically in
+/// decimal (`None` for a text id). Readers work this out in parallel and
+/// hand runs of numbers to [`PatientIds::extend_ascending`].
+pub fn as_number(id: &str) -> Option<u64> {
     let b = id.as_bytes();
-    if b.is_empty()
-        || b.len() > 19
-        || (b[0] == b'0' && b.len() > 1)
-        || !b.iter().all(u8::is_ascii_digit)
-    {
+    if b.is_empty() || b.len() > 19 || (b[0] == b'0' && b.len() > 1) {
         return None;
     }
-    id.parse().ok()
+    // At most 19 digits: below 10^19, so no overflow.
+    b.iter().try_fold(0u64, |n, &c| {
+        let digit = c.wrapping_sub(b'0');
+        (digit <= 9).then(|| n * 10 + u64::from(digit))
+    })
 }
 
 impl PatientIds {
@@ -150,6 +152,25 @@ impl PatientIds {
         Some(next)
     }
 
+    /// Numbers the ids `numbers` (each from [`as_number`]) next, in order,
+    /// when they continue the ascending run: every one greater than the one
+    /// before it and than the last id added. Otherwise adds nothing and
+    /// answers false; the caller then adds them one by one with
+    /// [`PatientIds::insert`], which also finds duplicates. Same result
+    /// either way; this one does no search and no parsing.
+    pub fn extend_ascending(&mut self, numbers: &[u64]) -> bool {
+        let continues = self.ascending()
+            && match (self.numbers.last(), numbers.first()) {
+                (Some(last), Some(first)) => last < first,
+                _ => true,
+            };
+        if !continues || !numbers.windows(2).all(|w| w[0] < w[1]) {
+            return false;
+        }
+        self.numbers.extend_from_slice(numbers);
+        true
+    }
+
     /// The id of patient `p` as written in the extract.
     pub fn id(&self, p: u32) -> Cow<'_, str> {
         let n = self.numbers[p as usize];
@@ -207,13 +228,25 @@ mod tests {
         assert_eq!((ids.get("5"), ids.get("11")), (Some(4), Some(2)));
     }
 
+    /// Mostly numbers, some zero-padded or text ids.
+    fn id_text(n: u64, kind: u8) -> String {
+        match kind {
+            0 => format!("0{n}"),
+            1 if n > 50 => format!("p{n}"),
+            _ => n.to_string(),
+        }
+    }
+
     proptest! {
         /// Whatever the order and mix of ids, the table answers as a plain
-        /// map from id to first-seen position would.
+        /// map from id to first-seen position would, whether the ids are
+        /// added one by one or, as readers do, in runs of numbers that go
+        /// in at once when they continue the ascending order.
         #[test]
         fn answers_as_a_map_would(
-            raw in prop::collection::vec((0u64..60, any::<bool>(), 0u8..4), 0..80),
+            raw in prop::collection::vec((0u64..60, 1usize..5, 0u8..4), 0..80),
             sorted in any::<bool>(),
+            in_runs in any::<bool>(),
         ) {
             let mut raw = raw;
             if sorted {
@@ -221,21 +254,31 @@ mod tests {
             }
             let mut ids = PatientIds::default();
             let mut model: std::collections::HashMap<String, u32> = Default::default();
-            for (n, _, kind) in &raw {
-                // Mostly numbers, some zero-padded or text ids.
-                let id = match kind {
-                    0 => format!("0{n}"),
-                    1 if *n > 50 => format!("p{n}"),
-                    _ => n.to_string(),
-                };
-                let expected = if model.contains_key(&id) {
-                    None
-                } else {
-                    let p = model.len() as u32;
-                    model.insert(id.clone(), p);
-                    Some(p)
-                };
-                prop_assert_eq!(ids.insert(&id), expected);
+            let mut i = 0;
+            while i < raw.len() {
+                let run = if in_runs { raw[i].1 } else { 1 };
+                let texts: Vec<String> = raw[i..(i + run).min(raw.len())]
+                    .iter()
+                    .map(|&(n, _, kind)| id_text(n, kind))
+                    .collect();
+                i += run;
+                let numbers: Option<Vec<u64>> = texts.iter().map(|id| as_number(id)).collect();
+                let extended = numbers.is_some_and(|n| ids.extend_ascending(&n));
+                for id in texts {
+                    let expected = if model.contains_key(&id) {
+                        None
+                    } else {
+                        let p = model.len() as u32;
+                        model.insert(id.clone(), p);
+                        Some(p)
+                    };
+                    if extended {
+                        // A run goes in at once only when every id is new.
+                        prop_assert!(expected.is_some());
+                    } else {
+                        prop_assert_eq!(ids.insert(&id), expected);
+                    }
+                }
             }
             for n in 0..62u64 {
                 for id in [n.to_string(), format!("0{n}"), format!("p{n}")] {

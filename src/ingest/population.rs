@@ -11,11 +11,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::accounting::{RejectReason, Tally};
-use super::patient_ids::PatientIds;
+use super::patient_ids::{as_number, PatientIds};
 use super::practices::Practices;
-use super::source::{ScanError, SourceError, TableSource};
+use super::source::{Batch, ScanError, SourceError, TableSource};
 use super::table::TableKind;
-use crate::date::{Date, MaybeDate};
+use crate::date::{Date, DateFormat, MaybeDate};
 
 /// Recorded sex, as ehrQL writes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
@@ -35,16 +35,17 @@ pub enum Sex {
 impl Sex {
     /// Reads `female/male/intersex/unknown` or `F/M/I/U`, any case.
     pub fn parse(s: &str) -> Option<Sex> {
-        let s = s.trim();
-        [
-            ("female", Sex::Female),
-            ("male", Sex::Male),
-            ("intersex", Sex::Intersex),
-            ("unknown", Sex::Unknown),
-        ]
-        .into_iter()
-        .find(|(word, _)| s.eq_ignore_ascii_case(word) || s.eq_ignore_ascii_case(&word[..1]))
-        .map(|(_, sex)| sex)
+        let s = crate::text::trimmed(s);
+        let (&first, rest) = s.as_bytes().split_first()?;
+        let sex = match first.to_ascii_lowercase() {
+            b'f' => Sex::Female,
+            b'm' => Sex::Male,
+            b'i' => Sex::Intersex,
+            b'u' => Sex::Unknown,
+            _ => return None,
+        };
+        let word = &sex.as_str().as_bytes()[1..];
+        (rest.is_empty() || rest == word || rest.eq_ignore_ascii_case(word)).then_some(sex)
     }
 
     /// The lowercase name used in outputs.
@@ -79,12 +80,80 @@ pub struct Period {
     pub practice: u32,
 }
 
-/// A parsed patients row: (row in batch, date of birth, date of death, sex).
-type PatientRow = (usize, Option<Date>, Option<Date>, Sex);
 /// A parsed registrations row: (row in batch, patient, start, end).
 type RegistrationRow = (usize, u32, Date, Option<Date>);
 /// A registrations row with its practice, when the practice is known yet.
 type PracticedRow = (RegistrationRow, Option<u32>);
+
+/// The patients rows of one chunk of a batch, parsed in parallel, column
+/// by column, before they are numbered in file order.
+struct PatientChunk {
+    /// Row in the batch of each row kept (those with an id).
+    rows: Vec<usize>,
+    /// The ids as numbers ([`as_number`]); `None` when one is text.
+    numbers: Option<Vec<u64>>,
+    date_of_birth: Vec<MaybeDate>,
+    date_of_death: Vec<MaybeDate>,
+    sex: Vec<Sex>,
+    /// Rows rejected and values cleared.
+    tally: Tally,
+}
+
+impl PatientChunk {
+    /// Parses rows `range` of `b`. A row without an id is rejected; a bad
+    /// date or sex is cleared and reported.
+    fn parse(b: &Batch, range: std::ops::Range<usize>, fmt: &DateFormat) -> PatientChunk {
+        let table = TableKind::Patients;
+        let n = range.len();
+        let mut c = PatientChunk {
+            rows: Vec::with_capacity(n),
+            numbers: Some(Vec::with_capacity(n)),
+            date_of_birth: Vec::with_capacity(n),
+            date_of_death: Vec::with_capacity(n),
+            sex: Vec::with_capacity(n),
+            tally: Tally::default(),
+        };
+        let t = &mut c.tally;
+        for i in range {
+            let loc = || b.location(i);
+            let Some(id) = b.get(0, i) else {
+                t.rejected(
+                    table,
+                    loc(),
+                    "patient_id",
+                    None,
+                    RejectReason::EmptyPatientId,
+                );
+                continue;
+            };
+            match (&mut c.numbers, as_number(id)) {
+                (Some(numbers), Some(n)) => numbers.push(n),
+                (numbers, _) => *numbers = None,
+            }
+            let mut date = |col: usize, name: &'static str| {
+                let raw = b.get(col, i)?;
+                let parsed = b.date_format(col, fmt).parse(raw);
+                if parsed.is_none() {
+                    t.cleared(table, loc(), name, raw, RejectReason::InvalidDate);
+                }
+                parsed
+            };
+            let (dob, dod) = (date(1, "date_of_birth"), date(3, "date_of_death"));
+            let sex = match b.get(2, i) {
+                None => Sex::Unknown,
+                Some(raw) => Sex::parse(raw).unwrap_or_else(|| {
+                    t.cleared(table, loc(), "sex", raw, RejectReason::InvalidCode);
+                    Sex::Unknown
+                }),
+            };
+            c.rows.push(i);
+            c.date_of_birth.push(dob.into());
+            c.date_of_death.push(dod.into());
+            c.sex.push(sex);
+        }
+        c
+    }
+}
 
 /// Every patient of the extract, indexed densely, with their registrations.
 #[derive(Debug, Default)]
@@ -166,55 +235,22 @@ impl Population {
                 &["patient_id", "date_of_birth", "sex", "date_of_death"],
                 65_536,
                 |b| {
-                    let parsed: Vec<(Vec<PatientRow>, Tally)> = b
+                    let parsed: Vec<PatientChunk> = b
                         .chunk_ranges()
                         .into_par_iter()
-                        .map(|(lo, hi)| {
-                            let mut t = Tally::default();
-                            let mut rows = Vec::with_capacity(hi - lo);
-                            for i in lo..hi {
-                                let loc = b.location(i);
-                                if b.get(0, i).is_none() {
-                                    t.rejected(
-                                        table,
-                                        loc,
-                                        "patient_id",
-                                        None,
-                                        RejectReason::EmptyPatientId,
-                                    );
-                                    continue;
-                                }
-                                let mut date = |col: usize, name: &'static str| {
-                                    let raw = b.get(col, i)?;
-                                    let parsed = b.date_format(col, fmt).parse(raw);
-                                    if parsed.is_none() {
-                                        t.cleared(table, loc, name, raw, RejectReason::InvalidDate);
-                                    }
-                                    parsed
-                                };
-                                let (dob, dod) =
-                                    (date(1, "date_of_birth"), date(3, "date_of_death"));
-                                let sex = match b.get(2, i) {
-                                    None => Sex::Unknown,
-                                    Some(raw) => Sex::parse(raw).unwrap_or_else(|| {
-                                        t.cleared(
-                                            table,
-                                            loc,
-                                            "sex",
-                                            raw,
-                                            RejectReason::InvalidCode,
-                                        );
-                                        Sex::Unknown
-                                    }),
-                                };
-                                rows.push((i, dob, dod, sex));
-                            }
-                            (rows, t)
-                        })
+                        .map(|(lo, hi)| PatientChunk::parse(&b, lo..hi, fmt))
                         .collect();
-                    for (rows, t) in parsed {
-                        tally.merge(t);
-                        for (i, dob, dod, sex) in rows {
+                    for chunk in parsed {
+                        tally.merge(chunk.tally);
+                        let fast = chunk.numbers.is_some_and(|n| pop.ids.extend_ascending(&n));
+                        if fast {
+                            pop.date_of_birth.extend_from_slice(&chunk.date_of_birth);
+                            pop.date_of_death.extend_from_slice(&chunk.date_of_death);
+                            pop.sex.extend_from_slice(&chunk.sex);
+                            tally.used_rows(chunk.rows.len() as u64);
+                            continue;
+                        }
+                        for (k, &i) in chunk.rows.iter().enumerate() {
                             let id = b.get(0, i).unwrap_or_default();
                             if pop.ids.insert(id).is_none() {
                                 tally.rejected(
@@ -226,9 +262,9 @@ impl Population {
                                 );
                                 continue;
                             }
-                            pop.date_of_birth.push(dob.into());
-                            pop.date_of_death.push(dod.into());
-                            pop.sex.push(sex);
+                            pop.date_of_birth.push(chunk.date_of_birth[k]);
+                            pop.date_of_death.push(chunk.date_of_death[k]);
+                            pop.sex.push(chunk.sex[k]);
                             tally.used();
                         }
                     }
@@ -318,22 +354,28 @@ impl Population {
     /// counting it as rejected. The patient is searched for from `near`.
     fn parse_registration(
         &self,
-        b: &crate::ingest::source::Batch,
+        b: &Batch,
         i: usize,
-        fmt: &crate::date::DateFormat,
+        fmt: &DateFormat,
         t: &mut Tally,
         near: Option<u32>,
     ) -> Option<RegistrationRow> {
         let table = TableKind::Registrations;
-        let loc = b.location(i);
+        let loc = || b.location(i);
         let Some(id) = b.get(0, i) else {
-            t.rejected(table, loc, "patient_id", None, RejectReason::EmptyPatientId);
+            t.rejected(
+                table,
+                loc(),
+                "patient_id",
+                None,
+                RejectReason::EmptyPatientId,
+            );
             return None;
         };
         let Some(patient) = self.ids.get_near(id, near) else {
             t.rejected(
                 table,
-                loc,
+                loc(),
                 "patient_id",
                 Some(id),
                 RejectReason::UnknownPatient,
@@ -343,7 +385,7 @@ impl Population {
         if b.get(1, i).is_none() {
             t.rejected(
                 table,
-                loc,
+                loc(),
                 "practice_code",
                 None,
                 RejectReason::MissingValue,
@@ -357,7 +399,7 @@ impl Population {
             } else {
                 RejectReason::InvalidDate
             };
-            t.rejected(table, loc, "start_date", start_raw, reason);
+            t.rejected(table, loc(), "start_date", start_raw, reason);
             return None;
         };
         let end = match b.get(3, i) {
@@ -365,7 +407,13 @@ impl Population {
             Some(raw) => match b.date_format(3, fmt).parse(raw) {
                 Some(d) => Some(d),
                 None => {
-                    t.rejected(table, loc, "end_date", Some(raw), RejectReason::InvalidDate);
+                    t.rejected(
+                        table,
+                        loc(),
+                        "end_date",
+                        Some(raw),
+                        RejectReason::InvalidDate,
+                    );
                     return None;
                 }
             },
@@ -373,7 +421,7 @@ impl Population {
         if end.is_some_and(|e| e < start) {
             t.rejected(
                 table,
-                loc,
+                loc(),
                 "end_date",
                 b.get(3, i),
                 RejectReason::EndBeforeStart,
@@ -473,6 +521,14 @@ mod tests {
         assert_eq!(Sex::parse(" u "), Some(Sex::Unknown));
         assert_eq!(Sex::parse("INTERSEX"), Some(Sex::Intersex));
         assert_eq!((Sex::parse("fe"), Sex::parse("")), (None, None));
+        assert_eq!(
+            (Sex::parse("males"), Sex::parse("mAlE")),
+            (None, Some(Sex::Male))
+        );
+        assert_eq!(
+            (Sex::parse("x "), Sex::parse("Unknown")),
+            (None, Some(Sex::Unknown))
+        );
     }
 
     #[test]

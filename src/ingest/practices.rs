@@ -1,6 +1,6 @@
 //! The practices table: each practice's place in the locality hierarchy.
 
-use std::collections::HashMap;
+use polars::prelude::PlHashMap as HashMap;
 
 use super::accounting::{RejectReason, Tally};
 use super::source::{ScanError, SourceError, TableSource};
