@@ -99,9 +99,10 @@ impl Default for ChunkMemory {
             key: None,
             patient: None,
             found: None,
-            drugs: Memo::new(10),
-            events: Memo::new(10),
-            dates: Memo::new(10),
+            drugs: Memo::new(12),
+            events: Memo::new(12),
+            // A chunk's rows span years of dates: room for all of them.
+            dates: Memo::new(13),
         }
     }
 }
@@ -269,6 +270,11 @@ impl Drop for BatchSlot<'_> {
     }
 }
 
+/// Rows of a batch folded by one task. Each task starts with an empty
+/// [`ChunkMemory`], so long chunks reuse more; parallelism comes from the
+/// batches in flight.
+const CHUNK_ROWS: usize = 65_536;
+
 /// Batches being folded at once, per worker thread: enough that a worker
 /// never waits for the other to finish a batch, few enough to bound memory.
 const BATCHES_IN_FLIGHT_PER_THREAD: usize = 2;
@@ -300,7 +306,7 @@ fn scan<T: Send>(
             // The slot is given back when the batch's last chunk is done
             // with it, even by unwinding: a failed chunk never stalls the scan.
             let b = Arc::new((b, BatchSlot(free)));
-            for (lo, hi) in b.0.chunk_ranges() {
+            for (lo, hi) in b.0.chunk_ranges(CHUNK_ROWS) {
                 let b = Arc::clone(&b);
                 s.spawn(move |_| {
                     let b = &b.0;

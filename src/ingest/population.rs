@@ -17,6 +17,10 @@ use super::source::{Batch, ScanError, SourceError, TableSource};
 use super::table::TableKind;
 use crate::date::{Date, DateFormat, MaybeDate};
 
+/// Rows of a batch parsed by one task: a batch of 65,536 rows gives each
+/// of a few workers several chunks.
+const CHUNK_ROWS: usize = 16_384;
+
 /// Recorded sex, as ehrQL writes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -44,8 +48,11 @@ impl Sex {
             b'u' => Sex::Unknown,
             _ => return None,
         };
+        // Byte by byte: these words are too short to be worth a memcmp call.
         let word = &sex.as_str().as_bytes()[1..];
-        (rest.is_empty() || rest == word || rest.eq_ignore_ascii_case(word)).then_some(sex)
+        let matches = |(a, b): (&u8, &u8)| a.to_ascii_lowercase() == *b;
+        (rest.is_empty() || (rest.len() == word.len() && rest.iter().zip(word).all(matches)))
+            .then_some(sex)
     }
 
     /// The lowercase name used in outputs.
@@ -236,7 +243,7 @@ impl Population {
                 65_536,
                 |b| {
                     let parsed: Vec<PatientChunk> = b
-                        .chunk_ranges()
+                        .chunk_ranges(CHUNK_ROWS)
                         .into_par_iter()
                         .map(|(lo, hi)| PatientChunk::parse(&b, lo..hi, fmt))
                         .collect();
@@ -297,7 +304,7 @@ impl Population {
                     // is added afterwards, in file order.
                     let known = &*practices;
                     let parsed: Vec<(Vec<PracticedRow>, Tally)> = b
-                        .chunk_ranges()
+                        .chunk_ranges(CHUNK_ROWS)
                         .into_par_iter()
                         .map(|(lo, hi)| {
                             let mut t = Tally::default();

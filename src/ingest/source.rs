@@ -261,12 +261,13 @@ impl Batch {
         }
     }
 
-    /// The batch's rows split into chunks for parallel parsing.
-    pub fn chunk_ranges(&self) -> Vec<(usize, usize)> {
-        const CHUNK_ROWS: usize = 16_384;
+    /// The batch's rows split into chunks of `rows` rows (the last one
+    /// shorter) for parallel parsing.
+    pub fn chunk_ranges(&self, rows: usize) -> Vec<(usize, usize)> {
+        let rows = rows.max(1);
         (0..self.len)
-            .step_by(CHUNK_ROWS)
-            .map(|lo| (lo, (lo + CHUNK_ROWS).min(self.len)))
+            .step_by(rows)
+            .map(|lo| (lo, (lo + rows).min(self.len)))
             .collect()
     }
 
