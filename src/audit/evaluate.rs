@@ -13,7 +13,7 @@ use super::facts::{
 };
 use crate::classify::classifier::DrugTable;
 use crate::date::Date;
-use crate::ingest::population::{age_band_index, Population, Sex, AGE_BANDS};
+use crate::ingest::population::{AgeBandsAt, Population, Sex, AGE_BANDS};
 use crate::spec::CompiledSpec;
 
 /// Numerator and denominator counts by (index date, indicator, practice,
@@ -188,6 +188,7 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
 
     // One accumulator per block of patients (a few per thread), merged by
     // addition: exact, and the same whatever the thread count.
+    let ages: Vec<AgeBandsAt> = windows.iter().map(|w| AgeBandsAt::new(w.t)).collect();
     let blocks = (rayon::current_num_threads() * 4).clamp(1, n.max(1));
     let (mut counts, mut review, cohort_sizes, registered) = (0..blocks)
         .into_par_iter()
@@ -211,7 +212,7 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
                     };
                     let pr = practice as usize;
                     let st = stratum(
-                        age_band_index(inp.pop.date_of_birth[pi].get(), w.t),
+                        ages[d].index(inp.pop.date_of_birth[pi].get()),
                         inp.pop.sex[pi],
                     );
                     if !in_cohort {
