@@ -426,9 +426,12 @@ pub fn collect_medications(
                 return None;
             }
             let (patient, date) = dated_patient(b, i, pop, &fmt, horizon, true, table, t, last)?;
-            // A negative quantity is a reversed or cancelled issue, not an issue.
-            if let Some(q) = b
-                .get(4, i)
+            // A negative quantity is a reversed or cancelled issue, not an
+            // issue. One that starts with a digit is not (most rows).
+            let maybe_negative = b.first_byte(4, i).is_some_and(|c| !c.is_ascii_digit());
+            if let Some(q) = maybe_negative
+                .then(|| b.get(4, i))
+                .flatten()
                 .filter(|q| q.starts_with('-') && q.parse::<f64>().is_ok_and(|v| v < 0.0))
             {
                 t.rejected(

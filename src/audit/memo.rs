@@ -25,7 +25,10 @@ impl MemoKey for (u128, u128) {
 
 impl MemoKey for u128 {
     fn mix(&self) -> u64 {
-        (*self, 0).mix()
+        // Two multiplications: the slot is taken from the top bits, which
+        // depend on every bit of both words.
+        const K: u64 = 0x9E37_79B9_7F4A_7C15;
+        ((*self as u64).wrapping_mul(K) ^ (*self >> 64) as u64).wrapping_mul(K)
     }
 }
 

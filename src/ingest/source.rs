@@ -199,6 +199,11 @@ fn format_of(path: &Path) -> FileFormat {
     }
 }
 
+/// Reaches `Array::is_null`, which polars does not re-export.
+fn is_null<A: StaticArray>(a: &A, i: usize) -> bool {
+    a.is_null(i)
+}
+
 /// A batch of rows: the requested columns as text, in the order asked for.
 pub struct Batch {
     columns: Vec<<StringType as PolarsDataType>::Array>,
@@ -237,16 +242,25 @@ impl Batch {
     /// text itself when short, else its place in the batch's buffers, which
     /// a dictionary-encoded column shares between equal values.
     pub fn value_key(&self, col: usize, i: usize) -> u128 {
-        /// Reaches `Array::is_null`, which polars does not re-export.
-        fn is_null<A: StaticArray>(a: &A, i: usize) -> bool {
-            a.is_null(i)
-        }
         let column = &self.columns[col];
         if is_null(column, i) {
             0
         } else {
             column.views()[i].as_u128()
         }
+    }
+
+    /// The first byte of the value of column `col` at row `i` as stored
+    /// (before trimming); `None` when null or empty. Read from the value's
+    /// view, without reaching its text: enough to rule most values out of
+    /// a rare case (a digit first: not a negative number).
+    pub fn first_byte(&self, col: usize, i: usize) -> Option<u8> {
+        let column = &self.columns[col];
+        if is_null(column, i) {
+            return None;
+        }
+        let view = column.views()[i];
+        (view.length > 0).then(|| view.prefix.to_le_bytes()[0])
     }
 
     /// Where row `i` is in its file.
@@ -609,12 +623,16 @@ mod tests {
     use super::*;
 
     /// Equal keys mean equal values, whatever the file repeats: short
-    /// values, long ones (kept in buffers), nulls and blanks.
+    /// values, long ones (kept in buffers), nulls, blanks and empty text;
+    /// and the first byte read from the view is the text's.
     #[test]
     fn equal_value_keys_mean_equal_values() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("medications.parquet");
         let values = [
+            Some(""),
+            Some(" -2"),
+            Some("-28.5 tablets"),
             Some("0402010ADAAAAAA"),
             Some("7"),
             None,
@@ -627,6 +645,7 @@ mod tests {
             Some("0403030E0AAAAAA"),
         ];
         let rows: Vec<Option<&str>> = values.iter().cycle().take(5000).copied().collect();
+        assert!(rows.contains(&Some("")));
         let n = rows.len();
         let mut df = df!(
             "patient_id" => vec!["1"; n],
@@ -648,6 +667,9 @@ mod tests {
                             assert_eq!(b.get(0, i), b.get(0, j), "rows {i} and {j}");
                         }
                     }
+                    // The first byte as stored, from the view alone.
+                    let raw = StaticArray::get(&b.columns[0], i);
+                    assert_eq!(b.first_byte(0, i), raw.and_then(|s| s.bytes().next()));
                     // The same short value is always the same key.
                     let later = i + 5;
                     if later < b.len() && b.get(0, i) == Some("7") && b.get(0, later) == Some("7") {
