@@ -12,6 +12,8 @@ pub mod statistics;
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+
 use crate::audit::evaluate::{Counts, STRATA};
 use crate::date::Date;
 use crate::ingest::practices::{Practices, LEVELS};
@@ -67,9 +69,16 @@ pub fn roll_up(
             n
         }
     };
-    let mut rows = Vec::new();
-    for (d, &date) in dates.iter().enumerate() {
-        for (i, ind) in indicators.iter().enumerate() {
+    // Each (date, indicator) is pooled on its own, in parallel (the
+    // statistics' special functions are the slow part); rows are put back
+    // in order, and each value is computed exactly as one thread would.
+    let pairs: Vec<(usize, usize)> = (0..dates.len())
+        .flat_map(|d| (0..indicators.len()).map(move |i| (d, i)))
+        .collect();
+    let per_pair: Vec<Vec<IndicatorRow>> = pairs
+        .into_par_iter()
+        .map(|(d, i)| {
+            let (date, ind) = (dates[d], &indicators[i]);
             // National rate in each age band x sex stratum, for expected counts.
             let mut strata = [(0u64, 0u64); STRATA];
             for p in 0..practices.list.len() {
@@ -129,11 +138,13 @@ pub fn roll_up(
                 .last()
                 .and_then(|r| r.first())
                 .map(|r| (r.numerator, r.denominator));
+            let mut rows = Vec::new();
             for mut group in level_rows {
                 statistics::attach(&mut group, national);
                 rows.extend(group);
             }
-        }
-    }
-    rows
+            rows
+        })
+        .collect();
+    per_pair.into_iter().flatten().collect()
 }
