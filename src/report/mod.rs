@@ -110,22 +110,10 @@ fn write_files(
     dir: &Path,
     info: &RunInfo,
 ) -> Result<Vec<String>, ReportError> {
-    let mut written = Vec::new();
-    let mut table = indicators::frame(run).map_err(|e| polars_failure(dir, e))?;
-    written.push(write_csv(&mut table, &dir.join(indicators::CSV))?);
-    written.push(write_parquet(&mut table, &dir.join(indicators::PARQUET))?);
-    if run.dates.len() > 1 {
-        let mut changes = changes::frame(&run.changes).map_err(|e| polars_failure(dir, e))?;
-        written.push(write_csv(&mut changes, &dir.join(changes::FILE))?);
-    }
-    let mut deciles = deciles::frame(&run.deciles).map_err(|e| polars_failure(dir, e))?;
-    written.push(write_csv(&mut deciles, &dir.join(deciles::FILE))?);
-    let mut review = review_list::frame(run, spec).map_err(|e| polars_failure(dir, e))?;
-    written.push(write_csv(&mut review, &dir.join(review_list::FILE))?);
-    if let Some(mut rejected) = rejected::frame(run).map_err(|e| polars_failure(dir, e))? {
-        written.push(write_csv(&mut rejected, &dir.join(rejected::FILE))?);
-    }
-    let page = html::render(run, spec).map_err(|message| ReportError::Write {
+    // The page is drawn while the tables are written.
+    let (page, tables) = rayon::join(|| html::render(run, spec), || write_tables(run, spec, dir));
+    let mut written = tables?;
+    let page = page.map_err(|message| ReportError::Write {
         path: dir.join(html::FILE),
         message,
     })?;
@@ -141,6 +129,27 @@ fn write_files(
         w.write_all(&json).map_err(|e| e.to_string())
     })?);
     Ok(file_names(&written))
+}
+
+/// Writes the tables: indicators (CSV and Parquet), changes, deciles, the
+/// review list and the rejected rows; returns their paths in that order.
+fn write_tables(run: &AuditRun, spec: &AuditSpec, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    let mut written = Vec::new();
+    let mut table = indicators::frame(run).map_err(|e| polars_failure(dir, e))?;
+    written.push(write_csv(&mut table, &dir.join(indicators::CSV))?);
+    written.push(write_parquet(&mut table, &dir.join(indicators::PARQUET))?);
+    if run.dates.len() > 1 {
+        let mut changes = changes::frame(&run.changes).map_err(|e| polars_failure(dir, e))?;
+        written.push(write_csv(&mut changes, &dir.join(changes::FILE))?);
+    }
+    let mut deciles = deciles::frame(&run.deciles).map_err(|e| polars_failure(dir, e))?;
+    written.push(write_csv(&mut deciles, &dir.join(deciles::FILE))?);
+    let mut review = review_list::frame(run, spec).map_err(|e| polars_failure(dir, e))?;
+    written.push(write_csv(&mut review, &dir.join(review_list::FILE))?);
+    if let Some(mut rejected) = rejected::frame(run).map_err(|e| polars_failure(dir, e))? {
+        written.push(write_csv(&mut rejected, &dir.join(rejected::FILE))?);
+    }
+    Ok(written)
 }
 
 /// A named column from a value per row.
