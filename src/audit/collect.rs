@@ -21,7 +21,7 @@ use crate::classify::codelist::{is_bnf_item_code, parse_sctid};
 use crate::date::Date;
 use crate::ingest::accounting::{IgnoreReason, RejectReason, Tally};
 use crate::ingest::population::Population;
-use crate::ingest::source::{Batch, ScanError, SourceError, TableSource};
+use crate::ingest::source::{Batch, ScanError, SourceError, TableSource, ValueKey};
 use crate::ingest::table::TableKind;
 
 /// The horizon of dates that can matter to any index date of the run.
@@ -47,7 +47,7 @@ fn date_of(
     fmt: &crate::date::DateFormat,
     table: TableKind,
     t: &mut Tally,
-    dates: &mut Memo<u128, Date>,
+    dates: &mut Memo<ValueKey, Date>,
 ) -> Option<Date> {
     let key = b.value_key(1, i);
     if let Some(date) = dates.get(key) {
@@ -82,15 +82,15 @@ fn date_of(
 /// forward from the last one found. And the concepts of recent codes.
 struct ChunkMemory {
     /// The [`Batch::value_key`] of the last id looked up.
-    key: Option<u128>,
+    key: Option<ValueKey>,
     patient: Option<u32>,
     found: Option<u32>,
     /// (dm+d, BNF) value keys -> (drug id, concepts).
-    drugs: Memo<(u128, u128), (u32, ConceptMask)>,
+    drugs: Memo<(ValueKey, ValueKey), (u32, ConceptMask)>,
     /// SNOMED CT value keys -> concepts.
-    events: Memo<u128, ConceptMask>,
+    events: Memo<ValueKey, ConceptMask>,
     /// Date value keys -> dates.
-    dates: Memo<u128, Date>,
+    dates: Memo<ValueKey, Date>,
 }
 
 impl Default for ChunkMemory {
@@ -117,7 +117,7 @@ fn patient_of(
     last: &mut ChunkMemory,
 ) -> Option<u32> {
     let key = b.value_key(0, i);
-    let same = last.key == Some(key) && key != 0;
+    let same = last.key == Some(key) && key != ValueKey::NULL;
     if let (true, Some(p)) = (same, last.patient) {
         return Some(p);
     }

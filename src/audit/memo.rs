@@ -3,47 +3,55 @@
 //! Rows of a chunk repeat few distinct values (codes, patients), so a
 //! small private table answers most rows without parsing or locking.
 
+use crate::ingest::source::ValueKey;
+
 /// A key of a [`Memo`]: its bits mixed into a slot choice.
 pub trait MemoKey: Copy + Eq {
+    /// A key never asked for: it marks an empty slot.
+    const EMPTY: Self;
     /// The key's bits, mixed so that similar keys land in different slots.
     fn mix(&self) -> u64;
 }
 
-impl MemoKey for (u128, u128) {
-    fn mix(&self) -> u64 {
-        let words = [
-            self.0 as u64,
-            (self.0 >> 64) as u64,
-            self.1 as u64,
-            (self.1 >> 64) as u64,
-        ];
-        words.iter().fold(0u64, |h, &w| {
-            (h.rotate_left(23) ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        })
-    }
-}
+/// Fibonacci hashing's multiplier (2^64 / golden ratio).
+const K: u64 = 0x9E37_79B9_7F4A_7C15;
 
-impl MemoKey for u128 {
+impl MemoKey for ValueKey {
+    /// Null: nothing is remembered for a missing value.
+    const EMPTY: ValueKey = ValueKey::NULL;
+
     fn mix(&self) -> u64 {
         // Two multiplications: the slot is taken from the top bits, which
         // depend on every bit of both words.
-        const K: u64 = 0x9E37_79B9_7F4A_7C15;
-        ((*self as u64).wrapping_mul(K) ^ (*self >> 64) as u64).wrapping_mul(K)
+        (self.0[0].wrapping_mul(K) ^ self.0[1]).wrapping_mul(K)
     }
 }
 
-/// A direct-mapped cache of `K -> V`.
+impl MemoKey for (ValueKey, ValueKey) {
+    /// Both null: nothing is remembered when both values are missing.
+    const EMPTY: (ValueKey, ValueKey) = (ValueKey::NULL, ValueKey::NULL);
+
+    fn mix(&self) -> u64 {
+        [self.0 .0[0], self.0 .0[1], self.1 .0[0], self.1 .0[1]]
+            .iter()
+            .fold(0u64, |h, &w| (h ^ w).wrapping_mul(K))
+    }
+}
+
+/// A direct-mapped cache of `K -> V`: each slot a key and its value, with
+/// [`MemoKey::EMPTY`] marking a slot not used yet (no `Option` tag, so the
+/// slots stay small and more of them stay in cache).
 #[derive(Debug)]
 pub struct Memo<K, V> {
-    slots: Vec<Option<(K, V)>>,
+    slots: Vec<(K, V)>,
     shift: u32,
 }
 
-impl<K: MemoKey, V: Copy> Memo<K, V> {
+impl<K: MemoKey, V: Copy + Default> Memo<K, V> {
     /// An empty memo of `2^bits` slots.
     pub fn new(bits: u32) -> Memo<K, V> {
         Memo {
-            slots: vec![None; 1 << bits],
+            slots: vec![(K::EMPTY, V::default()); 1 << bits],
             shift: 64 - bits,
         }
     }
@@ -54,16 +62,16 @@ impl<K: MemoKey, V: Copy> Memo<K, V> {
 
     /// The remembered answer for `key`, if it is still there.
     pub fn get(&self, key: K) -> Option<V> {
-        match self.slots[self.slot(&key)] {
-            Some((k, v)) if k == key => Some(v),
-            _ => None,
-        }
+        let (k, v) = self.slots[self.slot(&key)];
+        (k == key && key != K::EMPTY).then_some(v)
     }
 
-    /// Remembers `value` for `key`.
+    /// Remembers `value` for `key` (nothing for the empty key).
     pub fn put(&mut self, key: K, value: V) {
-        let slot = self.slot(&key);
-        self.slots[slot] = Some((key, value));
+        if key != K::EMPTY {
+            let slot = self.slot(&key);
+            self.slots[slot] = (key, value);
+        }
     }
 
     /// The answer for `key`: remembered, or made by `make` and remembered
@@ -82,23 +90,48 @@ impl<K: MemoKey, V: Copy> Memo<K, V> {
 mod tests {
     use super::*;
 
+    fn key(k: u64) -> ValueKey {
+        ValueKey([k, k * 7 + 1])
+    }
+
     #[test]
     fn remembers_the_latest_answer_per_slot_and_never_a_wrong_one() {
-        let mut memo: Memo<(u128, u128), u64> = Memo::new(4);
-        let keys: Vec<(u128, u128)> = (0..200u128).map(|k| (k, k * 7 + 1)).collect();
+        let mut memo: Memo<(ValueKey, ValueKey), u64> = Memo::new(4);
+        let keys: Vec<(ValueKey, ValueKey)> = (0..200u64).map(|k| (key(k), key(k + 3))).collect();
         for &k in &keys {
-            memo.put(k, (k.0 * 3) as u64);
+            memo.put(k, k.0 .0[0] * 3);
         }
         let mut hits = 0;
         for &k in &keys {
             if let Some(v) = memo.get(k) {
-                assert_eq!(v, (k.0 * 3) as u64);
+                assert_eq!(v, k.0 .0[0] * 3);
                 hits += 1;
             }
         }
         // 16 slots: at most 16 keys survive, and the last one put always does.
         assert!((1..=16).contains(&hits), "{hits}");
         assert_eq!(memo.get(keys[199]), Some(199 * 3));
-        assert_eq!(memo.get((1000, 0)), None);
+        assert_eq!(memo.get((key(1000), ValueKey::NULL)), None);
+    }
+
+    #[test]
+    fn the_empty_key_is_never_answered() {
+        let mut memo: Memo<ValueKey, u32> = Memo::new(2);
+        // An empty memo holds the empty key with the default value in
+        // every slot: still no answer for it.
+        assert_eq!(memo.get(ValueKey::NULL), None);
+        memo.put(ValueKey::NULL, 7);
+        assert_eq!(memo.get(ValueKey::NULL), None);
+        let mut made = 0;
+        for _ in 0..2 {
+            let v = memo.get_or_try(ValueKey::NULL, || {
+                made += 1;
+                Some(5)
+            });
+            assert_eq!(v, Some(5));
+        }
+        assert_eq!(made, 2);
+        memo.put(key(1), 9);
+        assert_eq!(memo.get(key(1)), Some(9));
     }
 }

@@ -199,6 +199,19 @@ fn format_of(path: &Path) -> FileFormat {
     }
 }
 
+/// What [`Batch::value_key`] gives: the value's 16-byte string view (the
+/// text itself when short, else its place in the batch's buffers, which a
+/// dictionary-encoded column shares between equal values), as two words:
+/// 8-byte aligned, so a memo slot holding one stays small.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ValueKey(pub [u64; 2]);
+
+impl ValueKey {
+    /// The key of a null, and of an empty text (its view is all zero):
+    /// memos never remember it.
+    pub const NULL: ValueKey = ValueKey([0, 0]);
+}
+
 /// Reaches `Array::is_null`, which polars does not re-export.
 fn is_null<A: StaticArray>(a: &A, i: usize) -> bool {
     a.is_null(i)
@@ -235,18 +248,17 @@ impl Batch {
             .filter(|s| !s.is_empty())
     }
 
-    /// A key for the value of column `col` at row `i` (0 when null): two
-    /// rows of this batch with the same key hold the same value, so a
-    /// worker can reuse what it made of the first. (Equal values may still
-    /// have different keys.) It is the value's 16-byte string view: the
-    /// text itself when short, else its place in the batch's buffers, which
-    /// a dictionary-encoded column shares between equal values.
-    pub fn value_key(&self, col: usize, i: usize) -> u128 {
+    /// A key for the value of column `col` at row `i` ([`ValueKey::NULL`]
+    /// when null): two rows of this batch with the same key hold the same
+    /// value, so a worker can reuse what it made of the first. (Equal
+    /// values may still have different keys.)
+    pub fn value_key(&self, col: usize, i: usize) -> ValueKey {
         let column = &self.columns[col];
         if is_null(column, i) {
-            0
+            ValueKey::NULL
         } else {
-            column.views()[i].as_u128()
+            let view = column.views()[i].as_u128();
+            ValueKey([view as u64, (view >> 64) as u64])
         }
     }
 
