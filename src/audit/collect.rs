@@ -15,11 +15,11 @@ use std::sync::{Arc, Mutex};
 use rayon::prelude::*;
 
 use super::facts::{EventItem, MedItem};
-use super::memo::Memo;
 use crate::classify::classifier::{Classifier, ConceptMask, DrugKey, DrugTable};
 use crate::classify::codelist::{is_bnf_item_code, parse_sctid};
 use crate::date::Date;
 use crate::ingest::accounting::{IgnoreReason, RejectReason, Tally};
+use crate::ingest::memo::Memo;
 use crate::ingest::population::Population;
 use crate::ingest::source::{Batch, ScanError, SourceError, TableSource, ValueKey};
 use crate::ingest::table::TableKind;

@@ -7,7 +7,6 @@ pub mod evaluate;
 pub mod facts;
 #[cfg(test)]
 mod invariants;
-pub mod memo;
 pub mod partial;
 
 use std::collections::BTreeMap;

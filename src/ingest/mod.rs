@@ -7,6 +7,7 @@ pub mod accounting;
 pub mod csv_structure;
 pub mod list_sizes;
 pub mod mapping;
+pub mod memo;
 pub mod ods;
 pub mod partition;
 pub mod patient_ids;

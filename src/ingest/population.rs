@@ -11,9 +11,10 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::accounting::{RejectReason, Tally};
+use super::memo::Memo;
 use super::patient_ids::{as_number, PatientIds};
 use super::practices::Practices;
-use super::source::{Batch, ScanError, SourceError, TableSource};
+use super::source::{Batch, ScanError, SourceError, TableSource, ValueKey};
 use super::table::TableKind;
 use crate::date::{Date, DateFormat, MaybeDate};
 
@@ -121,6 +122,8 @@ impl PatientChunk {
             tally: Tally::default(),
         };
         let t = &mut c.tally;
+        // A few distinct words: each read once.
+        let mut sexes: Memo<ValueKey, Sex> = Memo::new(4);
         for i in range {
             let loc = || b.location(i);
             let Some(id) = b.get(0, i) else {
@@ -146,13 +149,15 @@ impl PatientChunk {
                 parsed
             };
             let (dob, dod) = (date(1, "date_of_birth"), date(3, "date_of_death"));
-            let sex = match b.get(2, i) {
-                None => Sex::Unknown,
-                Some(raw) => Sex::parse(raw).unwrap_or_else(|| {
-                    t.cleared(table, loc(), "sex", raw, RejectReason::InvalidCode);
-                    Sex::Unknown
-                }),
-            };
+            let sex = sexes
+                .get_or_try(b.value_key(2, i), || match b.get(2, i) {
+                    None => Some(Sex::Unknown),
+                    Some(raw) => Sex::parse(raw).or_else(|| {
+                        t.cleared(table, loc(), "sex", raw, RejectReason::InvalidCode);
+                        None
+                    }),
+                })
+                .unwrap_or(Sex::Unknown);
             c.rows.push(i);
             c.date_of_birth.push(dob.into());
             c.date_of_death.push(dod.into());
@@ -309,11 +314,16 @@ impl Population {
                         .map(|(lo, hi)| {
                             let mut t = Tally::default();
                             let mut near = None;
+                            // Practice codes repeat: each looked up once.
+                            let mut codes: Memo<ValueKey, u32> = Memo::new(12);
                             let rows = (lo..hi)
                                 .filter_map(|i| {
                                     let row = this.parse_registration(&b, i, fmt, &mut t, near)?;
                                     near = Some(row.1);
-                                    Some((row, known.get(b.get(1, i).unwrap_or_default())))
+                                    let practice = codes.get_or_try(b.value_key(1, i), || {
+                                        known.get(b.get(1, i).unwrap_or_default())
+                                    });
+                                    Some((row, practice))
                                 })
                                 .collect();
                             (rows, t)

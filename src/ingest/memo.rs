@@ -3,7 +3,7 @@
 //! Rows of a chunk repeat few distinct values (codes, patients), so a
 //! small private table answers most rows without parsing or locking.
 
-use crate::ingest::source::ValueKey;
+use super::source::ValueKey;
 
 /// A key of a [`Memo`]: its bits mixed into a slot choice.
 pub trait MemoKey: Copy + Eq {
