@@ -4,6 +4,8 @@
 # generated Parquet extracts, checks that all three agree exactly, and
 # prints wall time, rows/s and peak memory (/usr/bin/time -v) with 1 and 2
 # threads, plus polars' time just to read the columns the audit needs.
+# The table is also written to target/bench-results.md, and the curve of
+# the 2-thread runs (seconds against rows) to target/bench-curve.svg.
 #
 #   scripts/bench.sh [PATIENTS ...]      default: 100000 1000000
 #
@@ -73,7 +75,11 @@ for t, c in cols.items():
         pass
 EOF
 
-printf '\n| patients | rows | threads | engine | seconds | rows/s | peak MiB | same counts |\n|---:|---:|---:|---|---:|---:|---:|---|\n'
+# The table goes to the screen and to $results; the curve is drawn from it.
+results=target/bench-results.md
+: >"$results"
+out() { printf "$@" | tee -a "$results"; }
+out '\n| patients | rows | threads | engine | seconds | rows/s | peak MiB | same counts |\n|---:|---:|---:|---|---:|---:|---:|---|\n'
 for n in "${sizes[@]}"; do
   dir="$data/p$n"
   if [ ! -f "$dir/SYNTH.txt" ]; then
@@ -86,14 +92,16 @@ for n in "${sizes[@]}"; do
   for threads in 1 2; do
     measure stomp "$bin" audit "$dir" --index-date $T --out "$work/stomp" --threads "$threads" --quiet --force
     ours_as_peers "$work/stomp/indicators.csv" "$work/stomp.csv"
-    printf '| %s | %s | %s | stomp-audit | %.2f | %.0f | %s | reference |\n' "$n" "$rows" "$threads" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB"
+    out '| %s | %s | %s | stomp-audit | %.2f | %.0f | %s | reference |\n' "$n" "$rows" "$threads" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB"
     for engine in duckdb polars; do
       measure "$engine" "$py" scripts/bench_peers.py "$engine" "$dir" $T "$work/$engine.csv" "$threads"
       same=$(cmp -s "$work/stomp.csv" "$work/$engine.csv" && echo yes || echo "NO (see $work/$engine.csv)")
-      printf '| %s | %s | %s | %s | %.2f | %.0f | %s | %s |\n' "$n" "$rows" "$threads" "$engine" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB" "$same"
+      out '| %s | %s | %s | %s | %.2f | %.0f | %s | %s |\n' "$n" "$rows" "$threads" "$engine" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB" "$same"
       if [ "${same:0:3}" != yes ]; then diff "$work/stomp.csv" "$work/$engine.csv" | head -5 >&2; trap - EXIT; fi
     done
     measure floor "$py" "$work/floor.py" "$dir" "$threads"
-    printf '| %s | %s | %s | polars read only (decode floor) | %.2f | %.0f | %s | - |\n' "$n" "$rows" "$threads" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB"
+    out '| %s | %s | %s | polars read only (decode floor) | %.2f | %.0f | %s | - |\n' "$n" "$rows" "$threads" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB"
   done
 done
+python3 scripts/bench_plot.py "$results" target/bench-curve.svg 2
+echo "table: $results; curve (2 threads): target/bench-curve.svg"

@@ -107,6 +107,17 @@ struct PatientChunk {
     tally: Tally,
 }
 
+/// The patient id of row `i` (column 0), or `None` after rejecting the
+/// row for having none.
+fn id_of<'a>(b: &'a Batch, i: usize, table: TableKind, t: &mut Tally) -> Option<&'a str> {
+    let id = b.get(0, i);
+    if id.is_none() {
+        let reason = RejectReason::EmptyPatientId;
+        t.rejected(table, b.location(i), "patient_id", None, reason);
+    }
+    id
+}
+
 impl PatientChunk {
     /// Parses rows `range` of `b`. A row without an id is rejected; a bad
     /// date or sex is cleared and reported.
@@ -126,14 +137,7 @@ impl PatientChunk {
         let mut sexes: Memo<ValueKey, Sex> = Memo::new(4);
         for i in range {
             let loc = || b.location(i);
-            let Some(id) = b.get(0, i) else {
-                t.rejected(
-                    table,
-                    loc(),
-                    "patient_id",
-                    None,
-                    RejectReason::EmptyPatientId,
-                );
+            let Some(id) = id_of(b, i, table, t) else {
                 continue;
             };
             match (&mut c.numbers, as_number(id)) {
@@ -379,16 +383,7 @@ impl Population {
     ) -> Option<RegistrationRow> {
         let table = TableKind::Registrations;
         let loc = || b.location(i);
-        let Some(id) = b.get(0, i) else {
-            t.rejected(
-                table,
-                loc(),
-                "patient_id",
-                None,
-                RejectReason::EmptyPatientId,
-            );
-            return None;
-        };
+        let id = id_of(b, i, table, t)?;
         let Some(patient) = self.ids.get_near(id, near) else {
             t.rejected(
                 table,
