@@ -20,7 +20,7 @@ use crate::classify::codelist::{is_bnf_item_code, parse_sctid};
 use crate::date::Date;
 use crate::ingest::accounting::{IgnoreReason, RejectReason, Tally};
 use crate::ingest::memo::Memo;
-use crate::ingest::population::Population;
+use crate::ingest::population::{id_of, Population};
 use crate::ingest::source::{Batch, ScanError, SourceError, TableSource, ValueKey};
 use crate::ingest::table::TableKind;
 
@@ -121,16 +121,7 @@ fn patient_of(
     if let (true, Some(p)) = (same, last.patient) {
         return Some(p);
     }
-    let Some(id) = b.get(0, i) else {
-        t.rejected(
-            table,
-            b.location(i),
-            "patient_id",
-            None,
-            RejectReason::EmptyPatientId,
-        );
-        return None;
-    };
+    let id = id_of(b, i, table, t)?;
     let patient = if same {
         last.patient
     } else {

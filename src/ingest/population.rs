@@ -96,8 +96,9 @@ type PracticedRow = (RegistrationRow, Option<u32>);
 /// The patients rows of one chunk of a batch, parsed in parallel, column
 /// by column, before they are numbered in file order.
 struct PatientChunk {
-    /// Row in the batch of each row kept (those with an id).
-    rows: Vec<usize>,
+    /// The chunk's rows in the batch; those without an id were rejected,
+    /// the others are kept, in order.
+    range: std::ops::Range<usize>,
     /// The ids as numbers ([`as_number`]); `None` when one is text.
     numbers: Option<Vec<u64>>,
     date_of_birth: Vec<MaybeDate>,
@@ -109,7 +110,7 @@ struct PatientChunk {
 
 /// The patient id of row `i` (column 0), or `None` after rejecting the
 /// row for having none.
-fn id_of<'a>(b: &'a Batch, i: usize, table: TableKind, t: &mut Tally) -> Option<&'a str> {
+pub fn id_of<'a>(b: &'a Batch, i: usize, table: TableKind, t: &mut Tally) -> Option<&'a str> {
     let id = b.get(0, i);
     if id.is_none() {
         let reason = RejectReason::EmptyPatientId;
@@ -125,7 +126,7 @@ impl PatientChunk {
         let table = TableKind::Patients;
         let n = range.len();
         let mut c = PatientChunk {
-            rows: Vec::with_capacity(n),
+            range: range.clone(),
             numbers: Some(Vec::with_capacity(n)),
             date_of_birth: Vec::with_capacity(n),
             date_of_death: Vec::with_capacity(n),
@@ -162,7 +163,6 @@ impl PatientChunk {
                     }),
                 })
                 .unwrap_or(Sex::Unknown);
-            c.rows.push(i);
             c.date_of_birth.push(dob.into());
             c.date_of_death.push(dod.into());
             c.sex.push(sex);
@@ -263,11 +263,12 @@ impl Population {
                             pop.date_of_birth.extend_from_slice(&chunk.date_of_birth);
                             pop.date_of_death.extend_from_slice(&chunk.date_of_death);
                             pop.sex.extend_from_slice(&chunk.sex);
-                            tally.used_rows(chunk.rows.len() as u64);
+                            tally.used_rows(chunk.sex.len() as u64);
                             continue;
                         }
-                        for (k, &i) in chunk.rows.iter().enumerate() {
-                            let id = b.get(0, i).unwrap_or_default();
+                        // The kept rows again (those with an id), one by one.
+                        let kept = chunk.range.clone().filter_map(|i| Some((i, b.get(0, i)?)));
+                        for (k, (i, id)) in kept.enumerate() {
                             if pop.ids.insert(id).is_none() {
                                 tally.rejected(
                                     table,
@@ -572,6 +573,59 @@ mod tests {
             (Sex::parse("x "), Sex::parse("Unknown")),
             (None, Some(Sex::Unknown))
         );
+    }
+
+    /// Patients read from a CSV file: (ids, dates of birth, sexes) and the
+    /// rejections' reasons.
+    fn load(csv: &str) -> (Vec<String>, Vec<Option<Date>>, Vec<Sex>, Vec<RejectReason>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("patients.csv");
+        std::fs::write(&path, csv).unwrap();
+        let mapping = crate::ingest::mapping::TableMapping::default();
+        let source = TableSource::file(TableKind::Patients, &path, mapping);
+        let mut tally = Tally::default();
+        let pop = Population::load_patients(&source, &mut tally).unwrap();
+        assert!(tally.account.balances());
+        let ids = (0..pop.len() as u32)
+            .map(|p| pop.ids.id(p).into_owned())
+            .collect();
+        let dobs = pop.date_of_birth.iter().map(|d| d.get()).collect();
+        let reasons = tally.rejections.iter().map(|r| r.reason).collect();
+        (ids, dobs, pop.sex.clone(), reasons)
+    }
+
+    #[test]
+    fn rows_without_an_id_or_repeating_one_leave_the_others_aligned() {
+        let header = "patient_id,date_of_birth,sex,date_of_death\n";
+        // Numbers in order (numbered a chunk at once), numbers with a
+        // repeat and text ids (one by one): the same patients either way.
+        for ids in [
+            ["1", "2", "3", "4"],
+            ["1", "2", "1", "3"],
+            ["p1", "p2", "p1", "p3"],
+        ] {
+            let csv = format!(
+                "{header}{},1980-01-01,F,\n,1981-01-01,M,\n{},1982-01-01,M,\n{},1983-01-01,F,\n{},1984-01-01,U,\n",
+                ids[0], ids[1], ids[2], ids[3]
+            );
+            let (got, dobs, sexes, reasons) = load(&csv);
+            let repeat = ids[2] == ids[0];
+            let years: Vec<i32> = dobs.iter().map(|d| d.unwrap().ymd().0).collect();
+            if repeat {
+                assert_eq!(got, [ids[0], ids[1], ids[3]]);
+                assert_eq!(years, [1980, 1982, 1984]);
+                assert_eq!(sexes, [Sex::Female, Sex::Male, Sex::Unknown]);
+                assert_eq!(
+                    reasons,
+                    [RejectReason::EmptyPatientId, RejectReason::DuplicatePatient]
+                );
+            } else {
+                assert_eq!(got, ids);
+                assert_eq!(years, [1980, 1982, 1983, 1984]);
+                assert_eq!(sexes, [Sex::Female, Sex::Male, Sex::Female, Sex::Unknown]);
+                assert_eq!(reasons, [RejectReason::EmptyPatientId]);
+            }
+        }
     }
 
     proptest::proptest! {
