@@ -38,6 +38,7 @@ fn extract() -> &'static std::path::Path {
             autism_prevalence: 0.01,
             extract_date: "2024-06-30".parse().expect("date"),
             history_years: 4,
+            coding: Default::default(),
         })
         .expect("synth");
         dir

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use rayon::prelude::*;
 
 use super::facts::{EventItem, MedItem};
-use crate::classify::classifier::{Classifier, ConceptMask, DrugKey, DrugTable};
+use crate::classify::classifier::{Classifier, ConceptMask, DrugKey, DrugTable, NO_DRUG};
 use crate::classify::codelist::{is_bnf_item_code, parse_sctid};
 use crate::date::Date;
 use crate::ingest::accounting::{IgnoreReason, RejectReason, Tally};
@@ -173,7 +173,9 @@ fn code<'a, T>(
 
 /// The drug of a medication row (dm+d in column 2, BNF in column 3) and
 /// its concepts, or `None` after counting the row as rejected (a code
-/// invalid, or both missing).
+/// invalid, or both missing). A dm+d code that no list knows is looked up
+/// by the name in column 5 (`drug_name`), when the extract has one, for
+/// the classification report.
 fn drug_of(
     b: &Batch,
     i: usize,
@@ -195,7 +197,13 @@ fn drug_of(
         );
         return None;
     }
-    Some(classifier.drug(DrugKey::new(dmd, bnf)))
+    let found = classifier.drug(DrugKey::new(dmd, bnf));
+    if let (NO_DRUG, Some(code), None) = (found.0, dmd, bnf) {
+        if let Some(name) = b.get(5, i) {
+            return Some((classifier.unlisted(code, name), 0));
+        }
+    }
+    Some(found)
 }
 
 impl Horizon {
@@ -388,7 +396,8 @@ pub fn collect_events(
 }
 
 /// Scans medications: the matched issues of cohort patients, sorted, with
-/// the table of distinct drugs they refer to (in canonical order).
+/// the table of distinct drugs they refer to (in canonical order) and the
+/// rows of each drug (any patient, any date).
 #[allow(clippy::too_many_arguments)]
 pub fn collect_medications(
     source: &TableSource,
@@ -398,12 +407,19 @@ pub fn collect_medications(
     horizon: Horizon,
     batch_rows: usize,
     tally: &mut Tally,
-) -> Result<(Vec<MedItem>, DrugTable), SourceError> {
+) -> Result<(Vec<MedItem>, DrugTable, Vec<u64>), SourceError> {
     let table = TableKind::Medications;
     let fmt = source.mapping.date_format.clone();
     let mut items = scan(
         source,
-        &["patient_id", "date", "dmd_code", "bnf_code", "quantity"],
+        &[
+            "patient_id",
+            "date",
+            "dmd_code",
+            "bnf_code",
+            "quantity",
+            "drug_name",
+        ],
         batch_rows,
         tally,
         |b, i, t, last| {
@@ -412,6 +428,9 @@ pub fn collect_medications(
             let (drug, mask) = last
                 .drugs
                 .get_or_try(codes, || drug_of(b, i, classifier, t))?;
+            if drug != NO_DRUG {
+                t.code_row(drug);
+            }
             if mask == 0 {
                 t.ignored(IgnoreReason::UnrelatedCode);
                 return None;
@@ -452,5 +471,11 @@ pub fn collect_medications(
         .par_iter_mut()
         .for_each(|m| m.drug = remap[m.drug as usize]);
     items.par_sort_unstable();
-    Ok((items, drugs))
+    let mut rows = vec![0u64; drugs.drugs.len()];
+    for (old, n) in std::mem::take(&mut tally.code_rows).into_iter().enumerate() {
+        if let Some(&new) = remap.get(old) {
+            rows[new as usize] += n;
+        }
+    }
+    Ok((items, drugs, rows))
 }

@@ -201,7 +201,8 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
             for p in first..((block + 1) * n / blocks) as u32 {
                 let pi = p as usize;
                 let in_cohort = inp.cohort[pi];
-                let h = History {
+                let mut h = History {
+                    registered_since: None,
                     events: events.take(p),
                     meds: meds.take(p),
                     drugs: inp.drugs,
@@ -220,6 +221,7 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
                         continue;
                     }
                     sizes[d] += 1;
+                    h.registered_since = inp.pop.registered_since(p, w.t);
                     evaluate_facts(&spec.facts, w, &h, &mut values);
                     for (i, ind) in spec.indicators.iter().enumerate() {
                         let den = all_terms(&values, &ind.denominator);

@@ -5,6 +5,7 @@
 //! index date ([`FactWindows`]), not per patient.
 
 use crate::classify::classifier::{ConceptMask, DrugTable};
+use crate::classify::form::Form;
 use crate::date::Date;
 use crate::spec::{Fact, Term};
 
@@ -33,6 +34,8 @@ pub struct MedItem {
 /// A patient's matched history, each slice sorted by date.
 #[derive(Clone, Copy, Debug)]
 pub struct History<'a> {
+    /// When the unbroken registration spanning the index date began.
+    pub registered_since: Option<Date>,
     /// Matched clinical events.
     pub events: &'a [EventItem],
     /// Matched medication issues.
@@ -56,6 +59,9 @@ pub struct FactWindows {
     /// The index date.
     pub t: Date,
     bounds: Vec<(Date, Date)>,
+    /// For `ingredients` facts: the starts of the last period and of the
+    /// one before it, for other issues and for depots.
+    periods: Vec<[Date; 4]>,
 }
 
 const EVER: Date = Date(i32::MIN);
@@ -76,7 +82,7 @@ impl FactWindows {
                     months_back(months + offset_months),
                     months_back(*offset_months),
                 ),
-                Fact::Chemicals { months, .. } => (months_back(*months), t),
+                Fact::Ingredients { months, .. } => (months_back(2 * months), t),
                 Fact::Started {
                     months,
                     settle_days,
@@ -85,7 +91,23 @@ impl FactWindows {
                 _ => (EVER, t),
             })
             .collect();
-        FactWindows { t, bounds }
+        let periods = facts
+            .iter()
+            .map(|f| match f {
+                Fact::Ingredients {
+                    months,
+                    depot_months,
+                    ..
+                } => [
+                    months_back(*months),
+                    months_back(2 * months),
+                    months_back(*depot_months),
+                    months_back(2 * depot_months),
+                ],
+                _ => [EVER; 4],
+            })
+            .collect();
+        FactWindows { t, bounds, periods }
     }
 }
 
@@ -100,6 +122,44 @@ fn term(values: &[FactValue], t: &Term) -> bool {
 /// True when every term holds.
 pub fn all_terms(values: &[FactValue], terms: &[Term]) -> bool {
     terms.iter().all(|t| term(values, t))
+}
+
+/// How many distinct ingredients of `concept` are held at `t`: issued in
+/// the last period and in the period before it, with depot issues on
+/// depot periods (`periods` = starts of the last and previous period for
+/// other issues, then for depots).
+fn held_ingredients(h: &History<'_>, concept: u8, t: Date, periods: &[Date; 4]) -> u32 {
+    // Per ingredient: issued in [last, previous] period, for [other, depot] issues.
+    let mut seen: Vec<(&str, [[bool; 2]; 2])> = Vec::new();
+    for m in h.meds.iter().filter(|m| m.date <= t) {
+        let info = &h.drugs.drugs[m.drug as usize];
+        let Some(ingredient) = info.ingredient.as_deref() else {
+            continue;
+        };
+        if !has(info.mask, concept) {
+            continue;
+        }
+        let kind = usize::from(info.form == Form::Depot);
+        let (last, before) = (periods[2 * kind], periods[2 * kind + 1]);
+        let period = if m.date > last {
+            0
+        } else if m.date > before {
+            1
+        } else {
+            continue;
+        };
+        match seen.iter_mut().find(|(n, _)| *n == ingredient) {
+            Some((_, s)) => s[kind][period] = true,
+            None => {
+                let mut s = [[false; 2]; 2];
+                s[kind][period] = true;
+                seen.push((ingredient, s));
+            }
+        }
+    }
+    seen.iter()
+        .filter(|(_, s)| s.iter().any(|k| k[0] && k[1]))
+        .count() as u32
 }
 
 /// Evaluates every fact, in order, into `out` (cleared first).
@@ -137,31 +197,12 @@ pub fn evaluate(facts: &[Fact], w: &FactWindows, h: &History<'_>, out: &mut Vec<
                     date: None,
                 }
             }
-            Fact::Chemicals {
-                concept,
-                min_issues_each,
-                at_least,
-                ..
-            } => {
-                let mut counts: Vec<([u8; 9], u32)> = Vec::new();
-                for m in h
-                    .meds
-                    .iter()
-                    .filter(|m| in_window(m.date) && drug_has(m, *concept))
-                {
-                    if let Some(c) = h.drugs.drugs[m.drug as usize].chemical {
-                        match counts.iter_mut().find(|(k, _)| *k == c) {
-                            Some((_, n)) => *n += 1,
-                            None => counts.push((c, 1)),
-                        }
-                    }
-                }
-                let enough = counts.iter().filter(|(_, n)| n >= min_issues_each).count();
-                FactValue {
-                    on: enough as u32 >= *at_least,
-                    date: None,
-                }
-            }
+            Fact::Ingredients {
+                concept, at_least, ..
+            } => FactValue {
+                on: held_ingredients(h, *concept, w.t, &w.periods[i]) >= *at_least,
+                date: None,
+            },
             Fact::Started {
                 concept,
                 washout_months,
@@ -180,9 +221,13 @@ pub fn evaluate(facts: &[Fact], w: &FactWindows, h: &History<'_>, out: &mut Vec<
                             .meds
                             .iter()
                             .any(|m| m.date >= wash_lo && m.date < d0 && drug_has(m, *concept));
+                        // Registered for the whole washout, or the patient
+                        // may have transferred in on the drug.
+                        let seen_whole_washout = h.registered_since.is_some_and(|r| r <= wash_lo);
+                        let new = !earlier && seen_whole_washout;
                         FactValue {
-                            on: !earlier,
-                            date: (!earlier).then_some(d0),
+                            on: new,
+                            date: new.then_some(d0),
                         }
                     }
                     _ => FactValue::default(),

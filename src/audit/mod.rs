@@ -3,6 +3,7 @@
 //! indicator at every index date, and roll the counts up the hierarchy.
 
 pub mod collect;
+pub mod coverage;
 pub mod evaluate;
 pub mod facts;
 #[cfg(test)]
@@ -135,6 +136,8 @@ pub struct AuditRun {
     pub inputs: Vec<AuditInput>,
     /// Seconds per stage.
     pub timings: Vec<(String, f64)>,
+    /// How the medications were classified.
+    pub drug_coverage: coverage::DrugCoverage,
 }
 
 impl AuditRun {
@@ -165,6 +168,7 @@ pub(crate) struct Parts {
     cohort_patients: u64,
     inputs: Vec<AuditInput>,
     timings: Vec<(&'static str, f64)>,
+    drug_coverage: coverage::DrugCoverage,
 }
 
 /// Runs the audit: one partial, merged alone.
@@ -259,7 +263,7 @@ pub fn run_partial(
         let clock = Instant::now();
         progress.stage("reading medications");
         let mut t_med = tally(TableKind::Medications);
-        let (meds, drugs) = collect::collect_medications(
+        let (meds, drugs, drug_rows) = collect::collect_medications(
             extract.table(TableKind::Medications),
             &pop,
             &spec.classifier,
@@ -269,6 +273,7 @@ pub fn run_partial(
             &mut t_med,
         )?;
         timings.push(("medications", clock.elapsed().as_secs_f64()));
+        let drug_coverage = coverage::DrugCoverage::new(compiled, &drugs, &drug_rows);
         progress.done(t_med.account.read);
 
         let clock = Instant::now();
@@ -334,6 +339,7 @@ pub fn run_partial(
                 cohort_patients: cohort.iter().filter(|c| **c).count() as u64,
                 inputs,
                 timings,
+                drug_coverage,
             },
         ))
     })

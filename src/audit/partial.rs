@@ -21,6 +21,7 @@ use std::time::Instant;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::coverage::DrugCoverage;
 use super::evaluate::{Counts, STRATA};
 use super::{AuditInput, AuditRun, InputFile};
 use crate::aggregate::change::changes;
@@ -130,6 +131,9 @@ pub struct PartialMeta {
     pub inputs: Vec<InputEntry>,
     /// Seconds per stage.
     pub timings: Vec<(String, f64)>,
+    /// How the medications were classified (rows by concept and source).
+    #[serde(default)]
+    pub drug_coverage: DrugCoverage,
 }
 
 /// One non-zero count cell.
@@ -429,6 +433,7 @@ pub(super) fn from_parts(spec: &AuditSpec, parts: super::Parts) -> Partial {
         cohort_patients,
         inputs,
         timings,
+        drug_coverage,
     } = parts;
     let mut cells = Vec::new();
     for d in 0..counts.dates {
@@ -485,6 +490,7 @@ pub(super) fn from_parts(spec: &AuditSpec, parts: super::Parts) -> Partial {
                 .collect(),
             inputs: entries,
             timings: timings.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            drug_coverage,
         },
         counts: cells,
         review,
@@ -587,7 +593,9 @@ pub fn merge(
     let (mut patients, mut cohort_patients) = (0, 0);
     let mut cohort_sizes = vec![0; dates.len()];
     let mut timings: BTreeMap<String, f64> = BTreeMap::new();
+    let mut drug_coverage = DrugCoverage::default();
     for (k, p) in partials.into_iter().enumerate() {
+        drug_coverage.merge(&p.meta.drug_coverage);
         for c in &p.counts {
             let practice = practices.get(&c.practice).ok_or_else(|| {
                 file_error(
@@ -634,6 +642,7 @@ pub fn merge(
                 account: e.account.clone(),
                 rejections: Vec::new(),
                 latest_date: e.latest_date.as_deref().and_then(|d| d.parse().ok()),
+                code_rows: Vec::new(),
             })
             .collect();
         for (i, r) in p.rejections {
@@ -680,6 +689,7 @@ pub fn merge(
         cohort_patients,
         inputs,
         timings: timings.into_iter().collect(),
+        drug_coverage,
     })
 }
 

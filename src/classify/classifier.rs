@@ -13,6 +13,8 @@ use polars::prelude::PlHashMap as HashMap;
 use std::sync::RwLock;
 
 use super::bnf::{BnfFilter, CHEMICAL_LEN};
+use super::dictionary::NameResolver;
+use super::form::Form;
 
 /// A set of concepts, one bit per concept (at most 64).
 pub type ConceptMask = u64;
@@ -46,6 +48,16 @@ impl DrugKey {
     }
 }
 
+/// Whether a medication row's class came from its dm+d code or from the
+/// BNF code the row carried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Via {
+    /// The row had no BNF code: classified through the dm+d dictionary.
+    Dmd,
+    /// The row carried a BNF code, which was used.
+    Bnf,
+}
+
 /// What a distinct medication code pair is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DrugInfo {
@@ -53,10 +65,33 @@ pub struct DrugInfo {
     pub key: DrugKey,
     /// Drug concepts it belongs to.
     pub mask: ConceptMask,
-    /// Its BNF chemical (9 characters), when its BNF code is known.
-    pub chemical: Option<[u8; CHEMICAL_LEN]>,
+    /// For a dm+d code that no list knows: the concepts its name (from the
+    /// extract) would put it in. Reported, never counted.
+    pub named_mask: ConceptMask,
+    /// Its BNF code: given, or from the dm+d dictionary.
+    pub bnf: Option<String>,
+    /// Its active ingredient, when its BNF chemical is known: oral and depot
+    /// forms of one drug share it (see the spec's ingredients table).
+    pub ingredient: Option<String>,
+    /// How it is given.
+    pub form: Form,
+    /// Where its class came from.
+    pub via: Via,
     /// A readable name: the dm+d or BNF description, else the code.
     pub name: String,
+}
+
+/// One drug concept as the classifier applies it.
+#[derive(Clone, Debug, Default)]
+pub struct DrugRule {
+    /// The concept's bit.
+    pub bit: u8,
+    /// BNF patterns the (given or mapped) BNF code must match; empty = none.
+    pub filter: BnfFilter,
+    /// Forms the drug must have; empty = any.
+    pub forms: Vec<Form>,
+    /// Concepts whose drugs are taken out of this one.
+    pub exclude: ConceptMask,
 }
 
 /// The dictionaries a classifier is built from.
@@ -64,16 +99,20 @@ pub struct DrugInfo {
 pub struct ClassifierParts {
     /// SNOMED CT id -> event concepts.
     pub events: HashMap<u64, ConceptMask>,
-    /// dm+d id -> drug concepts it belongs to directly (from dm+d lists).
+    /// dm+d id -> drug concepts it belongs to directly (lists named by a concept).
     pub dmd_direct: HashMap<u64, ConceptMask>,
-    /// dm+d id -> BNF code (from dm+d lists with a BNF column).
+    /// dm+d id -> BNF code (the spec's drug dictionary).
     pub dmd_bnf: HashMap<u64, String>,
     /// dm+d id -> name.
     pub dmd_names: HashMap<u64, String>,
     /// BNF code -> name.
     pub bnf_names: HashMap<String, String>,
-    /// Drug concept bit -> BNF filter.
-    pub filters: Vec<(u8, BnfFilter)>,
+    /// BNF chemical (9 characters) -> active ingredient.
+    pub ingredients: HashMap<String, String>,
+    /// The drug concepts.
+    pub rules: Vec<DrugRule>,
+    /// Product names -> BNF codes, for names in the extract.
+    pub names: NameResolver,
 }
 
 /// Classifies event codes and medications to concept masks.
@@ -107,7 +146,19 @@ impl DrugTable {
             .collect();
         remap
     }
+
+    fn add(&mut self, info: DrugInfo) -> u32 {
+        let next = self.drugs.len() as u32;
+        let id = *self.index.entry(info.key).or_insert(next);
+        if id == next {
+            self.drugs.push(info);
+        }
+        id
+    }
 }
+
+/// The id of "no drug": a code pair that matches no concept.
+pub const NO_DRUG: u32 = u32::MAX;
 
 impl Classifier {
     /// Builds a classifier from its dictionaries.
@@ -130,10 +181,8 @@ impl Classifier {
         for id in ids {
             let info = c.describe(DrugKey::new(Some(id), None));
             if info.mask != 0 {
-                let n = table.drugs.len() as u32;
-                c.known_dmd.insert(id, (n, info.mask));
-                table.index.insert(info.key, n);
-                table.drugs.push(info);
+                let mask = info.mask;
+                c.known_dmd.insert(id, (table.add(info), mask));
             }
         }
         c.drugs = RwLock::new(table);
@@ -146,18 +195,15 @@ impl Classifier {
     }
 
     /// Classifies a medication: its drug id and concept mask. A code pair
-    /// that matches no concept gets mask 0 (and no id: `u32::MAX`).
+    /// that matches no concept gets mask 0 and no id ([`NO_DRUG`]).
     pub fn drug(&self, key: DrugKey) -> (u32, ConceptMask) {
         if key.bnf[0] == 0 {
-            // dm+d only: a code no codelist knows matches nothing.
+            // dm+d only: a code no list knows matches nothing.
             return self
                 .known_dmd
                 .get(&key.dmd)
                 .copied()
-                .unwrap_or((u32::MAX, 0));
-        }
-        if self.mask_of(key) == 0 {
-            return (u32::MAX, 0);
+                .unwrap_or((NO_DRUG, 0));
         }
         {
             let table = self.read();
@@ -166,18 +212,54 @@ impl Classifier {
             }
         }
         let info = self.describe(key);
-        let mask = info.mask;
-        let mut table = self.drugs.write().unwrap_or_else(|e| e.into_inner());
-        let next = table.drugs.len() as u32;
-        let id = *table.index.entry(key).or_insert(next);
-        if id == next {
-            table.drugs.push(info);
+        if info.mask == 0 {
+            return (NO_DRUG, 0);
         }
-        (id, mask)
+        let mask = info.mask;
+        (self.write().add(info), mask)
+    }
+
+    /// A dm+d code that no list knows, with the name the extract gives it:
+    /// when the name is that of a drug of the spec's concepts, the code is
+    /// registered (mask 0, `named_mask` set) so its rows can be reported.
+    pub fn unlisted(&self, dmd: u64, name: &str) -> u32 {
+        let Some((bnf, _)) = self.parts.names.resolve(name) else {
+            return NO_DRUG;
+        };
+        let form = Form::of(name, Some(&bnf));
+        let named_mask = self.rule_mask(0, Some(&bnf), form);
+        if named_mask == 0 {
+            return NO_DRUG;
+        }
+        let key = DrugKey::new(Some(dmd), None);
+        self.write().add(DrugInfo {
+            key,
+            mask: 0,
+            named_mask,
+            bnf: Some(bnf),
+            ingredient: None,
+            form,
+            via: Via::Dmd,
+            name: name.trim().to_string(),
+        })
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, DrugTable> {
         self.drugs.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, DrugTable> {
+        self.drugs.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every dm+d id the lists know that matches a concept, classified.
+    pub fn known_dmd_drugs(&self) -> Vec<DrugInfo> {
+        let table = self.read();
+        let mut ids: Vec<u32> = self.known_dmd.values().map(|(id, _)| *id).collect();
+        ids.sort_unstable();
+        ids.iter()
+            .map(|&i| table.drugs[i as usize].clone())
+            .collect()
     }
 
     /// The table of drugs seen so far, in canonical order, with the old id
@@ -188,20 +270,27 @@ impl Classifier {
         (table, remap)
     }
 
-    /// The concepts of one code pair: its dm+d id's lists, and the BNF
-    /// filters on its BNF code (given, or mapped from dm+d).
-    fn mask_of(&self, key: DrugKey) -> ConceptMask {
-        let p = &self.parts;
-        let dmd = (key.dmd != 0).then_some(key.dmd);
-        let bnf = key
-            .bnf_str()
-            .or_else(|| dmd.and_then(|d| p.dmd_bnf.get(&d)).map(String::as_str));
-        let mut mask = dmd.and_then(|d| p.dmd_direct.get(&d)).copied().unwrap_or(0);
-        if let Some(b) = bnf {
-            for (bit, f) in &p.filters {
-                if f.matches(b) {
-                    mask |= 1 << bit;
-                }
+    /// The concepts of a drug: its dm+d id's direct lists, the BNF rules on
+    /// its BNF code (given, or mapped from dm+d), each concept's forms, then
+    /// each concept's exclusions.
+    fn rule_mask(&self, direct: ConceptMask, bnf: Option<&str>, form: Form) -> ConceptMask {
+        let mut mask = direct;
+        for r in &self.parts.rules {
+            if bnf.is_some_and(|b| r.filter.matches(b)) {
+                mask |= 1 << r.bit;
+            }
+        }
+        for r in &self.parts.rules {
+            if !r.forms.is_empty() && !r.forms.contains(&form) {
+                mask &= !(1 << r.bit);
+            }
+        }
+        // Exclusions see the concepts after their forms: an excluded
+        // concept has no exclusions of its own, so one pass is exact.
+        let before = mask;
+        for r in &self.parts.rules {
+            if before & r.exclude != 0 {
+                mask &= !(1 << r.bit);
             }
         }
         mask
@@ -211,29 +300,35 @@ impl Classifier {
     pub fn describe(&self, key: DrugKey) -> DrugInfo {
         let p = &self.parts;
         let dmd = (key.dmd != 0).then_some(key.dmd);
-        let bnf: Option<String> = key
+        let bnf: Option<&str> = key
             .bnf_str()
-            .map(str::to_string)
-            .or_else(|| dmd.and_then(|d| p.dmd_bnf.get(&d).cloned()));
-        let mask = self.mask_of(key);
-        let chemical = bnf.as_ref().filter(|b| b.len() >= CHEMICAL_LEN).map(|b| {
-            let mut c = [0u8; CHEMICAL_LEN];
-            c.copy_from_slice(&b.as_bytes()[..CHEMICAL_LEN]);
-            c
-        });
-        let name = dmd
+            .or_else(|| dmd.and_then(|d| p.dmd_bnf.get(&d)).map(String::as_str));
+        let known_name = dmd
             .and_then(|d| p.dmd_names.get(&d))
-            .or_else(|| bnf.as_ref().and_then(|b| p.bnf_names.get(b)))
-            .cloned()
-            .unwrap_or_else(|| match (dmd, &bnf) {
-                (Some(d), _) => format!("dm+d {d}"),
-                (None, Some(b)) => format!("BNF {b}"),
-                (None, None) => String::new(),
-            });
+            .or_else(|| bnf.and_then(|b| p.bnf_names.get(b)));
+        let form = Form::of(known_name.map_or("", String::as_str), bnf);
+        let direct = dmd.and_then(|d| p.dmd_direct.get(&d)).copied().unwrap_or(0);
+        let mask = self.rule_mask(direct, bnf, form);
+        let ingredient = bnf.filter(|b| b.len() >= CHEMICAL_LEN).map(|b| {
+            let chemical = &b[..CHEMICAL_LEN];
+            p.ingredients
+                .get(chemical)
+                .cloned()
+                .unwrap_or_else(|| chemical.to_string())
+        });
+        let name = known_name.cloned().unwrap_or_else(|| match (dmd, bnf) {
+            (Some(d), _) => format!("dm+d {d}"),
+            (None, Some(b)) => format!("BNF {b}"),
+            (None, None) => String::new(),
+        });
         DrugInfo {
             key,
             mask,
-            chemical,
+            named_mask: 0,
+            bnf: bnf.map(str::to_string),
+            ingredient,
+            form,
+            via: if key.bnf[0] == 0 { Via::Dmd } else { Via::Bnf },
             name,
         }
     }
@@ -243,23 +338,59 @@ impl Classifier {
 mod tests {
     use super::*;
 
+    fn rule(bit: u8, bnf: &[&str]) -> DrugRule {
+        DrugRule {
+            bit,
+            filter: BnfFilter::parse(&bnf.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .unwrap(),
+            ..DrugRule::default()
+        }
+    }
+
     fn classifier() -> Classifier {
         let mut parts = ClassifierParts::default();
         parts.dmd_bnf.insert(321589009, "040201030AAAAAA".into()); // risperidone
         parts.dmd_bnf.insert(321935002, "0403040F0AAAAAA".into()); // flupentixol 500mcg
         parts.dmd_bnf.insert(322149009, "0406000T0AAAEAE".into()); // prochlorperazine
         parts
+            .dmd_bnf
+            .insert(3245411000001107, "0402010J0AAACAC".into()); // haloperidol inj
+        parts.dmd_bnf.insert(11111, "0402020T0AAAAAA".into()); // haloperidol decanoate
+        parts
             .dmd_names
             .insert(321589009, "Risperidone 1mg tablets".into());
+        parts.dmd_names.insert(
+            3245411000001107,
+            "Haloperidol 5mg/1ml solution for injection ampoules".into(),
+        );
         parts.dmd_direct.insert(321117007, 1 << 2); // flurazepam, no BNF column
         parts
-            .filters
-            .push((0, BnfFilter::parse(&["0402010".into()]).unwrap()));
+            .ingredients
+            .insert("0402020T0".into(), "haloperidol".into());
         parts
-            .filters
-            .push((1, BnfFilter::parse(&["0403".into()]).unwrap()));
+            .ingredients
+            .insert("0402010J0".into(), "haloperidol".into());
+        parts.rules.push(DrugRule {
+            exclude: 1 << 3,
+            ..rule(0, &["0402010", "0402020"])
+        });
+        parts.rules.push(rule(1, &["0403"]));
+        parts.rules.push(DrugRule {
+            forms: vec![Form::Injection],
+            ..rule(3, &["0402010J0"])
+        });
+        parts.names = NameResolver::new(
+            &[CodelistEntry {
+                code: "0402010ADAAAAAA".into(),
+                term: "Aripiprazole 5mg tablets".into(),
+                bnf: None,
+            }],
+            &[],
+        );
         Classifier::new(parts)
     }
+
+    use super::super::codelist::CodelistEntry;
 
     #[test]
     fn a_dmd_code_is_classified_through_its_bnf_code() {
@@ -267,8 +398,9 @@ mod tests {
         let (_, mask) = c.drug(DrugKey::new(Some(321589009), None));
         assert_eq!(mask, 1);
         let info = c.describe(DrugKey::new(Some(321589009), None));
-        assert_eq!(info.chemical, Some(*b"040201030"));
+        assert_eq!(info.ingredient.as_deref(), Some("040201030"));
         assert_eq!(info.name, "Risperidone 1mg tablets");
+        assert_eq!((info.form, info.via), (Form::Oral, Via::Dmd));
     }
 
     #[test]
@@ -284,11 +416,36 @@ mod tests {
     }
 
     #[test]
+    fn forms_and_exclusions_shape_a_concept() {
+        let c = classifier();
+        // A haloperidol injection is in the injection concept, so out of the antipsychotics.
+        assert_eq!(c.drug(DrugKey::new(Some(3245411000001107), None)).1, 1 << 3);
+        // The depot is an antipsychotic, of the same ingredient as the oral drug.
+        let depot = c.describe(DrugKey::new(Some(11111), None));
+        assert_eq!((depot.mask, depot.form), (1, Form::Depot));
+        assert_eq!(depot.ingredient.as_deref(), Some("haloperidol"));
+        // Oral haloperidol given by its BNF code only.
+        let oral = c.describe(DrugKey::new(None, Some("0402010J0AAAAAA")));
+        assert_eq!((oral.mask, oral.via), (1, Via::Bnf));
+    }
+
+    #[test]
     fn lists_without_bnf_add_codes_directly_and_given_bnf_is_used() {
         let c = classifier();
         assert_eq!(c.drug(DrugKey::new(Some(321117007), None)).1, 1 << 2);
         assert_eq!(c.drug(DrugKey::new(None, Some("0402010ADAAAAAA"))).1, 1);
         assert_eq!(c.drug(DrugKey::new(Some(999), None)).1, 0);
+    }
+
+    #[test]
+    fn an_unlisted_code_is_registered_by_its_name_but_never_counted() {
+        let c = classifier();
+        let id = c.unlisted(42, "Aripiprazole 5mg tablets (Teva) (AMP)");
+        assert_ne!(id, NO_DRUG);
+        assert_eq!(c.unlisted(43, "Paracetamol 500mg tablets"), NO_DRUG);
+        let (table, remap) = c.take_drugs();
+        let info = &table.drugs[remap[id as usize] as usize];
+        assert_eq!((info.mask, info.named_mask), (0, 1));
     }
 
     #[test]
@@ -300,11 +457,11 @@ mod tests {
         // Unrelated pairs get no id.
         assert_eq!(
             c.drug(DrugKey::new(None, Some("0106020L0AAAAAA"))),
-            (u32::MAX, 0)
+            (NO_DRUG, 0)
         );
         let (table, remap) = c.take_drugs();
-        // The three related dm+d ids known up front, and the BNF-only pair.
-        assert_eq!(table.drugs.len(), 4);
+        // The related dm+d ids known up front, and the BNF-only pair.
+        assert_eq!(table.drugs.len(), 6);
         // Key order: dm+d 0 (BNF only) first, then by dm+d id.
         assert_eq!(remap[b as usize], 0);
         assert_eq!(table.drugs[remap[a as usize] as usize].key.dmd, 321589009);

@@ -146,6 +146,33 @@ impl Codelist {
     }
 }
 
+impl Codelist {
+    /// Reads a Greater Manchester SDE code set: `code<TAB>description` per
+    /// line, no header. Lines without a tab or a code are skipped.
+    pub fn from_gm_sde(name: &str, source_name: &str, version: &str, bytes: &[u8]) -> Codelist {
+        let text = String::from_utf8_lossy(bytes);
+        let entries = text
+            .lines()
+            .filter_map(|line| {
+                let (code, term) = line.split_once('\t')?;
+                let code = code.trim();
+                (!code.is_empty()).then(|| CodelistEntry {
+                    code: code.to_string(),
+                    term: term.trim().to_string(),
+                    bnf: None,
+                })
+            })
+            .collect();
+        Codelist {
+            name: name.to_string(),
+            source_name: source_name.to_string(),
+            version: version.to_string(),
+            sha256: format!("{:x}", Sha256::digest(bytes)),
+            entries,
+        }
+    }
+}
+
 /// Parses a SNOMED CT or dm+d id: digits only, at most 18 of them (fits u64).
 pub fn parse_sctid(s: &str) -> Option<u64> {
     if s.is_empty() || s.len() > 18 {
@@ -199,6 +226,15 @@ mod tests {
             err.to_string().contains("its columns are: code, term"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn reads_gm_sde_code_sets() {
+        let bytes = b"879511000001105\tCamcolit 250 tablets\n\nno tab here\n4888611000001102\tLi-Liquid 1.018g/5ml oral solution\r\n";
+        let list = Codelist::from_gm_sde("lithium", "x.txt", "v1", bytes);
+        assert_eq!(list.entries.len(), 2);
+        assert_eq!(list.entries[1].code, "4888611000001102");
+        assert_eq!(list.entries[1].term, "Li-Liquid 1.018g/5ml oral solution");
     }
 
     #[test]

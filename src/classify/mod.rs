@@ -3,3 +3,5 @@
 pub mod bnf;
 pub mod classifier;
 pub mod codelist;
+pub mod dictionary;
+pub mod form;

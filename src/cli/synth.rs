@@ -37,6 +37,14 @@ pub struct Args {
     /// Years of history before the extract date.
     #[arg(long, default_value_t = 4)]
     pub history_years: u32,
+    /// Also write each medication's BNF code (real extracts carry dm+d
+    /// codes only, which is the default).
+    #[arg(long, conflicts_with = "bnf_only")]
+    pub bnf_codes: bool,
+    /// Write BNF codes only, no dm+d codes: the same extract in the other
+    /// coding, to check that the audit does not depend on it.
+    #[arg(long)]
+    pub bnf_only: bool,
 }
 
 /// Runs `synth`.
@@ -61,6 +69,11 @@ pub fn run(args: Args) -> Result<(), Failure> {
         autism_prevalence: args.autism_prevalence,
         extract_date: args.extract_date,
         history_years: args.history_years,
+        coding: match (args.bnf_codes, args.bnf_only) {
+            (_, true) => synth::DrugCoding::BnfOnly,
+            (true, false) => synth::DrugCoding::Both,
+            (false, false) => synth::DrugCoding::DmdOnly,
+        },
     })
     .map_err(Failure::data)?;
     println!(

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use stomp_audit::audit::coverage::DrugCoverage;
 use stomp_audit::audit::{self, AuditConfig};
 use stomp_audit::date::Date;
 
@@ -72,6 +73,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
             );
         }
     }
+    print_drug_coverage(&spec, &run.drug_coverage);
     if run.practices.unlisted_count() > 0 {
         println!(
             "{} practice code(s) in registrations are not in the practices table; they are kept under UNKNOWN localities",
@@ -85,4 +87,43 @@ pub fn run(args: Args) -> Result<(), Failure> {
     }
     println!("ok: no row rejected");
     Ok(())
+}
+
+/// How the medications were classified, and what the dictionary lists
+/// could not resolve: a stale codelist shows up here.
+fn print_drug_coverage(spec: &stomp_audit::spec::AuditSpec, c: &DrugCoverage) {
+    println!("medications by drug concept (rows through dm+d / through BNF):");
+    for (concept, v) in &c.concepts {
+        println!("    {concept:<32} {:>10} / {:>10}", v.dmd, v.bnf);
+    }
+    if !c.unlisted.is_empty() {
+        println!(
+            "{} dm+d code(s) in {} row(s) are in no codelist of the spec, but their names are of its drugs (update the codelists):",
+            c.unlisted.len(),
+            c.unlisted_rows()
+        );
+        for (code, u) in c.unlisted.iter().take(20) {
+            println!(
+                "    {code} {} ({} rows): {}",
+                u.name,
+                u.rows,
+                u.concepts.join(", ")
+            );
+        }
+    }
+    for l in spec.compiled.dictionary.iter().filter(|l| l.unresolved > 0) {
+        let names: Vec<String> = l
+            .unresolved_names
+            .iter()
+            .map(|(n, k)| format!("{n} ({k})"))
+            .collect();
+        println!(
+            "drug dictionary: {} of {} codes of {} ({}) have no BNF code, so no class: {}",
+            l.unresolved,
+            l.codes,
+            l.list,
+            l.version,
+            names.join(", ")
+        );
+    }
 }

@@ -255,6 +255,9 @@ pub struct Tally {
     pub rejections: Vec<Rejection>,
     /// The latest date among valid rows: how far the data reaches.
     pub latest_date: Option<crate::date::Date>,
+    /// Rows per related code, by the classifier's id for the code (the
+    /// raw counts of the classification report).
+    pub code_rows: Vec<u64>,
 }
 
 impl Tally {
@@ -324,6 +327,15 @@ impl Tally {
         });
     }
 
+    /// Counts a row with the related code numbered `id`.
+    pub fn code_row(&mut self, id: u32) {
+        let i = id as usize;
+        if i >= self.code_rows.len() {
+            self.code_rows.resize(i + 1, 0);
+        }
+        self.code_rows[i] += 1;
+    }
+
     /// Notes the date of a valid row.
     pub fn saw(&mut self, date: crate::date::Date) {
         self.latest_date = self.latest_date.max(Some(date));
@@ -334,6 +346,12 @@ impl Tally {
         self.account.merge(&other.account);
         self.rejections.extend(other.rejections);
         self.latest_date = self.latest_date.max(other.latest_date);
+        if self.code_rows.len() < other.code_rows.len() {
+            self.code_rows.resize(other.code_rows.len(), 0);
+        }
+        for (a, b) in self.code_rows.iter_mut().zip(other.code_rows) {
+            *a += b;
+        }
     }
 }
 

@@ -223,6 +223,29 @@ impl Population {
             .map(|r| r.practice)
     }
 
+    /// When the unbroken registration that spans `t` began: the start of the
+    /// period registered at `t`, extended back through periods that end on
+    /// or after it starts (a move between practices of the extract keeps
+    /// the patient's history in view). `None` when not registered at `t`.
+    pub fn registered_since(&self, patient: u32, t: Date) -> Option<Date> {
+        let p = patient as usize;
+        let regs = &self.registrations[self.offsets[p] as usize..self.offsets[p + 1] as usize];
+        let mut since = regs
+            .iter()
+            .filter(|r| r.start <= t && r.end.get().is_none_or(|e| e > t))
+            .map(|r| r.start)
+            .min()?;
+        while let Some(earlier) = regs
+            .iter()
+            .filter(|r| r.start < since && r.end.get().is_none_or(|e| e >= since))
+            .map(|r| r.start)
+            .min()
+        {
+            since = earlier;
+        }
+        Some(since)
+    }
+
     /// Renumbers the practices of every registration (old index -> new
     /// index). The order of a patient's periods does not matter.
     pub fn remap_practices(&mut self, remap: &[u32]) {
@@ -548,6 +571,33 @@ mod tests {
         let p = pop_with(regs, None);
         assert_eq!(p.practice_at(0, d("2024-03-31")), Some(1));
         assert_eq!(p.practice_at(0, d("2023-05-31")), Some(0));
+    }
+
+    #[test]
+    fn registered_since_follows_unbroken_moves_but_not_gaps() {
+        // Moved practice on 2022-06-01 with no gap: registered since 2019.
+        let mut regs = vec![
+            reg("2019-01-01", Some("2022-06-01"), 0),
+            reg("2022-06-01", None, 1),
+        ];
+        regs.sort();
+        let p = pop_with(regs, None);
+        assert_eq!(
+            p.registered_since(0, d("2024-03-31")),
+            Some(d("2019-01-01"))
+        );
+        // A day's gap breaks it: history before the gap is another spell.
+        let mut regs = vec![
+            reg("2019-01-01", Some("2022-05-31"), 0),
+            reg("2022-06-01", None, 1),
+        ];
+        regs.sort();
+        let p = pop_with(regs, None);
+        assert_eq!(
+            p.registered_since(0, d("2024-03-31")),
+            Some(d("2022-06-01"))
+        );
+        assert_eq!(p.registered_since(0, d("2022-05-31")), None);
     }
 
     #[test]

@@ -67,6 +67,7 @@ const MEDICATIONS: &[ColumnSpec] = &[
     opt("bnf_code"),
     opt("quantity"),
     opt("dose_text"),
+    opt("drug_name"),
 ];
 const CLINICAL_EVENTS: &[ColumnSpec] = &[
     req("patient_id"),

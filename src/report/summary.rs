@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::RunInfo;
+use crate::audit::coverage::DrugCoverage;
 use crate::audit::{AuditRun, InputFile};
+use crate::classify::dictionary::ListCoverage;
 use crate::ingest::accounting::{IgnoredCounts, RejectReason, RowAccount};
 use crate::spec::AuditSpec;
 
@@ -45,6 +47,12 @@ pub struct Summary {
     pub population: PopulationSummary,
     /// Codelists used.
     pub codelists: Vec<CodelistInfo>,
+    /// How the dm+d ids of each drug dictionary list were given BNF codes.
+    pub drug_dictionary: Vec<ListCoverage>,
+    /// How the medications rows were classified: per drug concept, rows
+    /// through dm+d and through BNF; dm+d codes in no list whose name in
+    /// the extract is a spec drug's.
+    pub drug_coverage: DrugCoverage,
     /// Files written (besides this one).
     pub outputs: Vec<String>,
     /// The privacy notice.
@@ -194,6 +202,8 @@ pub fn build(run: &AuditRun, spec: &AuditSpec, info: &RunInfo, written: &[PathBu
                 codes: c.entries.len(),
             })
             .collect(),
+        drug_dictionary: spec.compiled.dictionary.clone(),
+        drug_coverage: run.drug_coverage.clone(),
         outputs: super::file_names(written),
         privacy: REVIEW_LIST_NOTICE,
         timings_seconds: run.timings.iter().cloned().collect(),

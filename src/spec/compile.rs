@@ -7,8 +7,10 @@ use std::collections::{BTreeMap, HashMap};
 use super::format::{CodeSystem, FactDef, SpecFile};
 use super::SpecError;
 use crate::classify::bnf::BnfFilter;
-use crate::classify::classifier::{ClassifierParts, ConceptMask};
-use crate::classify::codelist::{is_bnf_code, parse_sctid, Codelist};
+use crate::classify::classifier::{ClassifierParts, ConceptMask, DrugRule};
+use crate::classify::codelist::{is_bnf_code, parse_sctid, Codelist, CodelistEntry};
+use crate::classify::dictionary::{DrugDictionary, ListCoverage, NameResolver};
+use crate::classify::form::Form;
 
 /// Whether a concept is about clinical events or medications.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,18 +64,20 @@ pub enum Fact {
         /// Issues needed.
         min_issues: u32,
     },
-    /// Distinct chemicals each issued `min_issues_each` times in `(T - months, T]`.
-    Chemicals {
+    /// Distinct ingredients each held: issued in `(T - m, T]` and in
+    /// `(T - 2m, T - m]`, where m is `months`, or `depot_months` for depots.
+    Ingredients {
         /// Drug concept bit.
         concept: u8,
-        /// Window in months.
+        /// Period in months for issues other than depots.
         months: u32,
-        /// Issues per chemical.
-        min_issues_each: u32,
-        /// Chemicals needed.
+        /// Period in months for depot issues.
+        depot_months: u32,
+        /// Ingredients needed.
         at_least: u32,
     },
-    /// First issue d0 in `(T - months, T - settle_days]`, none in `[d0 - washout, d0)`.
+    /// First issue d0 in `(T - months, T - settle_days]`, none in
+    /// `[d0 - washout, d0)`, registered since `d0 - washout` or earlier.
     Started {
         /// Drug concept bit.
         concept: u8,
@@ -145,6 +149,8 @@ pub struct CompiledSpec {
     pub drug_lookback_months: u32,
     /// Classifier dictionaries.
     pub parts: ClassifierParts,
+    /// How the drug dictionary resolved each of its lists.
+    pub dictionary: Vec<ListCoverage>,
 }
 
 struct Names<'a> {
@@ -197,13 +203,57 @@ pub fn compile(
     file: &SpecFile,
     lists: &BTreeMap<String, Codelist>,
 ) -> Result<CompiledSpec, SpecError> {
+    let mut parts = ClassifierParts::default();
+    let (concepts, mut names) = compile_concepts(file, lists, &mut parts)?;
+    let dictionary = compile_drugs(file, lists, &mut parts)?;
+    let (facts, order, drug_lookback) = compile_facts(file, &mut names)?;
+    let (cohort, cohort_events) = compile_cohort(file, &names, &facts)?;
+    let indicators = compile_indicators(file, &names, &facts, &cohort)?;
+    let review_concept = file
+        .review_concept
+        .as_deref()
+        .map(|c| names.concept(c, ConceptKind::Event, "review_concept"))
+        .transpose()?;
+    Ok(CompiledSpec {
+        concepts,
+        fact_names: order,
+        facts,
+        indicators,
+        cohort,
+        cohort_events,
+        review_concept,
+        current_months: file.current_months,
+        drug_lookback_months: drug_lookback.max(file.current_months),
+        parts,
+        dictionary,
+    })
+}
+
+fn list<'a>(
+    lists: &'a BTreeMap<String, Codelist>,
+    name: &str,
+    context: &str,
+) -> Result<&'a Codelist, SpecError> {
+    lists.get(name).ok_or_else(|| {
+        SpecError::Invalid(format!(
+            "{context} names the codelist '{name}', which the spec does not define"
+        ))
+    })
+}
+
+/// Concepts by bit: event concepts' codes into the event dictionary, drug
+/// concepts into rules (BNF patterns, forms, exclusions) and direct dm+d codes.
+fn compile_concepts<'a>(
+    file: &'a SpecFile,
+    lists: &BTreeMap<String, Codelist>,
+    parts: &mut ClassifierParts,
+) -> Result<(Vec<Concept>, Names<'a>), SpecError> {
     if file.concepts.len() > 64 {
         return Err(SpecError::Invalid(format!(
             "the spec defines {} concepts; at most 64 are supported",
             file.concepts.len()
         )));
     }
-    let mut parts = ClassifierParts::default();
     let mut concepts = Vec::new();
     let mut names = Names {
         concepts: HashMap::new(),
@@ -211,15 +261,9 @@ pub fn compile(
     };
     for (bit, (name, def)) in file.concepts.iter().enumerate() {
         let bit = bit as u8;
-        let mut kind = if def.bnf.is_empty() {
-            None
-        } else {
-            Some(ConceptKind::Drug)
-        };
+        let mut kind = (!def.bnf.is_empty()).then_some(ConceptKind::Drug);
         for list_name in &def.codelists {
-            let list = lists.get(list_name).ok_or_else(|| {
-                SpecError::Invalid(format!("concept '{name}' names the codelist '{list_name}', which the spec does not define"))
-            })?;
+            let list = list(lists, list_name, &format!("concept '{name}'"))?;
             let list_kind = match file.codelists[list_name].system {
                 CodeSystem::Snomedct => ConceptKind::Event,
                 CodeSystem::Dmd | CodeSystem::Bnf => ConceptKind::Drug,
@@ -230,17 +274,38 @@ pub fn compile(
                 )));
             }
             kind = Some(list_kind);
-            add_codes(&mut parts, list, file.codelists[list_name].system, bit)?;
+            add_codes(parts, list, file.codelists[list_name].system, bit)?;
         }
         let kind = kind.ok_or_else(|| {
             SpecError::Invalid(format!(
                 "concept '{name}' has neither codelists nor BNF prefixes"
             ))
         })?;
-        if !def.bnf.is_empty() {
+        if kind == ConceptKind::Drug {
             let filter = BnfFilter::parse(&def.bnf)
                 .map_err(|e| SpecError::Invalid(format!("concept '{name}': {e}")))?;
-            parts.filters.push((bit, filter));
+            let forms = def
+                .forms
+                .iter()
+                .map(|f| {
+                    Form::parse(f).ok_or_else(|| {
+                        SpecError::Invalid(format!(
+                            "concept '{name}': '{f}' is not a form; forms: {}",
+                            Form::ALL.map(Form::as_str).join(", ")
+                        ))
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            parts.rules.push(DrugRule {
+                bit,
+                filter,
+                forms,
+                exclude: 0,
+            });
+        } else if !def.forms.is_empty() || !def.exclude.is_empty() {
+            return Err(SpecError::Invalid(format!(
+                "concept '{name}': forms and exclude apply to drug concepts only"
+            )));
         }
         names.concepts.insert(name.as_str(), (bit, kind));
         concepts.push(Concept {
@@ -249,48 +314,124 @@ pub fn compile(
             kind,
         });
     }
-    for map_name in &file.dmd_to_bnf {
-        let list = lists.get(map_name).ok_or_else(|| {
-            SpecError::Invalid(format!(
-                "dmd_to_bnf names the codelist '{map_name}', which the spec does not define"
-            ))
-        })?;
-        if file.codelists[map_name].bnf_column.is_none() {
-            return Err(SpecError::Invalid(format!(
-                "dmd_to_bnf names '{map_name}', which has no bnf_column"
-            )));
-        }
-        for e in &list.entries {
-            if let (Some(id), Some(bnf)) = (parse_sctid(&e.code), &e.bnf) {
-                if is_bnf_code(bnf) {
-                    parts.dmd_bnf.insert(id, bnf.clone());
-                }
-                parts.dmd_names.entry(id).or_insert_with(|| e.term.clone());
+    // Exclusions, once every concept has its bit. An excluded concept has
+    // no exclusions of its own, so one pass over the rules is exact.
+    for (name, def) in &file.concepts {
+        let (bit, _) = names.concepts[name.as_str()];
+        for other in &def.exclude {
+            let context = format!("concept '{name}' excludes");
+            let (obit, okind) = *names.concepts.get(other.as_str()).ok_or_else(|| {
+                SpecError::Invalid(format!(
+                    "{context} '{other}', which the spec does not define; concepts: {}",
+                    sorted(names.concepts.keys())
+                ))
+            })?;
+            if okind != ConceptKind::Drug || !file.concepts[other].exclude.is_empty() {
+                return Err(SpecError::Invalid(format!(
+                    "{context} '{other}', which must be a drug concept without exclusions of its own"
+                )));
+            }
+            if let Some(r) = parts.rules.iter_mut().find(|r| r.bit == bit) {
+                r.exclude |= 1 << obit;
             }
         }
     }
-    if let Some(n) = &file.bnf_names {
-        let list = lists.get(n).ok_or_else(|| {
-            SpecError::Invalid(format!(
-                "bnf_names names the codelist '{n}', which the spec does not define"
-            ))
-        })?;
-        for e in &list.entries {
-            parts.bnf_names.insert(e.code.clone(), e.term.clone());
+    Ok((concepts, names))
+}
+
+/// The drug dictionary (dm+d id -> BNF code, name), the BNF names and the
+/// ingredients, from the spec's `[drugs]`.
+fn compile_drugs(
+    file: &SpecFile,
+    lists: &BTreeMap<String, Codelist>,
+    parts: &mut ClassifierParts,
+) -> Result<Vec<ListCoverage>, SpecError> {
+    let drugs = &file.drugs;
+    let bnf_list = |name: &Option<String>, what: &str| -> Result<Vec<CodelistEntry>, SpecError> {
+        let Some(n) = name else {
+            return Ok(Vec::new());
+        };
+        let l = list(lists, n, &format!("drugs.{what}"))?;
+        if file.codelists[n].system != CodeSystem::Bnf {
+            return Err(SpecError::Invalid(format!(
+                "drugs.{what} names '{n}', which is not a BNF list (system = \"bnf\")"
+            )));
+        }
+        Ok(l.entries.clone())
+    };
+    let bnf_names = bnf_list(&drugs.bnf_names, "bnf_names")?;
+    let curated = bnf_list(&drugs.names, "names")?;
+    for e in &curated {
+        if !is_bnf_code(&e.code) || e.code.len() < 7 {
+            return Err(SpecError::Invalid(format!(
+                "drugs.names: '{}' for '{}' is not a BNF chemical or paragraph code",
+                e.code, e.term
+            )));
         }
     }
+    for e in &bnf_names {
+        parts.bnf_names.insert(e.code.clone(), e.term.clone());
+    }
+    for e in bnf_list(&drugs.ingredients, "ingredients")? {
+        parts
+            .ingredients
+            .insert(e.code, e.term.to_ascii_lowercase());
+    }
+    let resolver = NameResolver::new(&bnf_names, &curated);
+    let mut dict_lists = Vec::new();
+    for n in &drugs.dictionary {
+        let l = list(lists, n, "drugs.dictionary")?;
+        if file.codelists[n].system != CodeSystem::Dmd {
+            return Err(SpecError::Invalid(format!(
+                "drugs.dictionary names '{n}', which is not a dm+d list"
+            )));
+        }
+        dict_lists.push(l);
+    }
+    let dictionary = DrugDictionary::build(&dict_lists, &resolver);
+    // A presentation code a list gives a dm+d product is named as the
+    // product (BNF names are dm+d names): a BNF-only row of a presentation
+    // the names table lacks still shows its form.
+    let mut ids: Vec<u64> = dictionary.entries.keys().copied().collect();
+    ids.sort_unstable();
+    for id in ids {
+        let e = &dictionary.entries[&id];
+        if e.bnf.len() == 15 {
+            parts
+                .bnf_names
+                .entry(e.bnf.clone())
+                .or_insert_with(|| e.name.clone());
+        }
+        parts.dmd_bnf.insert(id, e.bnf.clone());
+        parts.dmd_names.entry(id).or_insert_with(|| e.name.clone());
+    }
+    parts.names = resolver;
+    Ok(dictionary.coverage)
+}
 
+/// Facts in dependency order; also how far back medications can matter.
+fn compile_facts<'a>(
+    file: &'a SpecFile,
+    names: &mut Names<'a>,
+) -> Result<(Vec<Fact>, Vec<String>, u32), SpecError> {
     // Facts may refer to each other; order them so each follows its inputs.
     let order = fact_order(file)?;
     for (i, name) in order.iter().enumerate() {
-        names.facts.insert(name.as_str(), i);
+        let key = file
+            .facts
+            .get_key_value(name.as_str())
+            .map(|(k, _)| k.as_str());
+        names.facts.insert(key.unwrap_or_default(), i);
     }
     let mut facts = Vec::new();
     let mut drug_lookback = 0u32;
     for name in &order {
+        let drug = |c: &str| names.concept(c, ConceptKind::Drug, name);
+        let event = |c: &str| names.concept(c, ConceptKind::Event, name);
+        let context = format!("fact '{name}'");
         let fact = match &file.facts[name] {
             FactDef::Recorded { concept, months } => Fact::Recorded {
-                concept: names.concept(concept, ConceptKind::Event, name)?,
+                concept: event(concept)?,
                 months: *months,
             },
             FactDef::Issued {
@@ -302,27 +443,24 @@ pub fn compile(
             } => {
                 drug_lookback = drug_lookback.max(months + offset_months);
                 Fact::Issued {
-                    concept: names.concept(concept, ConceptKind::Drug, name)?,
-                    exclude: exclude_concept
-                        .as_deref()
-                        .map(|c| names.concept(c, ConceptKind::Drug, name))
-                        .transpose()?,
+                    concept: drug(concept)?,
+                    exclude: exclude_concept.as_deref().map(drug).transpose()?,
                     months: *months,
                     offset_months: *offset_months,
                     min_issues: *min_issues,
                 }
             }
-            FactDef::Chemicals {
+            FactDef::Ingredients {
                 concept,
                 months,
-                min_issues_each,
+                depot_months,
                 at_least,
             } => {
-                drug_lookback = drug_lookback.max(*months);
-                Fact::Chemicals {
-                    concept: names.concept(concept, ConceptKind::Drug, name)?,
+                drug_lookback = drug_lookback.max(2 * months.max(depot_months));
+                Fact::Ingredients {
+                    concept: drug(concept)?,
                     months: *months,
-                    min_issues_each: *min_issues_each,
+                    depot_months: *depot_months,
                     at_least: *at_least,
                 }
             }
@@ -334,7 +472,7 @@ pub fn compile(
             } => {
                 drug_lookback = drug_lookback.max(months + washout_months);
                 Fact::Started {
-                    concept: names.concept(concept, ConceptKind::Drug, name)?,
+                    concept: drug(concept)?,
                     months: *months,
                     washout_months: *washout_months,
                     settle_days: *settle_days,
@@ -346,29 +484,34 @@ pub fn compile(
                 from_days,
                 to_days,
             } => {
-                let start_idx = names.term(start, &format!("fact '{name}'"))?.fact;
+                let start_idx = names.term(start, &context)?.fact;
                 if !matches!(facts.get(start_idx), Some(Fact::Started { .. })) {
                     return Err(SpecError::Invalid(format!(
                         "fact '{name}': start '{start}' must be a fact of kind 'started'"
                     )));
                 }
                 Fact::RecordedAfterStart {
-                    concept: names.concept(concept, ConceptKind::Event, name)?,
+                    concept: event(concept)?,
                     start: start_idx,
                     from_days: *from_days,
                     to_days: *to_days,
                 }
             }
-            FactDef::Any { of } => Fact::Any(names.terms(of, &format!("fact '{name}'"))?),
-            FactDef::All { of } => Fact::All(names.terms(of, &format!("fact '{name}'"))?),
-            FactDef::Count { of, at_least } => {
-                Fact::Count(names.terms(of, &format!("fact '{name}'"))?, *at_least)
-            }
+            FactDef::Any { of } => Fact::Any(names.terms(of, &context)?),
+            FactDef::All { of } => Fact::All(names.terms(of, &context)?),
+            FactDef::Count { of, at_least } => Fact::Count(names.terms(of, &context)?, *at_least),
         };
         facts.push(fact);
     }
-    drug_lookback = drug_lookback.max(file.current_months);
+    Ok((facts, order, drug_lookback))
+}
 
+/// The cohort facts (registers) and the event concepts that decide them.
+fn compile_cohort(
+    file: &SpecFile,
+    names: &Names<'_>,
+    facts: &[Fact],
+) -> Result<(Vec<usize>, ConceptMask), SpecError> {
     let mut cohort = Vec::new();
     let mut cohort_events = 0;
     for c in &file.cohort {
@@ -389,7 +532,16 @@ pub fn compile(
         }
         cohort.push(t.fact);
     }
+    Ok((cohort, cohort_events))
+}
 
+/// Indicators as term lists, with the drug concepts each names.
+fn compile_indicators(
+    file: &SpecFile,
+    names: &Names<'_>,
+    facts: &[Fact],
+    cohort: &[usize],
+) -> Result<Vec<Indicator>, SpecError> {
     let mut indicators = Vec::new();
     let mut seen = HashMap::new();
     for def in &file.indicators {
@@ -417,7 +569,7 @@ pub fn compile(
         }
         let mut drug_mask = 0;
         for t in denominator.iter().chain(&numerator) {
-            drug_mask |= drug_concepts(&facts, *t);
+            drug_mask |= drug_concepts(facts, *t);
         }
         indicators.push(Indicator {
             id: def.id.clone(),
@@ -429,25 +581,7 @@ pub fn compile(
             drug_mask,
         });
     }
-
-    let review_concept = file
-        .review_concept
-        .as_deref()
-        .map(|c| names.concept(c, ConceptKind::Event, "review_concept"))
-        .transpose()?;
-
-    Ok(CompiledSpec {
-        concepts,
-        fact_names: order,
-        facts,
-        indicators,
-        cohort,
-        cohort_events,
-        review_concept,
-        current_months: file.current_months,
-        drug_lookback_months: drug_lookback,
-        parts,
-    })
+    Ok(indicators)
 }
 
 fn add_codes(
@@ -493,7 +627,7 @@ fn drug_concepts(facts: &[Fact], t: Term) -> ConceptMask {
     }
     match &facts[t.fact] {
         Fact::Issued { concept, .. }
-        | Fact::Chemicals { concept, .. }
+        | Fact::Ingredients { concept, .. }
         | Fact::Started { concept, .. } => 1 << concept,
         Fact::Any(ts) | Fact::All(ts) | Fact::Count(ts, _) => {
             ts.iter().fold(0, |m, t| m | drug_concepts(facts, *t))

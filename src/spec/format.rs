@@ -19,11 +19,9 @@ pub struct SpecFile {
     /// How far back the review list looks for the drugs it names.
     #[serde(default = "six")]
     pub current_months: u32,
-    /// A BNF codelist naming drugs that arrive with a BNF code only.
-    pub bnf_names: Option<String>,
-    /// dm+d codelists whose BNF column maps dm+d ids to BNF codes.
+    /// How dm+d ids are given BNF codes, so that drug classes follow the BNF.
     #[serde(default)]
-    pub dmd_to_bnf: Vec<String>,
+    pub drugs: DrugsDef,
     /// Codelists by name.
     pub codelists: BTreeMap<String, CodelistDef>,
     /// Concepts by name.
@@ -44,6 +42,37 @@ fn six() -> u32 {
     6
 }
 
+/// The drug dictionary: which lists say what a dm+d id is.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrugsDef {
+    /// dm+d codelists, most trusted first: each id gets the BNF code of its
+    /// list's BNF column, else the one its name resolves to.
+    #[serde(default)]
+    pub dictionary: Vec<String>,
+    /// A BNF codelist of presentation names (`bnf_code`, name): names
+    /// dm+d names are matched against, and names for BNF-only rows.
+    pub bnf_names: Option<String>,
+    /// A BNF codelist of curated drug and brand names (lower case) the BNF
+    /// names lack, each with its BNF chemical or paragraph.
+    pub names: Option<String>,
+    /// A BNF codelist of chemicals (9 characters) and their active
+    /// ingredient, so that oral and depot forms of one drug are one drug.
+    pub ingredients: Option<String>,
+}
+
+/// How a codelist file is laid out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CodelistFormat {
+    /// CSV with a header (OpenCodelists downloads).
+    #[default]
+    Csv,
+    /// Tab-separated `code<TAB>description`, no header (the Greater
+    /// Manchester SDE `*.snomed.txt` code sets).
+    GmSde,
+}
+
 /// The coding system of a codelist.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -62,6 +91,9 @@ pub enum CodeSystem {
 pub struct CodelistDef {
     /// Path relative to the spec file.
     pub file: String,
+    /// CSV (default) or a GM SDE code set.
+    #[serde(default)]
+    pub format: CodelistFormat,
     /// Coding system.
     pub system: CodeSystem,
     /// Column holding the code.
@@ -89,6 +121,13 @@ pub struct ConceptDef {
     /// BNF prefixes (`~` excludes) matched against a medication's BNF code.
     #[serde(default)]
     pub bnf: Vec<String>,
+    /// Forms a drug must have (oral, injection, depot, rectal, oromucosal);
+    /// empty = any.
+    #[serde(default)]
+    pub forms: Vec<String>,
+    /// Drug concepts whose drugs are taken out of this one.
+    #[serde(default)]
+    pub exclude: Vec<String>,
     /// How outputs describe it.
     pub label: String,
 }
@@ -120,20 +159,23 @@ pub enum FactDef {
         #[serde(default = "one")]
         min_issues: u32,
     },
-    /// At least `at_least` distinct BNF chemicals of the concept, each issued
-    /// `min_issues_each` times in the window.
-    Chemicals {
+    /// At least `at_least` distinct active ingredients of the concept, each
+    /// held: issued in the last period to T and in the period before it.
+    /// A period is `months` long, or `depot_months` for depot issues, so a
+    /// 3-monthly depot or 56-day issuing still counts as held.
+    Ingredients {
         /// Drug concept.
         concept: String,
-        /// Window length in months.
+        /// Period length in months for issues other than depots.
         months: u32,
-        /// Issues needed per chemical.
-        min_issues_each: u32,
-        /// Chemicals needed.
+        /// Period length in months for depot issues.
+        depot_months: u32,
+        /// Ingredients needed.
         at_least: u32,
     },
     /// A first issue in the window with none in the washout before it, at
-    /// least `settle_days` before T.
+    /// least `settle_days` before T, by a patient registered for the whole
+    /// washout (else they may have transferred in on the drug).
     Started {
         /// Drug concept.
         concept: String,

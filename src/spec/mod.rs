@@ -4,6 +4,8 @@
 
 pub mod bundled;
 pub mod compile;
+#[cfg(test)]
+mod default_checks;
 pub mod format;
 pub mod measures;
 
@@ -119,7 +121,14 @@ impl AuditSpec {
             } else {
                 def.file.clone()
             };
-            let list = Codelist::from_csv(name, &source_name, &def.version, &bytes, &columns)?;
+            let list = match def.format {
+                format::CodelistFormat::Csv => {
+                    Codelist::from_csv(name, &source_name, &def.version, &bytes, &columns)?
+                }
+                format::CodelistFormat::GmSde => {
+                    Codelist::from_gm_sde(name, &source_name, &def.version, &bytes)
+                }
+            };
             codelists.insert(name.clone(), list);
         }
         let star_pu = match &file.star_pu_weights {

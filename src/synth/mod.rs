@@ -61,6 +61,21 @@ pub struct SynthConfig {
     pub extract_date: Date,
     /// Years of history before the extract date.
     pub history_years: u32,
+    /// Which codes the medications rows carry.
+    pub coding: DrugCoding,
+}
+
+/// Which codes a synthetic medications row carries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DrugCoding {
+    /// dm+d only, as real extracts (OpenSAFELY, EMIS, SystmOne) have them.
+    #[default]
+    DmdOnly,
+    /// dm+d and the BNF presentation code.
+    Both,
+    /// BNF only, as older or prescribing-data extracts: for checking that
+    /// the audit's numbers do not depend on the coding.
+    BnfOnly,
 }
 
 /// One synthetic practice and its prescribing culture.

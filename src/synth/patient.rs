@@ -1,11 +1,18 @@
 //! One synthetic patient: demographics, registrations, clinical events and
 //! medication issues, written straight to the table writers.
+//!
+//! Besides the common course of care it writes the cases the indicator
+//! definitions turn on: tricyclics given for pain with a pain code, seizure
+//! rescue benzodiazepines in epilepsy, oral plus depot of one drug, 56-day
+//! and 3-monthly issuing, patients who transfer in on an antipsychotic,
+//! administrative medication codes that are not reviews, declined blood
+//! pressure and end-of-life injections.
 
 use polars::prelude::PolarsResult;
 use rand::Rng;
 
-use super::codes::{pick, CodePools, DrugCode, NOISE_BNF, NOISE_SNOMED};
-use super::{SynthConfig, SynthPractice, Tables};
+use super::codes::{pick, CodePools, DrugCode, ADMIN_REVIEW_SNOMED, NOISE_BNF, NOISE_SNOMED};
+use super::{DrugCoding, SynthConfig, SynthPractice, Tables};
 use crate::date::Date;
 
 /// What every patient draws on.
@@ -27,65 +34,88 @@ struct Writer<'a, 'b> {
     t: &'a mut Tables,
     id: &'b str,
     end: Date,
+    coding: DrugCoding,
 }
 
 impl Writer<'_, '_> {
     fn event(&mut self, date: Date, code: &str) -> PolarsResult<()> {
-        if date > self.end {
+        if date > self.end || code.is_empty() {
             return Ok(());
         }
         self.t.counts.clinical_events += 1;
         self.t.events.row(&[self.id, &date.to_string(), code, ""])
     }
 
-    fn issue(&mut self, date: Date, drug: &DrugCode, with_bnf: bool) -> PolarsResult<()> {
+    fn issue(&mut self, date: Date, drug: &DrugCode) -> PolarsResult<()> {
         if date > self.end {
             return Ok(());
         }
-        self.t.counts.medications += 1;
-        let bnf = if with_bnf || drug.dmd.is_none() {
-            drug.bnf.as_deref().unwrap_or("")
-        } else {
-            ""
+        let (dmd, bnf) = match self.coding {
+            DrugCoding::DmdOnly => (drug.dmd.as_deref(), None),
+            DrugCoding::Both => (drug.dmd.as_deref(), drug.bnf.as_deref()),
+            DrugCoding::BnfOnly => (None, drug.bnf.as_deref()),
         };
+        // A drug without the code this coding asks for is written with the other.
+        let (dmd, bnf) = match (dmd, bnf) {
+            (None, None) => (drug.dmd.as_deref(), drug.bnf.as_deref()),
+            pair => pair,
+        };
+        self.t.counts.medications += 1;
         self.t.medications.row(&[
             self.id,
             &date.to_string(),
-            drug.dmd.as_deref().unwrap_or(""),
-            bnf,
+            dmd.unwrap_or(""),
+            bnf.unwrap_or(""),
             "28",
             "",
         ])
     }
 
-    /// Repeat issues about every 28 days from `start` until `stop`.
+    /// Repeat issues every `every` days (give or take 3) from `start` to `stop`.
     fn course(
         &mut self,
         rng: &mut impl Rng,
         drug: &DrugCode,
         start: Date,
         stop: Date,
+        every: i32,
     ) -> PolarsResult<()> {
-        let with_bnf = rng.gen_bool(0.1);
         let mut d = start;
         while d <= stop {
-            self.issue(d, drug, with_bnf)?;
-            d = d.add_days(28 + rng.gen_range(-3..=3));
+            self.issue(d, drug)?;
+            d = d.add_days(every + rng.gen_range(-3..=3));
         }
         Ok(())
     }
 }
 
-/// Generates and writes one patient.
-pub fn write_patient(
+/// Days between repeat issues: mostly 28, some 56 (two months at a time).
+fn issue_interval(rng: &mut impl Rng) -> i32 {
+    if rng.gen_bool(0.15) {
+        56
+    } else {
+        28
+    }
+}
+
+/// A patient's demographics and where they are registered.
+struct Person {
+    id: String,
+    age_years: i32,
+    dob: Date,
+    practice: usize,
+    /// The start of their current registration.
+    registered: Date,
+}
+
+fn write_person(
     ctx: &Context<'_>,
     rng: &mut impl Rng,
     n: u64,
     t: &mut Tables,
-) -> PolarsResult<()> {
-    let cfg = ctx.cfg;
-    let end = cfg.extract_date;
-    let history = end.add_months(-12 * cfg.history_years as i32);
+) -> PolarsResult<Person> {
+    let end = ctx.cfg.extract_date;
+    let history = end.add_months(-12 * ctx.cfg.history_years as i32);
     let id = format!("{}", 100_000_000 + n * 7 + (n % 5));
     let age_years = rng.gen_range(0..95);
     let dob = end.add_months(-12 * age_years - rng.gen_range(0..12));
@@ -105,31 +135,36 @@ pub fn write_patient(
         &dod.map(|d| d.to_string()).unwrap_or_default(),
     ])?;
 
-    // Registrations: most stay put; some moved practice; some left.
+    // Registrations: most stay put; some moved practice; some left; some
+    // joined recently from outside the extract.
     let u: f64 = rng.gen();
     let practice = ctx
         .cumulative
         .iter()
         .position(|c| u <= *c)
         .unwrap_or(ctx.practices.len() - 1);
-    let p = &ctx.practices[practice];
+    let code = &ctx.practices[practice].code;
     let first_start = date_between(rng, dob.max(end.add_months(-12 * 30)), end.add_months(-1));
     let roll: f64 = rng.gen();
     let mut regs = Vec::new();
+    let mut registered = first_start;
     if roll < 0.03 && ctx.practices.len() > 1 {
         let moved = date_between(rng, first_start.add_days(30), end);
         let other =
             (practice + 1 + rng.gen_range(0..ctx.practices.len() - 1)) % ctx.practices.len();
         regs.push((&ctx.practices[other].code, first_start, Some(moved)));
-        regs.push((&p.code, moved, None));
+        regs.push((code, moved, None));
     } else if roll < 0.07 {
         regs.push((
-            &p.code,
+            code,
             first_start,
             Some(date_between(rng, first_start.add_days(1), end)),
         ));
     } else {
-        regs.push((&p.code, first_start, None));
+        regs.push((code, first_start, None));
+    }
+    if let Some((_, start, None)) = regs.last() {
+        registered = *start;
     }
     for (code, start, stop) in &regs {
         t.counts.registrations += 1;
@@ -140,6 +175,28 @@ pub fn write_patient(
             &stop.map(|d| d.to_string()).unwrap_or_default(),
         ])?;
     }
+    Ok(Person {
+        id,
+        age_years,
+        dob,
+        practice,
+        registered,
+    })
+}
+
+/// Generates and writes one patient.
+pub fn write_patient(
+    ctx: &Context<'_>,
+    rng: &mut impl Rng,
+    n: u64,
+    t: &mut Tables,
+) -> PolarsResult<()> {
+    let cfg = ctx.cfg;
+    let end = cfg.extract_date;
+    let history = end.add_months(-12 * cfg.history_years as i32);
+    let person = write_person(ctx, rng, n, t)?;
+    let (dob, age_years) = (person.dob, person.age_years);
+    let p = &ctx.practices[person.practice];
 
     let adult = age_years >= 18;
     let ld = rng.gen_bool(cfg.ld_prevalence.clamp(0.0, 1.0));
@@ -147,40 +204,61 @@ pub fn write_patient(
     let autism = rng.gen_bool(autism_p.clamp(0.0, 1.0));
     let cohort = ld || autism;
     let pools = ctx.pools;
-    let mut w = Writer { t, id: &id, end };
+    let mut w = Writer {
+        t,
+        id: &person.id,
+        end,
+        coding: cfg.coding,
+    };
     let after_birth = |rng: &mut dyn rand::RngCore, years: i32| {
         date_between(rng, dob.add_months(12 * years).max(Date(-25567)), end)
     };
+    let any = |pool: &[String], rng: &mut dyn rand::RngCore| -> String {
+        pool.get(rng.gen_range(0..pool.len().max(1)))
+            .cloned()
+            .unwrap_or_default()
+    };
 
-    // Noise: unrelated events and drugs for everyone.
+    // Noise: unrelated events and medicines for everyone.
     for _ in 0..rng.gen_range(0..6) {
         let d = after_birth(rng, 0).max(history);
         w.event(d, NOISE_SNOMED[rng.gen_range(0..NOISE_SNOMED.len())])?;
     }
     if rng.gen_bool(0.3) {
-        let drug = DrugCode {
-            dmd: None,
-            bnf: Some(NOISE_BNF[rng.gen_range(0..NOISE_BNF.len())].to_string()),
+        // Real codes of medicines no concept uses, in the coding of the
+        // extract; one draw either way, so the rest of the extract does not
+        // depend on the coding.
+        let k = rng.gen::<u32>() as usize;
+        let drug = if cfg.coding == DrugCoding::BnfOnly {
+            DrugCode {
+                dmd: None,
+                bnf: Some(NOISE_BNF[k % NOISE_BNF.len()].to_string()),
+            }
+        } else {
+            DrugCode {
+                dmd: pools
+                    .noise_dmd
+                    .get(k % pools.noise_dmd.len().max(1))
+                    .cloned(),
+                bnf: None,
+            }
         };
         let start = date_between(rng, history, end);
         let stop = start.add_months(rng.gen_range(1..24));
-        w.course(rng, &drug, start, stop)?;
+        w.course(rng, &drug, start, stop, 28)?;
     }
     if rng.gen_bool(0.01) {
         if let Some(d) = pick(rng, &pools.prochlorperazine) {
-            w.issue(date_between(rng, history, end), d, false)?;
+            w.issue(date_between(rng, history, end), d)?;
         }
     }
 
     // Diagnoses.
     if ld {
-        w.event(after_birth(rng, 2), pick(rng, &pools.ld).map_or("", |s| s))?;
+        w.event(after_birth(rng, 2), &any(&pools.ld, rng))?;
     }
     if autism {
-        w.event(
-            after_birth(rng, 2),
-            pick(rng, &pools.autism).map_or("", |s| s),
-        )?;
+        w.event(after_birth(rng, 2), &any(&pools.autism, rng))?;
     }
     let depression = rng.gen_bool(if cohort { 0.15 } else { 0.12 }) && adult;
     let anxiety = rng.gen_bool(if cohort { 0.12 } else { 0.08 });
@@ -191,74 +269,20 @@ pub fn write_patient(
     } else {
         0.01
     });
+    let pain_or_sleep = rng.gen_bool(if cohort { 0.08 } else { 0.05 }) && adult;
     for (has, pool) in [
         (depression, &pools.depression),
         (anxiety, &pools.anxiety),
         (epilepsy, &pools.epilepsy),
+        (pain_or_sleep, &pools.pain_or_sleep),
     ] {
         if has {
-            w.event(after_birth(rng, 3), pick(rng, pool).map_or("", |s| s))?;
+            w.event(after_birth(rng, 3), &any(pool, rng))?;
         }
     }
 
-    // Prescribing: antipsychotics, antidepressants, hypnotics, melatonin, antiepileptics.
-    let ap_base = if ld {
-        0.155
-    } else if autism {
-        0.08
-    } else {
-        0.008
-    };
-    let on_ap = rng.gen_bool((ap_base * p.antipsychotic_mult).min(0.9)) && age_years >= 10;
-    if on_ap {
-        let smi_p = if cohort { p.smi_recording } else { 0.6 };
-        if rng.gen_bool(smi_p) {
-            w.event(
-                after_birth(rng, 14),
-                pick(rng, &pools.smi).map_or("", |s| s),
-            )?;
-        }
-        if rng.gen_bool(0.01) {
-            w.event(
-                date_between(rng, end.add_months(-12), end),
-                pick(rng, &pools.palliative).map_or("", |s| s),
-            )?;
-        }
-        let n_drugs = if rng.gen_bool(0.08) { 2 } else { 1 };
-        for k in 0..n_drugs {
-            let pool = if k == 0 && rng.gen_bool(0.07) {
-                &pools.depot
-            } else {
-                &pools.antipsychotic
-            };
-            let Some(drug) = pick(rng, pool) else {
-                continue;
-            };
-            let (start, stop) = course_dates(rng, history, end);
-            w.course(rng, drug, start, stop)?;
-            if cohort {
-                // Early review after a new start, at the practice's rate.
-                if start > history && rng.gen_bool(p.review_rate) {
-                    w.event(
-                        start.add_days(rng.gen_range(14..100)),
-                        pick(rng, &pools.review).map_or("", |s| s),
-                    )?;
-                }
-                for (i, pool) in pools.monitoring.iter().enumerate() {
-                    let mut year = end;
-                    while year > history {
-                        if rng.gen_bool(p.monitoring_rate - 0.05 * i as f64) {
-                            w.event(
-                                date_between(rng, year.add_months(-12), year),
-                                pick(rng, pool).map_or("", |s| s),
-                            )?;
-                        }
-                        year = year.add_months(-12);
-                    }
-                }
-            }
-        }
-    }
+    write_antipsychotics(ctx, rng, &mut w, &person, cohort, ld, autism)?;
+
     // Antidepressants follow a recorded depression or anxiety disorder most
     // of the time; in the cohort, a good share have no recorded reason.
     let ad_p = match (depression || anxiety, cohort, adult) {
@@ -269,37 +293,179 @@ pub fn write_patient(
     };
     let others = [
         (ad_p, &pools.antidepressant),
+        // Tricyclics and the like for pain or sleep, with the code.
+        (
+            if pain_or_sleep { 0.5 } else { 0.01 },
+            &pools.pain_antidepressant,
+        ),
         (if ld { 0.05 } else { 0.03 }, &pools.hypnotic),
         (if cohort { 0.08 } else { 0.005 }, &pools.melatonin),
         (
             if epilepsy {
                 0.9
             } else if cohort {
-                0.06
+                0.05
             } else {
                 0.01
             },
             &pools.antiepileptic,
         ),
+        (if cohort { 0.03 } else { 0.01 }, &pools.gabapentinoid),
     ];
     for (prob, pool) in others {
         if rng.gen_bool(prob) {
             if let Some(drug) = pick(rng, pool) {
                 let (start, stop) = course_dates(rng, history, end);
-                w.course(rng, drug, start, stop)?;
+                let every = issue_interval(rng);
+                w.course(rng, drug, start, stop, every)?;
+            }
+        }
+    }
+    // Seizure rescue: a few issues a year of buccal midazolam or rectal diazepam.
+    if epilepsy && rng.gen_bool(0.3) {
+        if let Some(drug) = pick(rng, &pools.seizure_rescue) {
+            for _ in 0..rng.gen_range(1..6) {
+                w.issue(date_between(rng, history, end), drug)?;
             }
         }
     }
 
-    // Annual medication reviews for cohort patients on any repeat.
+    // Medication reviews for cohort patients, at the practice's rate; some
+    // years only an administrative code (repeat check, synchronisation).
     if cohort {
         let mut year = end;
         while year > history {
+            let when = date_between(rng, year.add_months(-12), year);
             if rng.gen_bool(p.review_rate) {
+                w.event(when, &any(&pools.review, rng))?;
+            } else if rng.gen_bool(0.4) {
                 w.event(
-                    date_between(rng, year.add_months(-12), year),
-                    pick(rng, &pools.review).map_or("", |s| s),
+                    when,
+                    ADMIN_REVIEW_SNOMED[rng.gen_range(0..ADMIN_REVIEW_SNOMED.len())],
                 )?;
+            }
+            year = year.add_months(-12);
+        }
+    }
+    Ok(())
+}
+
+/// Antipsychotics, with their SMI codes, early reviews and monitoring.
+/// Calibrated so that about 12% of people with LD are issued one in a
+/// month and about 15% in a year (OpenSAFELY's 118 per 1,000 a month;
+/// NHS Digital's Health and Care of People with Learning Disabilities,
+/// 14.5-15.7% a year).
+fn write_antipsychotics(
+    ctx: &Context<'_>,
+    rng: &mut impl Rng,
+    w: &mut Writer<'_, '_>,
+    person: &Person,
+    cohort: bool,
+    ld: bool,
+    autism: bool,
+) -> PolarsResult<()> {
+    let (cfg, pools) = (ctx.cfg, ctx.pools);
+    let p = &ctx.practices[person.practice];
+    let end = cfg.extract_date;
+    let history = end.add_months(-12 * cfg.history_years as i32);
+    let any = |pool: &[String], rng: &mut dyn rand::RngCore| -> String {
+        pool.get(rng.gen_range(0..pool.len().max(1)))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let base = if ld {
+        0.25
+    } else if autism {
+        0.08
+    } else {
+        0.008
+    };
+    let on_ap = rng.gen_bool((base * p.antipsychotic_mult).min(0.9)) && person.age_years >= 10;
+    if !on_ap {
+        // End-of-life anticipatory injections for some older patients (a
+        // few per cent a year die, more with a learning disability).
+        if cohort && person.age_years >= 60 && rng.gen_bool(0.05) {
+            let d = date_between(rng, end.add_months(-6), end);
+            w.event(d.add_days(-10), &any(&pools.palliative, rng))?;
+            if let Some(drug) = pick(rng, &pools.end_of_life) {
+                w.issue(d, drug)?;
+            }
+        }
+        return Ok(());
+    }
+    let smi_p = if cohort { p.smi_recording } else { 0.6 };
+    if rng.gen_bool(smi_p) {
+        let d = date_between(rng, person.dob.add_months(12 * 14), end);
+        w.event(d, &any(&pools.smi, rng))?;
+    }
+    if rng.gen_bool(0.01) {
+        w.event(
+            date_between(rng, end.add_months(-12), end),
+            &any(&pools.palliative, rng),
+        )?;
+    }
+    // Transferred in on the drug: registered recently, first issue here
+    // within a month of registering.
+    let transfer_in = person.registered > end.add_months(-24) && rng.gen_bool(0.5);
+    let n_drugs = if rng.gen_bool(0.08) { 2 } else { 1 };
+    for k in 0..n_drugs {
+        let (mut start, mut stop) = course_dates(rng, history, end);
+        if rng.gen_bool(0.3) {
+            // A short course (one to five months), any time in the history:
+            // why a year's prevalence exceeds a month's.
+            start = date_between(rng, history, end);
+            stop = start.add_months(rng.gen_range(1..6));
+        }
+        if transfer_in {
+            start = person.registered.add_days(rng.gen_range(0..30));
+        }
+        if k == 0 && rng.gen_bool(0.07) {
+            // A depot, 4-weekly or 3-monthly; for some, with oral of the same drug.
+            let Some((depot, oral)) = pick(rng, &pools.depot_with_oral) else {
+                continue;
+            };
+            let every = if rng.gen_bool(0.3) { 84 } else { 28 };
+            w.course(rng, depot, start, stop, every)?;
+            if rng.gen_bool(0.4) {
+                w.course(rng, oral, start, stop, 28)?;
+            }
+        } else if let Some(drug) = pick(rng, &pools.antipsychotic) {
+            let every = issue_interval(rng);
+            w.course(rng, drug, start, stop, every)?;
+        }
+        if !cohort {
+            continue;
+        }
+        // Early review after a new start, at the practice's rate.
+        if start > history && rng.gen_bool(p.review_rate) {
+            w.event(
+                start.add_days(rng.gen_range(14..100)),
+                &any(&pools.review, rng),
+            )?;
+        }
+        write_monitoring(rng, w, pools, p, history, end)?;
+    }
+    Ok(())
+}
+
+/// Yearly physical-health checks at the practice's rate; blood pressure is
+/// sometimes declined.
+fn write_monitoring(
+    rng: &mut impl Rng,
+    w: &mut Writer<'_, '_>,
+    pools: &CodePools,
+    p: &SynthPractice,
+    history: Date,
+    end: Date,
+) -> PolarsResult<()> {
+    for (i, pool) in pools.monitoring.iter().enumerate() {
+        let mut year = end;
+        while year > history {
+            let when = date_between(rng, year.add_months(-12), year);
+            if rng.gen_bool(p.monitoring_rate - 0.05 * i as f64) {
+                w.event(when, &pool[rng.gen_range(0..pool.len())])?;
+            } else if i == 1 && rng.gen_bool(0.2) && !pools.bp_declined.is_empty() {
+                w.event(when, &pools.bp_declined[0])?;
             }
             year = year.add_months(-12);
         }

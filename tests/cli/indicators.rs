@@ -35,9 +35,11 @@ const FLUPENTIXOL_LOW_DOSE: &str = "321935002"; // FGA list, but BNF 0403040F0: 
 const PROCHLORPERAZINE: &str = "322149009"; // BNF 0406000: an antiemetic
 const SERTRALINE: &str = "321959007";
 const DIAZEPAM: &str = "321196004"; // benzodiazepine list (no BNF column)
-const MELATONIN_BNF: &str = "0401010ADAAAAAA";
-const VALPROATE_BNF: &str = "0408010W0AAABAB";
-const LEVETIRACETAM_BNF: &str = "0408010A0AAAAAA";
+                                    // Real extracts carry dm+d codes only: these come from lists without a BNF
+                                    // column (GM SDE chapter 4 products, EPILDRUG_COD) or with one (teratogenic).
+const MELATONIN: &str = "8025411000001104"; // Melatonin 2mg modified-release tablets
+const VALPROATE: &str = "3846411000001106"; // Depakote 250mg gastro-resistant tablets (0402030Q0)
+const LEVETIRACETAM: &str = "19430511000001104"; // Levetiracetam 500mg tablets (Consilient) (AMP)
 const ARIPIPRAZOLE_BNF: &str = "0402010ADAAAAAA";
 
 fn ld(w: &mut Workdir, id: &str) {
@@ -95,22 +97,23 @@ pub fn scenario() -> Workdir {
     // Hypnotics and melatonin.
     ld(&mut w, "pid-14");
     w.med("pid-14", "2024-02-01", DIAZEPAM, "")
-        .med("pid-14", "2024-02-01", "", MELATONIN_BNF);
+        .med("pid-14", "2024-02-01", MELATONIN, "");
     // Antiepileptics.
     ld(&mut w, "pid-15");
-    w.med("pid-15", "2024-02-01", "", VALPROATE_BNF)
+    w.med("pid-15", "2024-02-01", VALPROATE, "")
         .event("pid-15", "2019-01-01", SMI);
     ld(&mut w, "pid-16");
-    w.med("pid-16", "2024-02-01", "", LEVETIRACETAM_BNF)
+    w.med("pid-16", "2024-02-01", LEVETIRACETAM, "")
         .event("pid-16", "2019-01-01", SMI);
     ld(&mut w, "pid-17");
-    w.med("pid-17", "2024-02-01", "", VALPROATE_BNF)
+    w.med("pid-17", "2024-02-01", VALPROATE, "")
         .event("pid-17", "2019-01-01", EPILEPSY);
-    // Polypharmacy: two chemicals each twice in 3 months; then one only once.
+    // Polypharmacy: two drugs each held (issued in the last 3 months and
+    // the 3 before); then one held and one only recent.
     ld(&mut w, "pid-18");
-    w.med("pid-18", "2024-01-05", RISPERIDONE, "")
+    w.med("pid-18", "2023-11-05", RISPERIDONE, "")
         .med("pid-18", "2024-02-05", RISPERIDONE, "");
-    w.med("pid-18", "2024-01-10", HALOPERIDOL, "")
+    w.med("pid-18", "2023-12-10", HALOPERIDOL, "")
         .med("pid-18", "2024-03-10", HALOPERIDOL, "");
     ld(&mut w, "pid-19");
     w.med("pid-19", "2024-01-05", RISPERIDONE, "")
@@ -121,7 +124,7 @@ pub fn scenario() -> Workdir {
     ld(&mut w, "pid-20");
     w.med("pid-20", "2024-02-01", DIAZEPAM, "")
         .med("pid-20", "2024-02-01", SERTRALINE, "");
-    w.med("pid-20", "2024-02-01", "", LEVETIRACETAM_BNF);
+    w.med("pid-20", "2024-02-01", LEVETIRACETAM, "");
     // Long-term antipsychotics, reviews and monitoring.
     ld(&mut w, "pid-21");
     w.med("pid-21", "2023-06-01", RISPERIDONE, "")
@@ -184,12 +187,16 @@ fn every_indicator_matches_hand_computed_counts() {
         ("STOMP04B", (1, 1)),
         ("STOMP05", (2, 4)),
         ("STOMP05B", (2, 26)),
+        ("STOMP05C", (0, 4)),
         ("STOMP06", (2, 26)),
         ("STOMP06B", (1, 26)),
         ("STOMP07", (2, 4)),
+        ("STOMP07B", (0, 26)),
         ("STOMP08", (1, 15)),
         ("STOMP09", (1, 26)),
         ("STOMP11", (1, 2)),
+        // No review in 6 months: neither long-term user (pid-22's was 2023-04-01).
+        ("STOMP11B", (2, 2)),
         // New starts: pid-01, 03, 04, 18, 19, 21, 22, 24, 25, 27 (first
         // issue by 2024-01-07, none in the 24 months before); reviewed 21-84
         // days after: pid-24 and pid-27.
@@ -200,6 +207,7 @@ fn every_indicator_matches_hand_computed_counts() {
         ("STOMP13C", (1, 2)),
         ("STOMP13D", (2, 2)),
         ("STOMP13E", (1, 2)),
+        ("STOMP13F", (0, 2)),
     ]
     .into_iter()
     .collect();
@@ -333,8 +341,8 @@ fn two_index_dates_are_evaluated_in_one_run() {
     };
     assert_eq!(get("2024-03-31", "STOMP02"), ("15".into(), "26".into()));
     // At 2023-12-31 the 6-month window is (2023-06-30, 2023-12-31]: pid-01,
-    // pid-03 (2023-09-30), pid-19 (haloperidol 2023-12-20) and the four new
-    // starters; pid-05 is still registered and pid-06 still alive, so the
-    // register is 26 + 2.
-    assert_eq!(get("2023-12-31", "STOMP02"), ("7".into(), "28".into()));
+    // pid-03 (2023-09-30), pid-18 (2023-11-05), pid-19 (haloperidol
+    // 2023-12-20) and the four new starters; pid-05 is still registered and
+    // pid-06 still alive, so the register is 26 + 2.
+    assert_eq!(get("2023-12-31", "STOMP02"), ("8".into(), "28".into()));
 }

@@ -2,6 +2,7 @@
 //! extracts and on the bundled sample.
 
 mod catalogue;
+mod definitions;
 mod indicators;
 mod inputs;
 mod measures;

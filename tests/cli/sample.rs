@@ -56,7 +56,23 @@ fn the_readme_audit_runs_on_the_sample() {
             "{input}"
         );
     }
-    assert_eq!(summary["codelists"].as_array().unwrap().len(), 28);
+    assert_eq!(summary["codelists"].as_array().unwrap().len(), 46);
+    // The sample is coded as real extracts are: dm+d only, every drug
+    // class reached through the dm+d dictionary.
+    for (concept, rows) in summary["drug_coverage"]["concepts"].as_object().unwrap() {
+        assert_eq!(rows["bnf"], 0, "{concept}");
+    }
+    for concept in [
+        "antipsychotic",
+        "antidepressant",
+        "antiepileptic",
+        "melatonin",
+    ] {
+        let n = summary["drug_coverage"]["concepts"][concept]["dmd"]
+            .as_u64()
+            .unwrap();
+        assert!(n > 100, "{concept}: {n} rows through dm+d");
+    }
     // The sample looks like the LD population: antipsychotics in 10-25% of
     // the register, fewer than half of them with an SMI code.
     let rows = parse_csv(&std::fs::read_to_string(tmp.path().join("indicators.csv")).unwrap());

@@ -12,6 +12,8 @@ pub struct Workdir {
     pub medications: Vec<String>,
     pub events: Vec<String>,
     pub practices: Vec<String>,
+    /// Whether medications carry a `drug_name` column.
+    named: bool,
 }
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_stomp-audit");
@@ -28,6 +30,7 @@ impl Workdir {
                 "A00001,Test Surgery,PCN001,Test PCN,01A,Test sub-ICB,QAA,Test ICB,Y01,Test Region"
                     .into(),
             ],
+            named: false,
         }
     }
 
@@ -66,6 +69,17 @@ impl Workdir {
         self
     }
 
+    /// A dm+d-only issue with the drug's name, as EMIS and SystmOne exports
+    /// carry it: the medications table then gets a `drug_name` column.
+    pub fn med_named(&mut self, id: &str, date: &str, dmd: &str, name: &str) -> &mut Self {
+        self.named = true;
+        self.medications.push(format!(
+            "{id},{date},{dmd},,28,,\"{}\"",
+            name.replace('"', "\"\"")
+        ));
+        self
+    }
+
     pub fn event(&mut self, id: &str, date: &str, code: &str) -> &mut Self {
         self.events.push(format!("{id},{date},{code},"));
         self
@@ -77,7 +91,15 @@ impl Workdir {
         let tables: [(&str, &str, &Vec<String>); 5] = [
             ("patients", "patient_id,date_of_birth,sex,date_of_death", &self.patients),
             ("registrations", "patient_id,practice_code,start_date,end_date", &self.registrations),
-            ("medications", "patient_id,date,dmd_code,bnf_code,quantity,dose_text", &self.medications),
+            (
+                "medications",
+                if self.named {
+                    "patient_id,date,dmd_code,bnf_code,quantity,dose_text,drug_name"
+                } else {
+                    "patient_id,date,dmd_code,bnf_code,quantity,dose_text"
+                },
+                &self.medications,
+            ),
             ("clinical_events", "patient_id,date,snomedct_code,numeric_value", &self.events),
             (
                 "practices",
@@ -89,6 +111,10 @@ impl Workdir {
             let mut text = format!("{header}\n");
             for r in rows {
                 text.push_str(r);
+                // Issues without a name get an empty drug_name field.
+                if name == "medications" && self.named && !r.ends_with('"') {
+                    text.push(',');
+                }
                 text.push('\n');
             }
             std::fs::write(dir.join(format!("{name}.csv")), text).expect("write table");

@@ -80,12 +80,12 @@ fn describe_fact(spec: &AuditSpec, i: usize) -> String {
             let except = exclude.map(|x| format!(" (other than {})", label(&x))).unwrap_or_default();
             format!("{}{except} issued at least {min_issues} time(s) in {window}", label(concept))
         }
-        Fact::Chemicals { concept, months, min_issues_each, at_least } => format!(
-            "{at_least} or more different {} chemicals (BNF), each issued at least {min_issues_each} times in the {months} months to T",
+        Fact::Ingredients { concept, months, depot_months, at_least } => format!(
+            "{at_least} or more different {} drugs (active ingredients; oral and depot forms of one drug are one drug), each held: issued in the {months} months to T and in the {months} months before that ({depot_months} and {depot_months} months for depot injections)",
             label(concept)
         ),
         Fact::Started { concept, months, washout_months, settle_days } => format!(
-            "first {} issue in the {months} months to T, at least {settle_days} days before T, with none in the {washout_months} months before it",
+            "first {} issue in the {months} months to T, at least {settle_days} days before T, with none in the {washout_months} months before it, by a patient registered for all of those {washout_months} months",
             label(concept)
         ),
         Fact::RecordedAfterStart { concept, start, from_days, to_days } => format!(
