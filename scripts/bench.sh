@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times the whole CLI against DuckDB and Python polars running the same
-# audit (STOMP01-STOMP05 per practice, one index date) on the same
-# generated Parquet extracts, checks that all three agree exactly, and
+# audit (STOMP01-STOMP05B per practice, one index date, the definitions of
+# docs/indicators.md) on the same generated dm+d-coded Parquet extracts,
+# checks that all three agree exactly, and
 # prints wall time, rows/s and peak memory (/usr/bin/time -v) with 1 and 2
 # threads, plus polars' time just to read the columns the audit needs.
 # The table is also written to target/bench-results.md, and the curve of
@@ -31,6 +32,8 @@ fi
 py="$venv/bin/python"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# The dm+d-to-class table the peers read, as an analyst would read a codelist.
+"$bin" codes --out "$work/codes.csv"
 
 # measure NAME CMD...: runs CMD under /usr/bin/time -v; sets SECS and RSS_MB.
 measure() {
@@ -81,7 +84,8 @@ results=target/bench-results.md
 out() { printf "$@" | tee -a "$results"; }
 out '\n| patients | rows | threads | engine | seconds | rows/s | peak MiB | same counts |\n|---:|---:|---:|---|---:|---:|---:|---|\n'
 for n in "${sizes[@]}"; do
-  dir="$data/p$n"
+  # v2: dm+d-coded extracts (synth since the drug dictionary)
+  dir="$data/v2-p$n"
   if [ ! -f "$dir/SYNTH.txt" ]; then
     mkdir -p "$dir"
     "$bin" synth --patients "$n" --seed 1 --format parquet --out "$dir" >"$dir/SYNTH.txt"
@@ -94,7 +98,7 @@ for n in "${sizes[@]}"; do
     ours_as_peers "$work/stomp/indicators.csv" "$work/stomp.csv"
     out '| %s | %s | %s | stomp-audit | %.2f | %.0f | %s | reference |\n' "$n" "$rows" "$threads" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB"
     for engine in duckdb polars; do
-      measure "$engine" "$py" scripts/bench_peers.py "$engine" "$dir" $T "$work/$engine.csv" "$threads"
+      measure "$engine" "$py" scripts/bench_peers.py "$engine" "$dir" $T "$work/$engine.csv" "$threads" "$work/codes.csv"
       same=$(cmp -s "$work/stomp.csv" "$work/$engine.csv" && echo yes || echo "NO (see $work/$engine.csv)")
       out '| %s | %s | %s | %s | %.2f | %.0f | %s | %s |\n' "$n" "$rows" "$threads" "$engine" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB" "$same"
       if [ "${same:0:3}" != yes ]; then diff "$work/stomp.csv" "$work/$engine.csv" | head -5 >&2; trap - EXIT; fi

@@ -44,6 +44,7 @@ fn main() {
             cli::set_threads(None);
             cli::validate::run(args)
         }
+        Command::Codes(args) => cli::codes::run(args),
     };
     if let Err(f) = result {
         eprintln!("error: {:#}", f.error);

@@ -5,3 +5,4 @@ pub mod classifier;
 pub mod codelist;
 pub mod dictionary;
 pub mod form;
+pub mod strength;

@@ -2,6 +2,7 @@
 //! `run` function. Only this layer knows clap.
 
 pub mod audit;
+pub mod codes;
 pub mod measures;
 pub mod merge;
 pub mod partition;
@@ -40,6 +41,8 @@ pub enum Command {
     Merge(merge::Args),
     /// Practice-level psychotropic measures from public prescribing data (EPD) and list sizes.
     Measures(measures::Args),
+    /// List every dm+d code the spec puts in a drug concept, with its BNF code, form and concepts.
+    Codes(codes::Args),
 }
 
 /// The output options `merge` and `measures` share.

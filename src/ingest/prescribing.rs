@@ -74,13 +74,15 @@ pub struct PrescribingFile {
 }
 
 /// Canonical column -> (EPD name, HSCIC name); `None` where a layout lacks it.
-const COLUMNS: [(&str, Option<&str>, Option<&str>); 10] = [
+const COLUMNS: [(&str, Option<&str>, Option<&str>); 12] = [
     ("period", Some("YEAR_MONTH"), Some("PERIOD")),
     ("practice_code", Some("PRACTICE_CODE"), Some("PRACTICE")),
     ("practice_name", Some("PRACTICE_NAME"), None),
     ("bnf_code", Some("BNF_CODE"), Some("BNF CODE")),
     ("items", Some("ITEMS"), Some("ITEMS")),
     ("adq", Some("ADQUSAGE"), None),
+    ("quantity", Some("TOTAL_QUANTITY"), Some("QUANTITY")),
+    ("bnf_name", Some("BNF_DESCRIPTION"), Some("BNF NAME")),
     ("sub_icb_code", Some("PCO_CODE"), Some("PCT")),
     ("sub_icb_name", Some("PCO_NAME"), None),
     ("region_code", Some("REGIONAL_OFFICE_CODE"), None),

@@ -94,6 +94,8 @@ const PRESCRIBING: &[ColumnSpec] = &[
     req("bnf_code"),
     req("items"),
     opt("adq"),
+    opt("quantity"),
+    opt("bnf_name"),
     opt("practice_name"),
     opt("sub_icb_code"),
     opt("sub_icb_name"),

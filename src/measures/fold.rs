@@ -18,7 +18,7 @@ use crate::spec::measures::Denominator;
 use crate::spec::Measure;
 
 /// The columns read, in this order.
-const COLUMNS: [&str; 12] = [
+const COLUMNS: [&str; 14] = [
     "period",
     "practice_code",
     "bnf_code",
@@ -31,6 +31,8 @@ const COLUMNS: [&str; 12] = [
     "icb_name",
     "region_code",
     "region_name",
+    "quantity",
+    "bnf_name",
 ];
 
 /// Each measure's `(numerator, denominator)` per month and practice.
@@ -72,6 +74,10 @@ pub struct FoldSummary {
     pub not_practices: BTreeMap<String, Outside>,
     /// Practices with measure rows but no list size for the month.
     pub without_list_size: BTreeMap<(Month, String), Outside>,
+    /// Presentations a measure in defined daily doses could not convert
+    /// (no readable strength, or no DDD for the chemical): BNF code ->
+    /// (name, quantity left out).
+    pub ddd_unknown: BTreeMap<String, (String, f64)>,
 }
 
 /// Streams prescribing files into sums.
@@ -81,9 +87,13 @@ pub struct Folder<'a> {
     other_settings: &'a HashSet<String>,
     codes: HashMap<String, u32>,
     code_masks: Vec<u64>,
+    /// Each code and the name the data give it (for strengths).
+    code_names: Vec<(String, Option<String>)>,
+    /// Whether a measure needs quantities (defined daily doses).
+    needs_quantity: bool,
     practices: HashMap<String, u32>,
     practice_codes: Vec<String>,
-    sums: HashMap<(Month, u32, u32), [f64; 2]>,
+    sums: HashMap<(Month, u32, u32), [f64; 3]>,
     seen: HashSet<(Month, u32)>,
     /// The last row's (month, practice code, practice index, has a list
     /// size): EPD rows come grouped by practice, so most rows reuse it.
@@ -106,6 +116,10 @@ impl<'a> Folder<'a> {
             other_settings,
             codes: HashMap::new(),
             code_masks: Vec::new(),
+            code_names: Vec::new(),
+            needs_quantity: measures
+                .iter()
+                .any(|m| m.numerator.value == MeasureValue::Ddd),
             practices: HashMap::new(),
             practice_codes: Vec::new(),
             sums: HashMap::new(),
@@ -117,7 +131,7 @@ impl<'a> Folder<'a> {
     }
 
     /// Bit 2k: measure k's numerator; bit 2k+1: its prescribed denominator.
-    fn classify(&mut self, bnf: &str) -> (u32, u64) {
+    fn classify(&mut self, bnf: &str, name: Option<&str>) -> (u32, u64) {
         if let Some(&i) = self.codes.get(bnf) {
             return (i, self.code_masks[i as usize]);
         }
@@ -135,6 +149,8 @@ impl<'a> Folder<'a> {
         let i = self.code_masks.len() as u32;
         self.codes.insert(bnf.to_string(), i);
         self.code_masks.push(mask);
+        self.code_names
+            .push((bnf.to_string(), name.map(str::to_string)));
         self.summary.bnf_codes.0 += 1;
         self.summary.bnf_codes.1 += u64::from(mask != 0);
         (i, mask)
@@ -248,7 +264,7 @@ impl<'a> Folder<'a> {
             return;
         }
         let (p, listed) = self.unit(month, code, has_adq, b, i);
-        let (c, mask) = self.classify(bnf);
+        let (c, mask) = self.classify(bnf, b.get(13, i));
         if mask == 0 {
             tally.ignored(IgnoreReason::UnrelatedCode);
             return;
@@ -270,6 +286,14 @@ impl<'a> Folder<'a> {
         } else {
             0.0
         };
+        let quantity = if self.needs_quantity {
+            match amount(b.get(12, i), "quantity", b, i, tally) {
+                Some(q) => q,
+                None => return,
+            }
+        } else {
+            0.0
+        };
         if !listed {
             let o = self
                 .summary
@@ -281,9 +305,10 @@ impl<'a> Folder<'a> {
             tally.ignored(IgnoreReason::NoListSize);
             return;
         }
-        let s = self.sums.entry((month, p, c)).or_insert([0.0; 2]);
+        let s = self.sums.entry((month, p, c)).or_insert([0.0; 3]);
         s[0] += items;
         s[1] += adq;
+        s[2] += quantity;
         self.summary.rows_summed += 1;
         tally.used();
     }
@@ -312,11 +337,12 @@ impl<'a> Folder<'a> {
             values.units.insert((month, code.clone()), init);
         }
         // Sum in a fixed order, so the floating-point totals never depend on hashing.
-        let mut sums: Vec<((Month, u32, u32), [f64; 2])> = self.sums.drain().collect();
+        let mut sums: Vec<((Month, u32, u32), [f64; 3])> = self.sums.drain().collect();
         sums.sort_unstable_by_key(|(k, _)| *k);
         self.summary.presentations = sums.len() as u64;
-        for ((month, p, c), [items, adq]) in sums {
+        for ((month, p, c), [items, adq, quantity]) in sums {
             let mask = self.code_masks[c as usize];
+            let (code, name) = &self.code_names[c as usize];
             let Some(unit) = values
                 .units
                 .get_mut(&(month, self.practice_codes[p as usize].clone()))
@@ -326,10 +352,26 @@ impl<'a> Folder<'a> {
             let pick = |v: MeasureValue| match v {
                 MeasureValue::Items => items,
                 MeasureValue::Adq => adq,
+                // Only numerators are in DDDs (the spec refuses DDD shares).
+                MeasureValue::Ddd => 0.0,
             };
             for (k, m) in self.measures.iter().enumerate() {
                 if mask & (1 << (2 * k)) != 0 {
-                    unit[k].0 += pick(m.numerator.value);
+                    unit[k].0 += match &m.numerator.ddd {
+                        Some(ddd) => match ddd.ddds(code, name.as_deref(), quantity) {
+                            Some(v) => v,
+                            None => {
+                                let e = self
+                                    .summary
+                                    .ddd_unknown
+                                    .entry(code.clone())
+                                    .or_insert_with(|| (name.clone().unwrap_or_default(), 0.0));
+                                e.1 += quantity;
+                                0.0
+                            }
+                        },
+                        None => pick(m.numerator.value),
+                    };
                 }
                 if let Denominator::Prescribed(d) = &m.denominator {
                     if mask & (1 << (2 * k + 1)) != 0 {

@@ -147,6 +147,9 @@ pub struct Summary {
     pub not_practices: Vec<(String, u64, f64)>,
     /// Practices with measure rows but no list size: month, code, rows, items.
     pub without_list_size: Vec<(String, String, u64, f64)>,
+    /// Presentations a measure in defined daily doses could not convert:
+    /// BNF code, name, quantity left out.
+    pub ddd_unknown: Vec<(String, String, f64)>,
     /// The files written.
     pub outputs: Vec<String>,
 }
@@ -239,6 +242,12 @@ pub fn summary(
             .without_list_size
             .iter()
             .map(|((m, c), o)| (m.to_string(), c.clone(), o.rows, o.items))
+            .collect(),
+        ddd_unknown: run
+            .fold
+            .ddd_unknown
+            .iter()
+            .map(|(c, (n, q))| (c.clone(), n.clone(), *q))
             .collect(),
         outputs: file_names(written),
     }

@@ -124,6 +124,8 @@ pub struct Indicator {
     pub numerator: Vec<Term>,
     /// Drug concepts the review list names for this indicator.
     pub drug_mask: ConceptMask,
+    /// The clinical standard it follows, with its citation.
+    pub standard: Option<String>,
 }
 
 /// Everything compiled from a spec but the codelists' raw text.
@@ -579,6 +581,7 @@ fn compile_indicators(
             denominator,
             numerator,
             drug_mask,
+            standard: def.standard.clone(),
         });
     }
     Ok(indicators)

@@ -237,6 +237,8 @@ pub struct IndicatorDef {
     pub reason: Option<String>,
     /// Whether flagged patients go on the review list (default: when a reason is given).
     pub review: Option<bool>,
+    /// The clinical standard it follows, with its citation.
+    pub standard: Option<String>,
 }
 
 /// What a measure adds up from prescribing rows.
@@ -247,6 +249,9 @@ pub enum MeasureValue {
     Items,
     /// Average daily quantities (`ADQUSAGE`).
     Adq,
+    /// Defined daily doses: quantity x strength (mg per unit, from the
+    /// presentation's name) / the chemical's DDD in mg (`ddd_mg`).
+    Ddd,
 }
 
 /// A sum over the prescribing rows whose BNF code passes a filter.
@@ -257,6 +262,9 @@ pub struct PrescribedDef {
     pub value: MeasureValue,
     /// BNF patterns: prefixes, `~` to exclude, one `%` for any characters.
     pub bnf: Vec<String>,
+    /// For `ddd`: milligrams in one defined daily dose, by BNF chemical.
+    #[serde(default)]
+    pub ddd_mg: BTreeMap<String, f64>,
 }
 
 /// A measure's denominator.

@@ -2,11 +2,13 @@
 //! spec's `[[measures]]`: each a numerator summed over BNF-filtered rows,
 //! over the list size, a STAR-PU or another prescribed sum.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::format::{DenominatorDef, MeasureDef, MeasureValue, PrescribedDef};
 use super::SpecError;
 use crate::classify::bnf::BnfFilter;
+use crate::classify::codelist::CodelistEntry;
+use crate::classify::strength::mg_per_unit;
 
 /// STAR-PU age bands, in the order of [`StarPu::weights`].
 pub const STAR_PU_BANDS: [&str; 9] = [
@@ -31,6 +33,33 @@ pub struct Prescribed {
     pub filter: BnfFilter,
     /// The patterns as written, for the report.
     pub patterns: Vec<String>,
+    /// For defined daily doses: mg per DDD by BNF chemical, and the
+    /// strength (mg per unit) of each presentation the BNF names table names.
+    pub ddd: Option<Ddd>,
+}
+
+/// What turns a prescribed quantity into defined daily doses.
+#[derive(Clone, Debug, Default)]
+pub struct Ddd {
+    /// BNF chemical (9 characters) -> milligrams in one DDD.
+    pub mg_per_ddd: BTreeMap<String, f64>,
+    /// BNF presentation code -> milligrams per unit of quantity.
+    pub strength: HashMap<String, f64>,
+}
+
+impl Ddd {
+    /// DDDs in `quantity` of a presentation; `name` (from the data) gives
+    /// the strength when the names table lacks the code. `None` when the
+    /// strength or the chemical's DDD is unknown.
+    pub fn ddds(&self, bnf: &str, name: Option<&str>, quantity: f64) -> Option<f64> {
+        let per_ddd = self.mg_per_ddd.get(bnf.get(..9)?)?;
+        let mg = self
+            .strength
+            .get(bnf)
+            .copied()
+            .or_else(|| name.and_then(mg_per_unit))?;
+        Some(quantity * mg / per_ddd)
+    }
 }
 
 /// A measure's denominator.
@@ -93,12 +122,38 @@ fn prescribed_text(p: &Prescribed) -> String {
     let what = match p.value {
         MeasureValue::Items => "items",
         MeasureValue::Adq => "ADQs",
+        MeasureValue::Ddd => "defined daily doses",
     };
     format!("{what} with BNF {}", p.patterns.join(", "))
 }
 
-fn prescribed(def: &PrescribedDef, id: &str) -> Result<Prescribed, SpecError> {
-    prescribed_of(def.value, &def.bnf, id)
+fn prescribed(
+    def: &PrescribedDef,
+    id: &str,
+    bnf_names: &[CodelistEntry],
+) -> Result<Prescribed, SpecError> {
+    let mut p = prescribed_of(def.value, &def.bnf, id)?;
+    if def.value == MeasureValue::Ddd {
+        if def.ddd_mg.is_empty() || def.ddd_mg.values().any(|v| !(v.is_finite() && *v > 0.0)) {
+            return Err(SpecError::Invalid(format!(
+                "measure {id}: a measure in defined daily doses needs ddd_mg, a positive number of mg for each BNF chemical"
+            )));
+        }
+        let strength = bnf_names
+            .iter()
+            .filter(|e| p.filter.matches(&e.code))
+            .filter_map(|e| Some((e.code.clone(), mg_per_unit(&e.term)?)))
+            .collect();
+        p.ddd = Some(Ddd {
+            mg_per_ddd: def.ddd_mg.clone(),
+            strength,
+        });
+    } else if !def.ddd_mg.is_empty() {
+        return Err(SpecError::Invalid(format!(
+            "measure {id}: ddd_mg is for a numerator in defined daily doses (value = \"ddd\")"
+        )));
+    }
+    Ok(p)
 }
 
 fn prescribed_of(value: MeasureValue, bnf: &[String], id: &str) -> Result<Prescribed, SpecError> {
@@ -113,6 +168,7 @@ fn prescribed_of(value: MeasureValue, bnf: &[String], id: &str) -> Result<Prescr
         value,
         filter,
         patterns: bnf.to_vec(),
+        ddd: None,
     })
 }
 
@@ -133,10 +189,13 @@ pub fn parse_star_pu(bytes: &[u8]) -> Result<BTreeMap<String, [[f64; 2]; 9]>, St
         .collect()
 }
 
-/// Compiles the measures; `star_pu` is the parsed STAR-PU file, if the spec names one.
+/// Compiles the measures; `star_pu` is the parsed STAR-PU file, if the
+/// spec names one; `bnf_names` give the strengths of presentations for
+/// measures in defined daily doses.
 pub fn compile(
     defs: &[MeasureDef],
     star_pu: Option<&BTreeMap<String, [[f64; 2]; 9]>>,
+    bnf_names: &[CodelistEntry],
 ) -> Result<Vec<Measure>, SpecError> {
     if defs.len() > 32 {
         return Err(SpecError::Invalid(format!(
@@ -156,7 +215,7 @@ pub fn compile(
                     "measure {id}: per must be a positive number"
                 )));
             }
-            let numerator = prescribed(&def.numerator, id)?;
+            let numerator = prescribed(&def.numerator, id, bnf_names)?;
             let denominator = match &def.denominator {
                 DenominatorDef::ListSize => Denominator::ListSize,
                 DenominatorDef::StarPu { weights } => {
@@ -177,6 +236,11 @@ pub fn compile(
                     })
                 }
                 DenominatorDef::Prescribed { value, bnf } => {
+                    if *value == MeasureValue::Ddd {
+                        return Err(SpecError::Invalid(format!(
+                            "measure {id}: a share of prescribing is in items or ADQs, not defined daily doses"
+                        )));
+                    }
                     let d = prescribed_of(*value, bnf, id)?;
                     if d.value != numerator.value || !numerator.filter.within(&d.filter) {
                         return Err(SpecError::Invalid(format!(

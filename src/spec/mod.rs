@@ -137,7 +137,13 @@ impl AuditSpec {
             })?),
             None => None,
         };
-        let measures = measures::compile(&file.measures, star_pu.as_ref())?;
+        let bnf_names = file
+            .drugs
+            .bnf_names
+            .as_ref()
+            .and_then(|n| codelists.get(n))
+            .map_or(&[][..], |l: &Codelist| &l.entries[..]);
+        let measures = measures::compile(&file.measures, star_pu.as_ref(), bnf_names)?;
         let mut compiled = compile::compile(&file, &codelists)?;
         let classifier = Classifier::new(std::mem::take(&mut compiled.parts));
         Ok(AuditSpec {
@@ -249,6 +255,30 @@ mod tests {
     }
 
     #[test]
+    fn defined_daily_doses_come_from_the_strength_in_the_name() {
+        let spec = AuditSpec::bundled().unwrap();
+        let ddd = spec.measures[6].numerator.ddd.as_ref().unwrap();
+        // Pregabalin 75mg capsules (0408010AEAAACAC), from the BNF names
+        // table: 56 x 75 / 300.
+        assert_eq!(ddd.ddds("0408010AEAAACAC", None, 56.0), Some(14.0));
+        // A code the table lacks: the strength from the data's own name.
+        assert_eq!(
+            ddd.ddds(
+                "0408010G0ZZZZZZ",
+                Some("Gabapentin_Oral Soln 250mg/5ml"),
+                360.0
+            ),
+            Some(10.0)
+        );
+        // No readable strength, or a chemical without a DDD: unknown.
+        assert_eq!(
+            ddd.ddds("0408010G0ZZZZZZ", Some("Gabapentin_Oral Soln"), 1.0),
+            None
+        );
+        assert_eq!(ddd.ddds("0408010H0AAAAAA", None, 1.0), None);
+    }
+
+    #[test]
     fn measure_mistakes_are_named() {
         let unknown_weights = bundled::DEFAULT_SPEC.replace(
             "weights = \"antidepressants_adq\"",
@@ -275,6 +305,14 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("measure EPD01 is defined twice"));
+        let no_ddd = bundled::DEFAULT_SPEC.replace(
+            ", ddd_mg = { \"0408010G0\" = 1800.0, \"0408010AE\" = 300.0 }",
+            "",
+        );
+        assert!(with(&no_ddd)
+            .unwrap_err()
+            .to_string()
+            .contains("EPD07: a measure in defined daily doses needs ddd_mg"));
         let bad_bnf = bundled::DEFAULT_SPEC.replace("\"~0401020K0%BQ\"", "\"~0401020K0%%BQ\"");
         assert!(with(&bad_bnf)
             .unwrap_err()

@@ -163,7 +163,12 @@ impl CodePools {
             epilepsy: snomed(&["epil_cod"]),
             pain_or_sleep: snomed(&["neuropathic_pain", "insomnia"]),
             palliative: snomed(&["palcare_cod"]),
-            review: snomed(&["medrvw_cod", "medication_review_extra"]),
+            // Reviews that are not also palliative care codes (PALCARE_COD
+            // holds the palliative care medication review).
+            review: snomed(&["medrvw_cod", "medication_review_extra"])
+                .into_iter()
+                .filter(|c| !snomed(&["palcare_cod"]).contains(c))
+                .collect(),
             monitoring: [
                 snomed(&["weight"]),
                 snomed(&["systolic_bp", "bp_cod"]),

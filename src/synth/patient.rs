@@ -384,7 +384,7 @@ fn write_antipsychotics(
     if !on_ap {
         // End-of-life anticipatory injections for some older patients (a
         // few per cent a year die, more with a learning disability).
-        if cohort && person.age_years >= 60 && rng.gen_bool(0.05) {
+        if cohort && person.age_years >= 60 && rng.gen::<f64>() < 0.05 {
             let d = date_between(rng, end.add_months(-6), end);
             w.event(d.add_days(-10), &any(&pools.palliative, rng))?;
             if let Some(drug) = pick(rng, &pools.end_of_life) {

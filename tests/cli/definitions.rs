@@ -365,3 +365,33 @@ fn coverage_names_codes_no_list_knows_by_their_names_in_the_extract() {
         "{text}"
     );
 }
+
+#[test]
+fn codes_lists_each_dmd_code_with_its_class_for_a_pharmacist_to_check() {
+    let out = super::workdir::run(&["codes"]);
+    let text = ok(&out);
+    let rows = parse_csv(&text);
+    let row = |id: &str| {
+        rows.iter()
+            .find(|r| r["dmd_id"] == id)
+            .unwrap_or_else(|| panic!("{id} not listed"))
+    };
+    let b = row(BUCCOLAM);
+    assert_eq!(
+        (b["form"].as_str(), b["concepts"].as_str()),
+        ("oromucosal", "seizure_rescue")
+    );
+    let d = row(ABILIFY_MAINTENA);
+    assert_eq!(
+        (
+            d["form"].as_str(),
+            d["ingredient"].as_str(),
+            d["concepts"].as_str()
+        ),
+        ("depot", "aripiprazole", "antipsychotic")
+    );
+    // The 2023 id gets the presentation code of its name ("Lamotrigine 25mg tablets").
+    assert_eq!(row(LAMOTRIGINE_NEW_ID)["bnf_code"], "0408010H0AAACAC");
+    // Codes of no concept are not listed.
+    assert!(!rows.iter().any(|r| r["dmd_id"] == ACETAZOLAMIDE));
+}

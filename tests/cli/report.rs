@@ -79,10 +79,10 @@ fn the_report_renders_with_its_plots_and_tables() {
         .output()
         .unwrap();
     let dom = String::from_utf8_lossy(&dom.stdout);
-    // 21 indicators x (funnel, caterpillar, deciles over five quarters).
+    // 25 indicators x (funnel, caterpillar, deciles over five quarters).
     assert_eq!(
         dom.matches("<svg").count(),
-        63,
+        75,
         "charts in the rendered page"
     );
     assert!(dom.contains("Headline, 2024-03-31"));
@@ -91,8 +91,11 @@ fn the_report_renders_with_its_plots_and_tables() {
     // Headline, changes, four locality levels, definitions, facts and codelists.
     assert_eq!(dom.matches("<table").count(), 9);
     assert!(dom.contains(
-        "antipsychotic (BNF 4.2.1, 4.2.2) issued at least 1 time(s) in months 12 to 6 before T"
+        "antipsychotic (BNF 4.2.1, 4.2.2, asenapine) issued at least 1 time(s) in months 12 to 6 before T"
     ));
+    // The definitions of docs/indicators.md travel with the page.
+    assert!(dom.contains("id=\"indicator-definitions\""));
+    assert!(dom.contains("## STOMP08"));
     let png = tmp.path().join("report.png");
     let shot = headless(&browser, &tmp.path().join("p2"))
         .arg(format!("--screenshot={}", png.display()))

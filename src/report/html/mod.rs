@@ -22,7 +22,7 @@ h1{font-size:1.6em}h2{margin-top:2em;border-bottom:2px solid #1f60aa;padding-bot
 table{border-collapse:collapse;font-size:.85em;margin:.6em 0}th,td{border:1px solid #ccc;padding:.25em .5em;text-align:right}\
 th{background:#eef3fa}td.l,th.l{text-align:left}.high{background:#fbe3e3}.low{background:#e3eefb}\
 .charts{display:flex;flex-wrap:wrap;gap:1em}.charts svg{border:1px solid #ddd}.note{color:#555;font-size:.9em}\
-.scroll{overflow-x:auto}";
+.scroll{overflow-x:auto}pre.doc{white-space:pre-wrap;font-size:.85em;background:#f7f7f7;padding:1em}";
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -98,6 +98,10 @@ fn describe_fact(spec: &AuditSpec, i: usize) -> String {
         Fact::Count(ts, k) => format!("at least {k} of: {}", list(ts)),
     }
 }
+
+/// `docs/indicators.md`, carried in every report so a reader has the
+/// definitions without the source.
+const INDICATOR_DEFINITIONS: &str = include_str!("../../../docs/indicators.md");
 
 /// The changes with a difference, significant ones first, then by the
 /// size of the difference; and how many are significant. `key` gives
@@ -335,15 +339,18 @@ pub fn render(run: &AuditRun, spec: &AuditSpec) -> Result<String, String> {
     w.push_str("<h2>Definitions</h2><p>A date d is in the N-month window ending at T when T − N months &lt; d ≤ T; a code is recorded by T when dated on or before T. \
                 Registered at T: a registration spanning T (the latest start wins); alive at T: no date of death on or before T. \
                 Only people on the LD or autism registers are evaluated; the registered population is the denominator of STOMP01.</p>\
-                <table><tr><th class=\"l\">Indicator</th><th class=\"l\">Denominator</th><th class=\"l\">Numerator (also)</th></tr>");
+                Each indicator's numerator, denominator, codelists with their versions, windows, exclusions, the standard it follows and its known \
+                limitations are set out in <a href=\"#indicator-definitions\">docs/indicators.md</a>, reproduced at the end of this page.</p>\
+                <table><tr><th class=\"l\">Indicator</th><th class=\"l\">Denominator</th><th class=\"l\">Numerator (also)</th><th class=\"l\">Standard</th></tr>");
     for ind in &spec.compiled.indicators {
         let _ = write!(
             w,
-            "<tr><td class=\"l\">{} {}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
+            "<tr><td class=\"l\">{} {}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
             esc(&ind.id),
             esc(&ind.title),
             esc(&terms(spec, &ind.denominator)),
-            esc(&terms(spec, &ind.numerator))
+            esc(&terms(spec, &ind.numerator)),
+            esc(ind.standard.as_deref().unwrap_or(""))
         );
     }
     w.push_str("</table><h3>Facts and their windows</h3><table><tr><th class=\"l\">Fact</th><th class=\"l\">Definition at index date T</th></tr>");
@@ -366,6 +373,11 @@ pub fn render(run: &AuditRun, spec: &AuditSpec) -> Result<String, String> {
             &c.sha256[..16]
         );
     }
-    w.push_str("</table></body></html>\n");
+    let _ = write!(
+        w,
+        "</table><details id=\"indicator-definitions\"><summary>docs/indicators.md: the definitions of the default spec, with their standards and limitations</summary><pre class=\"doc\">{}</pre></details>",
+        esc(INDICATOR_DEFINITIONS)
+    );
+    w.push_str("</body></html>\n");
     Ok(h)
 }

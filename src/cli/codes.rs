@@ -1,0 +1,55 @@
+//! `stomp-audit codes`: every dm+d code the spec puts in a drug concept,
+//! with the BNF code it was given, how, its form and its concepts, so a
+//! pharmacist can check the classification and another tool can reuse it.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::audit::load_spec;
+use super::Failure;
+
+/// Options of `codes`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// An audit spec (TOML); default: the bundled STOMP spec.
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    /// Where to write the CSV (default: standard output).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Runs `codes`.
+pub fn run(args: Args) -> Result<(), Failure> {
+    let spec = load_spec(&args.spec)?;
+    let concepts = &spec.compiled.concepts;
+    let mut text = String::from("dmd_id,name,bnf_code,form,ingredient,concepts\n");
+    for d in spec.classifier.known_dmd_drugs() {
+        let names: Vec<&str> = concepts
+            .iter()
+            .enumerate()
+            .filter(|(bit, _)| d.mask & (1 << bit) != 0)
+            .map(|(_, c)| c.name.as_str())
+            .collect();
+        text.push_str(&format!(
+            "{},\"{}\",{},{},{},{}\n",
+            d.key.dmd,
+            d.name.replace('"', "\"\""),
+            d.bnf.as_deref().unwrap_or(""),
+            d.form.as_str(),
+            d.ingredient.as_deref().unwrap_or(""),
+            names.join(" ")
+        ));
+    }
+    let written = match &args.out {
+        Some(path) => std::fs::write(path, &text),
+        None => std::io::stdout().write_all(text.as_bytes()),
+    };
+    match written {
+        // A reader that stops early (`| head`) is not a failure.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::data(
+            anyhow::anyhow!("cannot write the codes: {e}"),
+        )),
+        _ => Ok(()),
+    }
+}
