@@ -9,7 +9,9 @@
 //!   ingest ── population (patients, registrations,  spec ── compile: concepts,
 //!          │   practices), streamed batches              │   facts, indicators
 //!          ▼                                              ▼
-//!   classify ── each distinct code -> concept bitmask (codelists, BNF prefixes)
+//!   classify ── each distinct code -> concept bitmask: SNOMED CT codes by
+//!          │   codelist; dm+d ids -> BNF codes (the drug dictionary: list
+//!          │   BNF columns, product names), then BNF patterns and forms
 //!          ▼
 //!   audit ── cohort -> per-patient history -> facts -> indicators (rayon)
 //!          ▼

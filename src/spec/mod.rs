@@ -279,6 +279,45 @@ mod tests {
     }
 
     #[test]
+    fn epd06_leaves_out_what_bdzper1000_leaves_out() {
+        let spec = AuditSpec::bundled().unwrap();
+        let f = &spec.measures[5].numerator.filter;
+        // Real presentation codes (BNF names table).
+        for (code, name) in [
+            ("0401020K0BLABAE", "Diazepam 10mg RecTubes"),
+            ("0401020K0AAADAD", "Diazepam 5mg/2.5ml rectal solution tube"),
+            (
+                "0401020K0AAACAC",
+                "Diazepam 10mg/2ml solution for injection ampoules",
+            ),
+            (
+                "0401020K0BBAAAQ",
+                "Diazemuls 10mg/2ml emulsion for injection ampoules",
+            ),
+            (
+                "0401020P0AAAAAA",
+                "Lorazepam 4mg/1ml solution for injection ampoules",
+            ),
+            ("0401010B0AAAXAX", "Chloral hydrate 100mg suppositories"),
+            ("0401010ADAAAAAA", "melatonin"),
+            ("0401010ACAAAAAA", "sodium oxybate"),
+        ] {
+            assert!(!f.matches(code), "{code} {name}");
+        }
+        for (code, name) in [
+            ("0401020K0AAAHAH", "Diazepam 2mg tablets"),
+            ("0401020P0AAABAB", "Lorazepam 1mg tablets"),
+            (
+                "0401010B0AABGBG",
+                "Chloral hydrate 200mg/5ml oral suspension",
+            ),
+            ("0401010Z0AAAAAA", "zopiclone"),
+        ] {
+            assert!(f.matches(code), "{code} {name}");
+        }
+    }
+
+    #[test]
     fn measure_mistakes_are_named() {
         let unknown_weights = bundled::DEFAULT_SPEC.replace(
             "weights = \"antidepressants_adq\"",

@@ -10,12 +10,11 @@
 //!   new start: first issue in (2023-03-31, 2024-01-07], none in the 24
 //!   months before, registered since 24 months before it.
 
-use super::workdir::{counts, ok, parse_csv, Workdir};
+use super::workdir::{counts, ok, parse_csv, Workdir, LD};
 
 const T: &str = "2024-03-31";
 
 // SNOMED CT codes from the bundled codelists.
-const LD: &str = "416075005"; // On learning disability register (LD_COD)
 const SMI: &str = "111484002"; // Undifferentiated schizophrenia (MH_COD)
 const DEPRESSION: &str = "35489007"; // Depressive disorder (DEPR_COD)
 const EPILEPSY: &str = "84757009"; // Epilepsy (EPIL_COD)
@@ -55,11 +54,6 @@ const HALOPERIDOL_INJ: &str = "3245411000001107"; // 5mg/1ml, end of life
 const HALOPERIDOL_DEPOT: &str = "36053711000001104"; // decanoate 50mg/1ml
 const QUETIAPINE_NEW_ID: &str = "42684111000001102"; // VMP id re-issued in 2024
 
-fn ld(w: &mut Workdir, id: &str) {
-    w.patient(id);
-    w.event(id, "2015-01-01", LD);
-}
-
 /// National (numerator, denominator) of each indicator.
 fn national(w: &Workdir) -> impl Fn(&str) -> (u64, u64) {
     ok(&w.audit(&["--index-date", T, "-q"]));
@@ -70,7 +64,7 @@ fn national(w: &Workdir) -> impl Fn(&str) -> (u64, u64) {
 #[test]
 fn titles_say_what_is_measured() {
     let mut w = Workdir::new();
-    ld(&mut w, "p1");
+    w.ld("p1");
     ok(&w.audit(&["--index-date", T, "-q"]));
     let rows = parse_csv(&w.read_out("indicators.csv"));
     let title = |id: &str| {
@@ -90,23 +84,23 @@ fn titles_say_what_is_measured() {
 fn an_antidepressant_for_pain_or_sleep_is_explained_by_its_code() {
     let mut w = Workdir::new();
     // Amitriptyline with a neuropathic pain code: explained (STOMP05C).
-    ld(&mut w, "a1");
+    w.ld("a1");
     w.med("a1", "2024-02-01", AMITRIPTYLINE, "")
         .event("a1", "2020-01-01", NEURALGIA);
     // Amitriptyline, no code: unexplained.
-    ld(&mut w, "a2");
+    w.ld("a2");
     w.med("a2", "2024-02-01", AMITRIPTYLINE, "");
     // Amitriptyline and sertraline with a pain code: sertraline unexplained.
-    ld(&mut w, "a3");
+    w.ld("a3");
     w.med("a3", "2024-02-01", AMITRIPTYLINE, "")
         .med("a3", "2024-02-01", SERTRALINE, "")
         .event("a3", "2020-01-01", NEURALGIA);
     // Mirtazapine with an insomnia code: explained (STOMP05C).
-    ld(&mut w, "a4");
+    w.ld("a4");
     w.med("a4", "2024-02-01", MIRTAZAPINE, "")
         .event("a4", "2021-01-01", INSOMNIA);
     // Sertraline with depression: explained, and not for pain or sleep.
-    ld(&mut w, "a5");
+    w.ld("a5");
     w.med("a5", "2024-02-01", SERTRALINE, "")
         .event("a5", "2019-01-01", DEPRESSION);
     let n = national(&w);
@@ -125,7 +119,7 @@ fn seizure_rescue_is_not_anxiolytic_use() {
         ("b4", DIAZEPAM_TABS),
         ("b5", ZOPICLONE),
     ] {
-        ld(&mut w, id);
+        w.ld(id);
         w.med(id, "2024-02-01", drug, "")
             .event(id, "2010-01-01", EPILEPSY);
     }
@@ -138,19 +132,19 @@ fn seizure_rescue_is_not_anxiolytic_use() {
 #[test]
 fn antiepileptics_are_bnf_4_8_1_from_dmd_with_gabapentinoids_apart() {
     let mut w = Workdir::new();
-    ld(&mut w, "c1");
+    w.ld("c1");
     w.med("c1", "2024-02-01", GABAPENTIN, "");
-    ld(&mut w, "c2"); // valproate semisodium, explained by SMI
+    w.ld("c2"); // valproate semisodium, explained by SMI
     w.med("c2", "2024-02-01", DEPAKOTE, "")
         .event("c2", "2019-01-01", SMI);
-    ld(&mut w, "c3"); // levetiracetam, no epilepsy: flagged
+    w.ld("c3"); // levetiracetam, no epilepsy: flagged
     w.med("c3", "2024-02-01", LEVETIRACETAM, "");
-    ld(&mut w, "c4"); // lamotrigine under its 2023 id, with epilepsy
+    w.ld("c4"); // lamotrigine under its 2023 id, with epilepsy
     w.med("c4", "2024-02-01", LAMOTRIGINE_NEW_ID, "")
         .event("c4", "2019-01-01", EPILEPSY);
-    ld(&mut w, "c5"); // acetazolamide: EPILDRUG_COD, but BNF 11.6
+    w.ld("c5"); // acetazolamide: EPILDRUG_COD, but BNF 11.6
     w.med("c5", "2024-02-01", ACETAZOLAMIDE, "");
-    ld(&mut w, "c6"); // gabapentin and levetiracetam, with epilepsy
+    w.ld("c6"); // gabapentin and levetiracetam, with epilepsy
     w.med("c6", "2024-02-01", GABAPENTIN, "")
         .med("c6", "2024-02-01", LEVETIRACETAM, "")
         .event("c6", "2019-01-01", EPILEPSY);
@@ -165,7 +159,7 @@ fn antiepileptics_are_bnf_4_8_1_from_dmd_with_gabapentinoids_apart() {
 fn polypharmacy_counts_drugs_held_not_forms_or_switches() {
     let mut w = Workdir::new();
     // Aripiprazole tablets with the aripiprazole depot: one drug.
-    ld(&mut w, "d1");
+    w.ld("d1");
     for m in [
         "2023-10-01",
         "2023-11-01",
@@ -179,7 +173,7 @@ fn polypharmacy_counts_drugs_held_not_forms_or_switches() {
     w.med("d1", "2023-10-15", ABILIFY_MAINTENA, "")
         .med("d1", "2024-01-15", ABILIFY_MAINTENA, "");
     // Risperidone issued every 56 days and olanzapine monthly: both held.
-    ld(&mut w, "d2");
+    w.ld("d2");
     for d in ["2023-10-20", "2023-12-15", "2024-02-09"] {
         w.med("d2", d, RISPERIDONE, "");
     }
@@ -187,7 +181,7 @@ fn polypharmacy_counts_drugs_held_not_forms_or_switches() {
         w.med("d2", d, OLANZAPINE, "");
     }
     // A switch: olanzapine stopped in December, risperidone from January.
-    ld(&mut w, "d3");
+    w.ld("d3");
     for d in ["2023-10-01", "2023-11-01", "2023-12-01"] {
         w.med("d3", d, OLANZAPINE, "");
     }
@@ -197,7 +191,7 @@ fn polypharmacy_counts_drugs_held_not_forms_or_switches() {
     // A 3-monthly paliperidone depot (held on 6-month periods: 2023-07-01
     // before, 2023-10-01 and 2024-01-01 in the last) and oral risperidone
     // (a different drug) held too.
-    ld(&mut w, "d4");
+    w.ld("d4");
     for d in ["2023-07-01", "2023-10-01", "2024-01-01"] {
         w.med("d4", d, TREVICTA, "");
     }
@@ -224,7 +218,7 @@ fn the_antipsychotic_list_has_asenapine_and_new_ids_but_not_end_of_life_injectio
         ("e3", HALOPERIDOL_DEPOT),
         ("e4", QUETIAPINE_NEW_ID),
     ] {
-        ld(&mut w, id);
+        w.ld(id);
         w.med(id, "2024-02-01", drug, "");
     }
     let n = national(&w);
@@ -236,7 +230,7 @@ fn the_antipsychotic_list_has_asenapine_and_new_ids_but_not_end_of_life_injectio
 fn only_medication_reviews_count_and_a_six_month_review_is_reported() {
     let mut w = Workdir::new();
     for id in ["f1", "f2", "f3"] {
-        ld(&mut w, id);
+        w.ld(id);
         w.med(id, "2023-06-01", RISPERIDONE, "")
             .med(id, "2024-01-01", RISPERIDONE, "");
     }
@@ -264,7 +258,7 @@ fn a_patient_who_transferred_in_on_the_drug_is_not_a_new_starter() {
         }
     };
     // Registered since 2010, first issue 2023-10-01: a new starter.
-    ld(&mut w, "g1");
+    w.ld("g1");
     monthly(&mut w, "g1", "2023-10-01");
     // Registered 2023-06-01, first issue 2023-07-01: may have come in on it.
     w.patient_full("g2", "1980-01-01", "M", "")
@@ -283,10 +277,10 @@ fn a_patient_who_transferred_in_on_the_drug_is_not_a_new_starter() {
     monthly(&mut w, "g4", "2023-10-01");
     // A repeat medication check 31 days after the start is no review; a
     // STOMP review 30 days after is.
-    ld(&mut w, "g5");
+    w.ld("g5");
     monthly(&mut w, "g5", "2023-10-01");
     w.event("g5", "2023-11-01", REPEAT_CHECK);
-    ld(&mut w, "g6");
+    w.ld("g6");
     monthly(&mut w, "g6", "2023-10-01");
     w.event("g6", "2023-10-31", STOMP_REVIEW);
     let n = national(&w);
@@ -297,7 +291,7 @@ fn a_patient_who_transferred_in_on_the_drug_is_not_a_new_starter() {
 fn monitoring_counts_glycaemia_any_lipid_and_declined_blood_pressure() {
     let mut w = Workdir::new();
     for id in ["h1", "h2", "h3", "h4"] {
-        ld(&mut w, id);
+        w.ld(id);
         w.med(id, "2023-06-01", RISPERIDONE, "")
             .med(id, "2024-01-01", RISPERIDONE, "");
     }
@@ -321,12 +315,12 @@ fn monitoring_counts_glycaemia_any_lipid_and_declined_blood_pressure() {
 #[test]
 fn coverage_names_codes_no_list_knows_by_their_names_in_the_extract() {
     let mut w = Workdir::new();
-    ld(&mut w, "k1");
+    w.ld("k1");
     w.med_named("k1", "2024-02-01", RISPERIDONE, "Risperidone 2mg tablets")
         .med_named("k1", "2024-03-01", RISPERIDONE, "Risperidone 2mg tablets");
     // A dm+d id no bundled list holds (a product newer than the lists):
     // its name says aripiprazole, so it is reported, and not counted.
-    ld(&mut w, "k2");
+    w.ld("k2");
     w.med_named(
         "k2",
         "2024-02-01",

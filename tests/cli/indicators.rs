@@ -11,10 +11,9 @@ use std::collections::BTreeMap;
 
 use polars::prelude::SerReader;
 
-use super::workdir::{counts, national, ok, parse_csv, Workdir};
+use super::workdir::{counts, national, ok, parse_csv, Workdir, LD};
 
 // SNOMED CT codes from the bundled codelists.
-const LD: &str = "416075005"; // On learning disability register (LD_COD)
 const AUTISM: &str = "408856003"; // Autistic disorder (AUTISM_COD)
 const SMI: &str = "111484002"; // Undifferentiated schizophrenia (MH_COD)
 const PALLIATIVE: &str = "1025611000000105"; // PALCARE_COD
@@ -42,22 +41,17 @@ const VALPROATE: &str = "3846411000001106"; // Depakote 250mg gastro-resistant t
 const LEVETIRACETAM: &str = "19430511000001104"; // Levetiracetam 500mg tablets (Consilient) (AMP)
 const ARIPIPRAZOLE_BNF: &str = "0402010ADAAAAAA";
 
-fn ld(w: &mut Workdir, id: &str) {
-    w.patient(id);
-    w.event(id, "2015-01-01", LD);
-}
-
 pub fn scenario() -> Workdir {
     let mut w = Workdir::new();
     // Antipsychotic window edges.
-    ld(&mut w, "pid-01");
+    w.ld("pid-01");
     w.med("pid-01", "2023-10-01", RISPERIDONE, ""); // first day: in
-    ld(&mut w, "pid-02");
+    w.ld("pid-02");
     w.med("pid-02", "2024-03-31", RISPERIDONE, "")
         .event("pid-02", "2020-01-01", SMI); // last day: in
-    ld(&mut w, "pid-03");
+    w.ld("pid-03");
     w.med("pid-03", "2023-09-30", RISPERIDONE, ""); // one day outside
-    ld(&mut w, "pid-04");
+    w.ld("pid-04");
     w.med("pid-04", "2024-01-01", RISPERIDONE, "")
         .event("pid-04", "2024-04-01", SMI); // SMI after T
                                              // Left the practice on T; died before T.
@@ -74,74 +68,74 @@ pub fn scenario() -> Workdir {
     w.event("pid-06", "2015-01-01", LD)
         .med("pid-06", "2024-01-01", RISPERIDONE, "");
     // Prochlorperazine alone; a dm+d code unknown to every list with a BNF code.
-    ld(&mut w, "pid-07");
+    w.ld("pid-07");
     w.med("pid-07", "2024-01-01", PROCHLORPERAZINE, "");
-    ld(&mut w, "pid-08");
+    w.ld("pid-08");
     w.med("pid-08", "2024-02-01", "999999999", ARIPIPRAZOLE_BNF);
     // Autism without and with LD.
     w.patient("pid-09")
         .event("pid-09", "2012-01-01", AUTISM)
         .med("pid-09", "2024-02-01", ARIPIPRAZOLE, "");
-    ld(&mut w, "pid-10");
+    w.ld("pid-10");
     w.event("pid-10", "2012-01-01", AUTISM)
         .med("pid-10", "2024-02-01", OLANZAPINE, "");
     // Antidepressants and their indications.
-    ld(&mut w, "pid-11");
+    w.ld("pid-11");
     w.med("pid-11", "2024-01-15", SERTRALINE, "");
-    ld(&mut w, "pid-12");
+    w.ld("pid-12");
     w.med("pid-12", "2024-01-15", SERTRALINE, "")
         .event("pid-12", "2019-01-01", ANXIETY);
-    ld(&mut w, "pid-13");
+    w.ld("pid-13");
     w.med("pid-13", "2024-01-15", FLUPENTIXOL_LOW_DOSE, "")
         .event("pid-13", "2018-01-01", DEPRESSION);
     // Hypnotics and melatonin.
-    ld(&mut w, "pid-14");
+    w.ld("pid-14");
     w.med("pid-14", "2024-02-01", DIAZEPAM, "")
         .med("pid-14", "2024-02-01", MELATONIN, "");
     // Antiepileptics.
-    ld(&mut w, "pid-15");
+    w.ld("pid-15");
     w.med("pid-15", "2024-02-01", VALPROATE, "")
         .event("pid-15", "2019-01-01", SMI);
-    ld(&mut w, "pid-16");
+    w.ld("pid-16");
     w.med("pid-16", "2024-02-01", LEVETIRACETAM, "")
         .event("pid-16", "2019-01-01", SMI);
-    ld(&mut w, "pid-17");
+    w.ld("pid-17");
     w.med("pid-17", "2024-02-01", VALPROATE, "")
         .event("pid-17", "2019-01-01", EPILEPSY);
     // Polypharmacy: two drugs each held (issued in the last 3 months and
     // the 3 before); then one held and one only recent.
-    ld(&mut w, "pid-18");
+    w.ld("pid-18");
     w.med("pid-18", "2023-11-05", RISPERIDONE, "")
         .med("pid-18", "2024-02-05", RISPERIDONE, "");
     w.med("pid-18", "2023-12-10", HALOPERIDOL, "")
         .med("pid-18", "2024-03-10", HALOPERIDOL, "");
-    ld(&mut w, "pid-19");
+    w.ld("pid-19");
     w.med("pid-19", "2024-01-05", RISPERIDONE, "")
         .med("pid-19", "2024-02-05", RISPERIDONE, "");
     w.med("pid-19", "2024-02-10", HALOPERIDOL, "")
         .med("pid-19", "2023-12-20", HALOPERIDOL, "");
     // Three psychotropic classes.
-    ld(&mut w, "pid-20");
+    w.ld("pid-20");
     w.med("pid-20", "2024-02-01", DIAZEPAM, "")
         .med("pid-20", "2024-02-01", SERTRALINE, "");
     w.med("pid-20", "2024-02-01", LEVETIRACETAM, "");
     // Long-term antipsychotics, reviews and monitoring.
-    ld(&mut w, "pid-21");
+    w.ld("pid-21");
     w.med("pid-21", "2023-06-01", RISPERIDONE, "")
         .med("pid-21", "2024-01-01", RISPERIDONE, "");
     w.event("pid-21", "2023-06-01", WEIGHT)
         .event("pid-21", "2023-06-01", BP)
         .event("pid-21", "2023-06-01", HBA1C);
-    ld(&mut w, "pid-22");
+    w.ld("pid-22");
     w.med("pid-22", "2023-04-01", RISPERIDONE, "")
         .med("pid-22", "2024-03-01", RISPERIDONE, "");
     w.event("pid-22", "2023-04-01", MED_REVIEW);
-    ld(&mut w, "pid-23");
+    w.ld("pid-23");
     w.med("pid-23", "2023-03-31", RISPERIDONE, "")
         .med("pid-23", "2024-03-01", RISPERIDONE, "");
     // New starts and early reviews.
     for id in ["pid-24", "pid-25", "pid-26", "pid-27"] {
-        ld(&mut w, id);
+        w.ld(id);
         for d in [
             "2023-10-01",
             "2023-11-01",
@@ -162,7 +156,7 @@ pub fn scenario() -> Workdir {
     w.patient("pid-28")
         .med("pid-28", "2024-01-01", RISPERIDONE, "");
     w.patient("pid-29").event("pid-29", "2024-04-01", LD);
-    ld(&mut w, "pid-30");
+    w.ld("pid-30");
     w.med("pid-30", "2024-02-15", RISPERIDONE, "")
         .event("pid-30", "2022-01-01", PALLIATIVE);
     // A practice missing from the practices table.

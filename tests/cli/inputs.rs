@@ -1,9 +1,8 @@
 //! Defined behaviour for bad and unusual input: rejections with file, line,
 //! column and value; clear errors with exit codes; column mapping.
 
-use super::workdir::{national_counts, ok, parse_csv, run, Workdir};
+use super::workdir::{national_counts, ok, parse_csv, run, Workdir, LD};
 
-const LD: &str = "416075005";
 const RISPERIDONE: &str = "321589009";
 
 fn base() -> Workdir {

@@ -18,6 +18,9 @@ pub struct Workdir {
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_stomp-audit");
 
+/// On learning disability register (LD_COD).
+pub const LD: &str = "416075005";
+
 impl Workdir {
     pub fn new() -> Workdir {
         Workdir {
@@ -50,6 +53,12 @@ impl Workdir {
     pub fn patient(&mut self, id: &str) -> &mut Self {
         self.patient_full(id, "1980-05-01", "F", "");
         self.reg(id, "A00001", "2010-01-01", "")
+    }
+
+    /// A patient registered at A00001 since 2010, on the LD register since 2015.
+    pub fn ld(&mut self, id: &str) -> &mut Self {
+        self.patient(id);
+        self.event(id, "2015-01-01", LD)
     }
 
     pub fn patient_full(&mut self, id: &str, dob: &str, sex: &str, dod: &str) -> &mut Self {
