@@ -6,6 +6,7 @@
 //! ratio.
 
 use super::IndicatorRow;
+use crate::stats::exact_test::{binomial_tails, poisson_tails, Tails};
 use crate::stats::funnel::{arcsine_limit, arcsine_z, binomial_limit};
 use crate::stats::overdispersion::{dispersion, rate_dispersion};
 use crate::stats::percentile::percent_rank;
@@ -79,6 +80,19 @@ impl Flag {
             Flag::None
         })
     }
+
+    /// The exact test at a limit of two-sided coverage 1 − α, given
+    /// `half_alpha` = α/2: high when P(Y ≥ y) < α/2, low when
+    /// P(Y ≤ y) < α/2 (stats::exact_test).
+    pub fn exact(tails: Tails, half_alpha: f64) -> Flag {
+        if tails.upper < half_alpha {
+            Flag::High
+        } else if tails.lower < half_alpha {
+            Flag::Low
+        } else {
+            Flag::None
+        }
+    }
 }
 
 /// A unit's statistics; `None` where the denominator is 0 or a group has too few units.
@@ -98,9 +112,12 @@ pub struct UnitStats {
     pub funnel: [Option<(f64, f64)>; 2],
     /// Over-dispersion-adjusted (additive τ²) limits at 95% and 99.8%.
     pub funnel_adjusted: [Option<(f64, f64)>; 2],
-    /// Flags against `funnel` at 95% and 99.8%.
+    /// Flags at 95% and 99.8%: the exact tail test against the national
+    /// rate (a dot outside the interpolated funnel of a tiny unit, such as
+    /// 1 of 1, is flagged only when it is unlikely).
     pub flag: [Option<Flag>; 2],
-    /// Flags against `funnel_adjusted` at 95% and 99.8%.
+    /// Flags after over-dispersion: outside `funnel_adjusted` as well as
+    /// flagged by the exact test.
     pub flag_adjusted: [Option<Flag>; 2],
     /// The group's multiplicative over-dispersion factor.
     pub phi: Option<f64>,
@@ -161,6 +178,10 @@ pub fn group_stats(units: &[(f64, f64)], target: Option<f64>, model: Model) -> V
                     Model::Poisson => sqrt_z(r, t, n),
                 });
                 let tau2 = disp.map(|d| d.tau2);
+                let tails = match model {
+                    Model::Binomial => binomial_tails(o.round() as u64, n.round() as u64, t),
+                    Model::Poisson => poisson_tails(o, t * n),
+                };
                 for (k, (lo, hi)) in COVERAGE.into_iter().enumerate() {
                     let limits =
                         |tau2| model.limit(t, n, lo, tau2).zip(model.limit(t, n, hi, tau2));
@@ -168,8 +189,13 @@ pub fn group_stats(units: &[(f64, f64)], target: Option<f64>, model: Model) -> V
                     if tau2.is_some() {
                         s.funnel_adjusted[k] = limits(tau2);
                     }
-                    s.flag[k] = Flag::of(rate, s.funnel[k]);
-                    s.flag_adjusted[k] = Flag::of(rate, s.funnel_adjusted[k]);
+                    s.flag[k] = tails.map(|tl| Flag::exact(tl, lo));
+                    // Adjusted: the exact test's flag, kept only where the
+                    // rate is also beyond the wider adjusted limit.
+                    s.flag_adjusted[k] = match (s.flag[k], Flag::of(rate, s.funnel_adjusted[k])) {
+                        (Some(f), Some(a)) => Some(if f == a { f } else { Flag::None }),
+                        _ => None,
+                    };
                 }
             }
             s
@@ -243,5 +269,45 @@ mod tests {
             g[0].stats.funnel_adjusted[1].unwrap(),
         );
         assert!(adjusted.1 > exact.1, "{exact:?} {adjusted:?}");
+    }
+
+    /// On a grid of n, y and national p, the flags are those of the exact
+    /// binomial test (scipy's tails): high when P(Y >= y) < α/2, low when
+    /// P(Y <= y) < α/2, at 95% and 99.8%.
+    #[test]
+    fn flags_agree_with_an_exact_binomial_test_on_a_grid() {
+        use crate::stats::exact_test::tests::BINOMIAL;
+        for &(n, y, p, lower, upper) in BINOMIAL {
+            let s = &group_stats(&[(y as f64, n as f64)], Some(p), Model::Binomial)[0];
+            for (k, half_alpha) in [0.025, 0.001].into_iter().enumerate() {
+                let want = if upper < half_alpha {
+                    Flag::High
+                } else if lower < half_alpha {
+                    Flag::Low
+                } else {
+                    Flag::None
+                };
+                assert_eq!(s.flag[k], Some(want), "{y}/{n} at p = {p}, level {k}");
+            }
+        }
+        let flag =
+            |y: f64, n: f64, p: f64| group_stats(&[(y, n)], Some(p), Model::Binomial)[0].flag;
+        // 1 of 1 against 43%: a 43% chance, not an outlier.
+        assert_eq!(flag(1.0, 1.0, 0.43), [Some(Flag::None); 2]);
+        // 0 of 7 against 88%: 0.12^7 = 3.6e-7, low at both levels.
+        assert_eq!(flag(0.0, 7.0, 0.88), [Some(Flag::Low); 2]);
+        // 1 of 1 is above the interpolated 99.8% limit all the same.
+        let s = &group_stats(&[(1.0, 1.0)], Some(0.43), Model::Binomial)[0];
+        assert!(s.funnel[1].unwrap().1 < 1.0);
+    }
+
+    #[test]
+    fn poisson_flags_follow_the_exact_poisson_test() {
+        // Where 4 are expected (rate 0.004 per patient, 1,000 patients):
+        // P(Y >= 11) = 0.00284 (scipy poisson.sf(10, 4)), high at 95% only;
+        // P(Y >= 12) = 0.000915, high at 99.8% too.
+        let flag = |y: f64| group_stats(&[(y, 1000.0)], Some(0.004), Model::Poisson)[0].flag;
+        assert_eq!(flag(11.0), [Some(Flag::High), Some(Flag::None)]);
+        assert_eq!(flag(12.0), [Some(Flag::High), Some(Flag::High)]);
     }
 }

@@ -2,6 +2,7 @@
 //! each citing its source and tested against independently computed values.
 
 pub mod disclosure;
+pub mod exact_test;
 pub mod funnel;
 pub mod newcombe;
 pub mod overdispersion;
