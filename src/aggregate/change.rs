@@ -21,12 +21,12 @@ pub struct ChangeRow {
     pub unit_name: String,
     /// The baseline date.
     pub baseline_date: Date,
-    /// `(numerator, denominator)` at the baseline.
-    pub baseline: (u64, u64),
+    /// `(numerator, denominator)` at the baseline; `None` when suppressed.
+    pub baseline: Option<(u64, u64)>,
     /// The latest date.
     pub current_date: Date,
-    /// `(numerator, denominator)` at the latest date.
-    pub current: (u64, u64),
+    /// `(numerator, denominator)` at the latest date; `None` when suppressed.
+    pub current: Option<(u64, u64)>,
     /// Current rate − baseline rate, with its 95% interval; `None` when a
     /// denominator is 0.
     pub difference: Option<(f64, f64, f64)>,
@@ -53,21 +53,20 @@ pub fn changes(rows: &[IndicatorRow], dates: &[Date]) -> Vec<ChangeRow> {
         .filter_map(|now| {
             let base =
                 baseline.get(&(now.indicator_id.as_str(), now.level, now.unit_code.as_str()))?;
-            let diff = difference(
-                now.numerator,
-                now.denominator,
-                base.numerator,
-                base.denominator,
-            );
+            // A suppressed count on either side: no change is computed.
+            let diff = now
+                .counts()
+                .zip(base.counts())
+                .and_then(|((n1, d1), (n0, d0))| difference(n1, d1, n0, d0));
             Some(ChangeRow {
                 indicator_id: now.indicator_id.clone(),
                 level: now.level,
                 unit_code: now.unit_code.clone(),
                 unit_name: now.unit_name.clone(),
                 baseline_date: first,
-                baseline: (base.numerator, base.denominator),
+                baseline: base.counts(),
                 current_date: last,
-                current: (now.numerator, now.denominator),
+                current: now.counts(),
                 difference: diff.map(|d| (d.diff, d.low, d.high)),
                 significant: diff.is_some_and(|d| d.significant()),
             })

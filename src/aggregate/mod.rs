@@ -3,7 +3,11 @@
 //!
 //! Higher levels pool numerators and denominators (never a mean of rates),
 //! so every level adds up exactly. With disclosure control, each published
-//! count is rounded before any rate or statistic is computed from it.
+//! count is rounded before any rate or statistic is computed from it, and a
+//! suppressed count (1 to 7) is missing: its unit has no rate, interval or
+//! flag and is left out of every group statistic, deciles and changes;
+//! expected counts and standardised ratios, built from age-sex cells below
+//! the threshold, are not published.
 
 pub mod change;
 pub mod deciles;
@@ -36,14 +40,29 @@ pub struct IndicatorRow {
     pub unit_code: String,
     /// Name of the unit.
     pub unit_name: String,
-    /// Patients in the numerator (rounded under disclosure control).
-    pub numerator: u64,
-    /// Patients in the denominator (rounded under disclosure control).
-    pub denominator: u64,
-    /// Numerator expected from national rates by age band and sex.
-    pub expected: f64,
+    /// Patients in the numerator (rounded under disclosure control;
+    /// `None` when suppressed).
+    pub numerator: Option<u64>,
+    /// Patients in the denominator (rounded under disclosure control;
+    /// `None` when suppressed).
+    pub denominator: Option<u64>,
+    /// Numerator expected from national rates by age band and sex (not
+    /// published under disclosure control).
+    pub expected: Option<f64>,
     /// Rates, intervals, ranks, funnel limits and flags.
     pub stats: UnitStats,
+}
+
+impl IndicatorRow {
+    /// `(numerator, denominator)` when neither is suppressed.
+    pub fn counts(&self) -> Option<(u64, u64)> {
+        self.numerator.zip(self.denominator)
+    }
+
+    /// True when a count is withheld by disclosure control.
+    pub fn suppressed(&self) -> bool {
+        self.counts().is_none()
+    }
 }
 
 /// How the aggregate rows are made.
@@ -66,7 +85,7 @@ pub fn roll_up(
         if options.disclosure_control {
             round_count(n)
         } else {
-            n
+            Some(n)
         }
     };
     // Each (date, indicator) is pooled on its own, in parallel (the
@@ -127,7 +146,7 @@ pub fn roll_up(
                             unit_name: name.to_string(),
                             numerator: publish(n),
                             denominator: publish(m),
-                            expected: e,
+                            expected: (!options.disclosure_control).then_some(e),
                             stats: UnitStats::default(),
                         })
                         .collect(),
@@ -137,7 +156,7 @@ pub fn roll_up(
             let national = level_rows
                 .last()
                 .and_then(|r| r.first())
-                .map(|r| (r.numerator, r.denominator));
+                .and_then(IndicatorRow::counts);
             let mut rows = Vec::new();
             for mut group in level_rows {
                 statistics::attach(&mut group, national);

@@ -204,18 +204,28 @@ pub fn group_stats(units: &[(f64, f64)], target: Option<f64>, model: Model) -> V
 }
 
 /// Fills the statistics of every unit of one indicator group (binomial),
-/// against the national `(numerator, denominator)`.
+/// against the national `(numerator, denominator)`. Units with a
+/// suppressed count get none, and play no part in the group's statistics.
 pub fn attach(group: &mut [IndicatorRow], national: Option<(u64, u64)>) {
     let target = national
         .filter(|(_, d)| *d > 0)
         .map(|(n, d)| n as f64 / d as f64);
-    let units: Vec<(f64, f64)> = group
+    let published: Vec<usize> = (0..group.len())
+        .filter(|&k| !group[k].suppressed())
+        .collect();
+    let units: Vec<(f64, f64)> = published
         .iter()
-        .map(|r| (r.numerator as f64, r.denominator as f64))
+        .filter_map(|&k| group[k].counts())
+        .map(|(n, d)| (n as f64, d as f64))
         .collect();
     let stats = group_stats(&units, target, Model::Binomial);
-    for (row, mut s) in group.iter_mut().zip(stats) {
-        s.isr = standardised_ratio(row.numerator, row.expected).map(|r| (r.ratio, r.low, r.high));
+    for (&k, mut s) in published.iter().zip(stats) {
+        let row = &mut group[k];
+        s.isr = row
+            .numerator
+            .zip(row.expected)
+            .and_then(|(o, e)| standardised_ratio(o, e))
+            .map(|r| (r.ratio, r.low, r.high));
         row.stats = s;
     }
 }
@@ -233,9 +243,9 @@ mod tests {
             level: "practice",
             unit_code: format!("P{num}"),
             unit_name: String::new(),
-            numerator: num,
-            denominator: den,
-            expected,
+            numerator: Some(num),
+            denominator: Some(den),
+            expected: Some(expected),
             stats: UnitStats::default(),
         }
     }

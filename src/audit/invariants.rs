@@ -83,7 +83,7 @@ fn by_unit(rows: &[IndicatorRow]) -> BTreeMap<(Date, String, &'static str, Strin
                     r.level,
                     r.unit_code.clone(),
                 ),
-                (r.numerator, r.denominator),
+                (r.numerator.unwrap_or(0), r.denominator.unwrap_or(0)),
             )
         })
         .collect()
@@ -127,8 +127,8 @@ proptest! {
         let mut sums: BTreeMap<(Date, &str, &str), (u64, u64)> = BTreeMap::new();
         for r in &parallel.rows {
             let e = sums.entry((r.index_date, r.indicator_id.as_str(), r.level)).or_default();
-            e.0 += r.numerator;
-            e.1 += r.denominator;
+            e.0 += r.numerator.unwrap_or(0);
+            e.1 += r.denominator.unwrap_or(0);
         }
         for ((date, id, _), total) in &sums {
             prop_assert_eq!(total, &sums[&(*date, *id, "practice")]);

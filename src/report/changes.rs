@@ -10,8 +10,8 @@ use crate::aggregate::change::ChangeRow;
 /// File name.
 pub const FILE: &str = "changes.csv";
 
-fn rate((n, d): (u64, u64)) -> Option<f64> {
-    (d > 0).then(|| n as f64 / d as f64)
+fn rate(counts: Option<(u64, u64)>) -> Option<f64> {
+    counts.and_then(|(n, d)| (d > 0).then(|| n as f64 / d as f64))
 }
 
 /// The change table as a frame.
@@ -22,12 +22,12 @@ pub fn frame(r: &[ChangeRow]) -> PolarsResult<DataFrame> {
         column("unit_code", r, |x| x.unit_code.clone()),
         column("unit_name", r, |x| x.unit_name.clone()),
         column("baseline_date", r, |x| x.baseline_date.to_string()),
-        column("baseline_numerator", r, |x| x.baseline.0),
-        column("baseline_denominator", r, |x| x.baseline.1),
+        column("baseline_numerator", r, |x| x.baseline.map(|c| c.0)),
+        column("baseline_denominator", r, |x| x.baseline.map(|c| c.1)),
         column("baseline_rate", r, |x| rate(x.baseline)),
         column("current_date", r, |x| x.current_date.to_string()),
-        column("current_numerator", r, |x| x.current.0),
-        column("current_denominator", r, |x| x.current.1),
+        column("current_numerator", r, |x| x.current.map(|c| c.0)),
+        column("current_denominator", r, |x| x.current.map(|c| c.1)),
         column("current_rate", r, |x| rate(x.current)),
         column("difference", r, |x| x.difference.map(|d| d.0)),
         column("difference_low", r, |x| x.difference.map(|d| d.1)),

@@ -25,6 +25,7 @@ pub fn frame(run: &AuditRun) -> PolarsResult<DataFrame> {
         column("unit_name", r, |x| x.unit_name.clone()),
         column("numerator", r, |x| x.numerator),
         column("denominator", r, |x| x.denominator),
+        column("suppressed", r, |x| x.suppressed()),
     ];
     columns.extend(stat_columns(
         r,

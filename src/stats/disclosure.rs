@@ -1,13 +1,14 @@
 //! Statistical disclosure control for published counts, the OpenSAFELY
-//! rule: counts of 7 or less become 0; larger counts are rounded to the
-//! nearest 5 (midpoints cannot occur for whole numbers).
+//! rule: a count of 1 to 7 is suppressed (withheld: missing, not zero);
+//! 0 and larger counts are published, the larger rounded to the nearest 5
+//! (midpoints cannot occur for whole numbers).
 
-/// The count as it may be published.
-pub fn round_count(n: u64) -> u64 {
-    if n <= 7 {
-        0
-    } else {
-        (n + 2) / 5 * 5
+/// The count as it may be published; `None` when it is suppressed.
+pub fn round_count(n: u64) -> Option<u64> {
+    match n {
+        0 => Some(0),
+        1..=7 => None,
+        _ => Some((n + 2) / 5 * 5),
     }
 }
 
@@ -16,10 +17,24 @@ mod tests {
     use super::round_count;
 
     #[test]
-    fn small_counts_are_hidden_and_the_rest_rounded() {
-        let got: Vec<u64> = [0, 1, 7, 8, 10, 12, 13, 17, 18, 1234]
+    fn small_counts_are_withheld_and_the_rest_rounded() {
+        let got: Vec<Option<u64>> = [0, 1, 7, 8, 10, 12, 13, 17, 18, 1234]
             .map(round_count)
             .to_vec();
-        assert_eq!(got, [0, 0, 0, 10, 10, 10, 15, 15, 20, 1235]);
+        assert_eq!(
+            got,
+            [
+                Some(0),
+                None,
+                None,
+                Some(10),
+                Some(10),
+                Some(10),
+                Some(15),
+                Some(15),
+                Some(20),
+                Some(1235)
+            ]
+        );
     }
 }

@@ -3,27 +3,99 @@
 //! quarters and the config file.
 
 use super::indicators::scenario;
-use super::workdir::{counts, national, ok, parse_csv, run};
+use super::workdir::{national, ok, parse_csv, run};
 
 #[test]
 fn disclosure_control_rounds_every_published_count() {
     let w = scenario();
     ok(&w.audit(&["--index-date", "2024-03-31", "-q", "--disclosure-control"]));
-    let c = counts(&w.read_out("indicators.csv"));
-    let key = |id: &str| (id.to_string(), "national".to_string(), "ENG".to_string());
-    // 26/29 -> 25/30; 15/26 -> 15/25; 13/15 -> 15/15; 1/1 -> 0/0.
-    assert_eq!(c[&key("STOMP01")], (25, 30));
-    assert_eq!(c[&key("STOMP02")], (15, 25));
-    assert_eq!(c[&key("STOMP03B")], (15, 15));
-    assert_eq!(c[&key("STOMP04")], (0, 0));
     let rows = parse_csv(&w.read_out("indicators.csv"));
-    assert_eq!(national(&rows, "2024-03-31", "STOMP02")["rate"], "0.6");
-    assert_eq!(national(&rows, "2024-03-31", "STOMP04")["rate"], "");
+    let nat = |id: &str| national(&rows, "2024-03-31", id);
+    let counts = |id: &str| {
+        let r = nat(id);
+        (
+            r["numerator"].clone(),
+            r["denominator"].clone(),
+            r["suppressed"].clone(),
+        )
+    };
+    // 26/29 -> 25/30; 15/26 -> 15/25; 13/15 -> 15/15.
+    assert_eq!(
+        counts("STOMP01"),
+        ("25".into(), "30".into(), "false".into())
+    );
+    assert_eq!(
+        counts("STOMP02"),
+        ("15".into(), "25".into(), "false".into())
+    );
+    assert_eq!(
+        counts("STOMP03B"),
+        ("15".into(), "15".into(), "false".into())
+    );
+    assert_eq!(nat("STOMP02")["rate"], "0.6");
+    // 1/1 is suppressed, not zero: no count, rate, interval or flag.
+    assert_eq!(counts("STOMP04"), ("".into(), "".into(), "true".into()));
+    for col in [
+        "rate",
+        "ci_low",
+        "z_score",
+        "flag_95",
+        "flag_998",
+        "percentile_rank",
+    ] {
+        assert_eq!(nat("STOMP04")[col], "", "{col}");
+    }
+    // 0 is published as 0 (a true zero discloses no one).
+    assert_eq!(counts("STOMP05C"), ("0".into(), "".into(), "true".into()));
+    // Expected counts and standardised ratios are not published at all.
+    assert!(rows
+        .iter()
+        .all(|r| r["expected"].is_empty() && r["isr"].is_empty()));
+    // A suppressed practice has no rank and plays no part in the others'.
+    for r in rows.iter().filter(|r| r["suppressed"] == "true") {
+        assert_eq!(r["percentile_rank"], "", "{r:?}");
+    }
     let summary = w.read_out("summary.json");
     assert!(
         summary.contains("\"disclosure_control\": true"),
         "{summary}"
     );
+    let html = w.read_out("report.html");
+    assert!(html.contains("[suppressed]") && html.contains("counts of 1 to 7 are suppressed"));
+}
+
+#[test]
+fn a_suppressed_count_makes_no_change() {
+    let w = scenario();
+    ok(&w.audit(&[
+        "--index-date",
+        "2023-12-31",
+        "--index-date",
+        "2024-03-31",
+        "-q",
+        "--disclosure-control",
+    ]));
+    let rows = parse_csv(&w.read_out("changes.csv"));
+    let find = |id: &str| {
+        rows.iter()
+            .find(|r| r["indicator_id"] == id && r["level"] == "national")
+            .unwrap()
+    };
+    // STOMP02: 8/28 -> 10/30 at the baseline, 15/26 -> 15/25 now: published.
+    let r = find("STOMP02");
+    assert_eq!(
+        (
+            r["baseline_numerator"].as_str(),
+            r["current_numerator"].as_str()
+        ),
+        ("10", "15")
+    );
+    assert!(!r["difference"].is_empty());
+    // STOMP04: 1/1 at both dates, suppressed: no difference, never significant.
+    let r = find("STOMP04");
+    assert_eq!(r["baseline_numerator"], "");
+    assert_eq!(r["difference"], "");
+    assert_eq!(r["significant"], "false");
 }
 
 #[test]

@@ -123,10 +123,32 @@ fn significant_first<T>(
     (out.into_iter().map(|(c, _)| c).collect(), significant)
 }
 
+/// A published count, or the marker of one that disclosure control withholds.
+fn published(n: Option<u64>) -> String {
+    n.map_or_else(|| "[suppressed]".to_string(), |v| v.to_string())
+}
+
+/// The header's sentence on disclosure control, with how many units of
+/// the latest date have a suppressed count.
+fn disclosure_note(run: &AuditRun, last: crate::date::Date) -> String {
+    if !run.aggregate.disclosure_control {
+        return String::new();
+    }
+    let latest = run.rows.iter().filter(|r| r.index_date == last);
+    let (suppressed, all) =
+        latest.fold((0, 0), |(s, a), r| (s + usize::from(r.suppressed()), a + 1));
+    format!(
+        " <b>Disclosure control applied</b>: counts of 1 to 7 are suppressed (shown as [suppressed]) and the rest rounded to the nearest 5; \
+         rates come from the rounded counts. A unit with a suppressed count has no rate, interval or flag, and is left out of the funnels, ranks, \
+         deciles, over-dispersion and changes: {suppressed} of {all} unit-indicator rows at {last}. Expected counts and standardised ratios \
+         are not published (they rest on age-sex cells below the threshold)."
+    )
+}
+
 /// A practice row as a chart point.
 fn point(r: &IndicatorRow) -> charts::Point<'_> {
     charts::Point {
-        n: r.denominator as f64,
+        n: r.denominator.unwrap_or(0) as f64,
         rate: r.stats.rate,
         ci: r.stats.ci_low.zip(r.stats.ci_high),
         outlier: matches!(r.stats.flag[1], Some(Flag::High | Flag::Low)),
@@ -157,11 +179,7 @@ pub fn render(run: &AuditRun, spec: &AuditSpec) -> Result<String, String> {
         esc(&spec.origin),
         env!("CARGO_PKG_NAME"),
         env!("CARGO_PKG_VERSION"),
-        if run.aggregate.disclosure_control {
-            " <b>Disclosure control applied</b>: counts of 7 or less shown as 0, others rounded to the nearest 5; rates from the rounded counts."
-        } else {
-            ""
-        }
+        disclosure_note(run, last)
     );
 
     let latest: Vec<&IndicatorRow> = run.rows.iter().filter(|r| r.index_date == last).collect();
@@ -188,12 +206,12 @@ pub fn render(run: &AuditRun, spec: &AuditSpec) -> Result<String, String> {
         let _ = write!(
             w,
             "<tr><td class=\"l\"><a href=\"#{id}\">{id}</a> {title}</td><td>{}</td><td>{}</td><td>{} ({}–{})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            nat.numerator,
-            nat.denominator,
+            published(nat.numerator),
+            published(nat.denominator),
             pct(nat.stats.rate),
             pct(nat.stats.ci_low),
             pct(nat.stats.ci_high),
-            count(&|r| r.denominator > 0),
+            count(&|r| r.denominator.is_some_and(|d| d > 0)),
             count(&|r| r.stats.flag[1] == Some(Flag::High)),
             count(&|r| r.stats.flag[1] == Some(Flag::Low)),
             count(&|r| r.stats.flag_adjusted[1] == Some(Flag::High)),
@@ -215,14 +233,19 @@ pub fn render(run: &AuditRun, spec: &AuditSpec) -> Result<String, String> {
             run.dates[0], run.dates[0], last
         );
         for c in changes.iter().take(significant.max(10) + 10) {
-            let rate = |(n, d): (u64, u64)| pct((d > 0).then(|| n as f64 / d as f64));
+            let rate = |c: Option<(u64, u64)>| {
+                pct(c.and_then(|(n, d)| (d > 0).then(|| n as f64 / d as f64)))
+            };
+            let count = |c: Option<(u64, u64)>, k: usize| {
+                published(c.map(|c| if k == 0 { c.0 } else { c.1 }))
+            };
             let (diff, lo, hi) = c.difference.unwrap_or_default();
             let _ = write!(
                 w,
                 "<tr class=\"{}\"><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{} {}</td><td>{} ({}/{})</td><td>{} ({}/{})</td><td>{:+.1} ({:+.1} to {:+.1}) pts</td><td>{}</td></tr>",
                 if c.significant { if diff > 0.0 { "high" } else { "low" } } else { "" },
                 esc(&c.indicator_id), c.level, esc(&c.unit_code), esc(&c.unit_name),
-                rate(c.baseline), c.baseline.0, c.baseline.1, rate(c.current), c.current.0, c.current.1,
+                rate(c.baseline), count(c.baseline, 0), count(c.baseline, 1), rate(c.current), count(c.current, 0), count(c.current, 1),
                 diff * 100.0, lo * 100.0, hi * 100.0, if c.significant { "yes" } else { "no" }
             );
         }
@@ -323,8 +346,8 @@ pub fn render(run: &AuditRun, spec: &AuditSpec) -> Result<String, String> {
                             w,
                             "<td{class}>{} ({}/{})</td>",
                             pct(r.stats.rate),
-                            r.numerator,
-                            r.denominator
+                            published(r.numerator),
+                            published(r.denominator)
                         );
                     }
                     None => w.push_str("<td>–</td>"),
