@@ -111,6 +111,14 @@ pub enum DateFormat {
 }
 
 impl DateFormat {
+    /// The format in words, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            DateFormat::Iso => "YYYY-MM-DD (ISO)".to_string(),
+            DateFormat::Pattern(p) => format!("'{p}'"),
+        }
+    }
+
     /// Reads a format name from a mapping file: `iso` or a `%`-pattern.
     pub fn from_spec(spec: &str) -> Result<DateFormat, String> {
         let lower = spec.trim().to_ascii_lowercase();

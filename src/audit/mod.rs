@@ -9,6 +9,7 @@ pub mod facts;
 #[cfg(test)]
 mod invariants;
 pub mod partial;
+pub mod quality;
 
 use std::collections::BTreeMap;
 use std::io::Read;

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use stomp_audit::aggregate::AggregateOptions;
+use stomp_audit::audit::quality::QualityRules;
 use stomp_audit::audit::{self, AuditConfig, AuditError};
 use stomp_audit::date::{quarter_ends, Date};
 use stomp_audit::ingest::mapping::ColumnMapping;
-use stomp_audit::report::{self, RunInfo};
+use stomp_audit::report::{self, ReviewPlacement, RunInfo};
 use stomp_audit::spec::AuditSpec;
 
 use stomp_audit::audit::Progress;
@@ -23,9 +24,10 @@ pub struct Args {
     /// The extract folder: patients, registrations, medications,
     /// clinical_events and practices, each .csv, .csv.gz or .parquet.
     pub extract: Option<PathBuf>,
-    /// A TOML file with any of these options (extract, out, index_dates,
-    /// quarters, spec, mapping, threads, batch_rows, strict, quiet,
-    /// disclosure_control); paths in it are relative to it.
+    /// A TOML file with any of these options (extract, out, review_out,
+    /// index_dates, quarters, spec, mapping, threads, batch_rows, strict,
+    /// max_rejected_share, quiet, disclosure_control, force); paths in it
+    /// are relative to it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Index date T (YYYY-MM-DD). Give it several times for several periods;
@@ -50,13 +52,23 @@ pub struct Args {
     /// Rows per streamed batch [default: 65536].
     #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(u64).range(1..))]
     pub batch_rows: Option<u64>,
-    /// Fail (exit 1) if any input row is rejected.
+    /// Fail (exit 1, writing nothing) if any input row is rejected or the
+    /// last index date is after the latest dated row.
     #[arg(long)]
     pub strict: bool,
-    /// Round every aggregate count for publication: 7 or less becomes 0, the
-    /// rest go to the nearest 5, and rates are recomputed from them.
+    /// Fail (exit 1, writing nothing) when a larger share of any table's
+    /// rows is rejected [default: 0.5].
+    #[arg(long, value_name = "SHARE", value_parser = share)]
+    pub max_rejected_share: Option<f64>,
+    /// Publication mode: counts of 1 to 7 are suppressed and the rest
+    /// rounded to the nearest 5; patient-level outputs go only to
+    /// --review-out.
     #[arg(long)]
     pub disclosure_control: bool,
+    /// A folder of its own for the patient-level review list (required for
+    /// it under --disclosure-control; never inside --out).
+    #[arg(long, value_name = "DIR")]
+    pub review_out: Option<PathBuf>,
     /// Print nothing on success.
     #[arg(long, short)]
     pub quiet: bool,
@@ -70,12 +82,22 @@ pub struct Args {
     pub partial: bool,
 }
 
+/// A share between 0 and 1.
+fn share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("'{s}' is not a share between 0 and 1")),
+    }
+}
+
 /// The config file's contents.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     extract: Option<PathBuf>,
     out: Option<PathBuf>,
+    review_out: Option<PathBuf>,
+    max_rejected_share: Option<f64>,
     #[serde(default)]
     index_dates: Vec<String>,
     quarters: Option<String>,
@@ -98,6 +120,8 @@ struct ConfigFile {
 pub struct Settings {
     extract: PathBuf,
     out: PathBuf,
+    review_out: Option<PathBuf>,
+    max_rejected_share: f64,
     index_dates: Vec<Date>,
     spec: Option<PathBuf>,
     mapping: Option<PathBuf>,
@@ -155,7 +179,20 @@ impl Settings {
         if index_dates.is_empty() {
             return Err(missing("an index date (--index-date or --quarters)"));
         }
+        let disclosure_control = args.disclosure_control || file.disclosure_control;
+        if args.partial && disclosure_control {
+            return Err(Failure::usage(anyhow::anyhow!(
+                "--partial writes patient-level parts, never for publication: give --disclosure-control to merge instead"
+            )));
+        }
+        let max_rejected_share = match args.max_rejected_share.or(file.max_rejected_share) {
+            Some(v) => share(&v.to_string())
+                .map_err(|e| Failure::usage(anyhow::anyhow!("max_rejected_share: {e}")))?,
+            None => audit::quality::DEFAULT_MAX_REJECTED_SHARE,
+        };
         Ok(Settings {
+            review_out: args.review_out.or(rel(file.review_out)),
+            max_rejected_share,
             extract: args
                 .extract
                 .or(rel(file.extract))
@@ -168,7 +205,7 @@ impl Settings {
             batch_rows: args.batch_rows.or(file.batch_rows).unwrap_or(65_536).max(1) as usize,
             strict: args.strict || file.strict,
             quiet: args.quiet || file.quiet,
-            disclosure_control: args.disclosure_control || file.disclosure_control,
+            disclosure_control,
             force: args.force || file.force,
             partial: args.partial,
         })
@@ -203,10 +240,17 @@ pub fn audit_failure(e: AuditError) -> Failure {
 /// Runs `audit`.
 pub fn run(s: Settings, threads: usize) -> Result<(), Failure> {
     super::check_out(&s.out, s.force)?;
+    let review = review_placement(
+        &s.out,
+        s.review_out.as_deref(),
+        s.disclosure_control,
+        s.force,
+    )?;
     let spec = load_spec(&s.spec)?;
+    let mapping = load_mapping(&s.mapping)?;
     let config = AuditConfig {
         extract: s.extract.clone(),
-        mapping: load_mapping(&s.mapping)?,
+        mapping: mapping.clone(),
         index_dates: s.index_dates.clone(),
         batch_rows: s.batch_rows,
         aggregate: AggregateOptions {
@@ -243,8 +287,13 @@ pub fn run(s: Settings, threads: usize) -> Result<(), Failure> {
     let outputs = Outputs {
         out: s.out.clone(),
         quiet: s.quiet,
-        strict: s.strict,
+        rules: QualityRules {
+            max_rejected_share: s.max_rejected_share,
+            strict: s.strict,
+        },
         threads,
+        review,
+        mapping,
     };
     let result = finish(&run, &spec, &outputs);
     spinner.clear();
@@ -257,10 +306,42 @@ pub struct Outputs {
     pub out: PathBuf,
     /// Print nothing on success.
     pub quiet: bool,
-    /// Fail if any row was rejected.
-    pub strict: bool,
+    /// What fails the run before anything is written.
+    pub rules: QualityRules,
     /// Threads used, for the summary.
     pub threads: usize,
+    /// Where the patient-level review list goes.
+    pub review: ReviewPlacement,
+    /// The inputs' column mapping (for the expected date formats).
+    pub mapping: ColumnMapping,
+}
+
+/// Where the review list goes: a folder of its own when one is named
+/// (never the output folder or inside it); otherwise beside the tables,
+/// except under disclosure control, where it is not written.
+pub fn review_placement(
+    out: &Path,
+    review_out: Option<&Path>,
+    disclosure_control: bool,
+    force: bool,
+) -> Result<ReviewPlacement, Failure> {
+    let Some(dir) = review_out else {
+        return Ok(if disclosure_control {
+            ReviewPlacement::Withheld
+        } else {
+            ReviewPlacement::Beside
+        });
+    };
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    if absolute(dir).starts_with(absolute(out)) || absolute(out).starts_with(absolute(dir)) {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "--review-out {} must be a folder of its own, not --out {} or inside it (or around it): patient-level data never sit beside publishable tables",
+            dir.display(),
+            out.display()
+        )));
+    }
+    super::check_out(dir, force)?;
+    Ok(ReviewPlacement::Folder(dir.to_path_buf()))
 }
 
 /// Writes every output of a run (from `audit` or `merge`) and reports it.
@@ -270,9 +351,15 @@ pub fn finish(run: &audit::AuditRun, spec: &AuditSpec, o: &Outputs) -> Result<()
         .iter()
         .map(|i| i.tally.account.rejected_total())
         .sum();
+    // Judged before anything is written: a failed run leaves no folder.
+    let quality =
+        audit::quality::assess(run, &o.rules, |t| o.mapping.table(t).date_format.describe())
+            .map_err(Failure::data)?;
     let info = RunInfo {
         command: std::env::args().collect::<Vec<_>>().join(" "),
         threads: o.threads,
+        quality,
+        review: o.review.clone(),
     };
     let written = report::write_all(run, spec, &o.out, &info).map_err(Failure::data)?;
     if !o.quiet {
@@ -287,13 +374,13 @@ pub fn finish(run: &audit::AuditRun, spec: &AuditSpec, o: &Outputs) -> Result<()
         for w in &written {
             println!("  wrote {}", w.display());
         }
-        println!("  note: {}", report::summary::REVIEW_LIST_NOTICE);
-    }
-    if o.strict && rejected > 0 {
-        return Err(Failure::data(anyhow::anyhow!(
-            "--strict: {rejected} input rows were rejected; see {}",
-            o.out.join(report::rejected::FILE).display()
-        )));
+        for warning in &info.quality.warnings {
+            println!("  warning: {warning}");
+        }
+        match &o.review {
+            ReviewPlacement::Withheld => println!("  note: review list {}", o.review.describe()),
+            _ => println!("  note: {}", report::summary::REVIEW_LIST_NOTICE),
+        }
     }
     Ok(())
 }

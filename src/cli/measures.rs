@@ -67,6 +67,7 @@ pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
     let info = RunInfo {
         command: std::env::args().collect::<Vec<_>>().join(" "),
         threads,
+        ..RunInfo::default()
     };
     let written =
         report::measures::write_all(&run, &spec, &args.out, &info).map_err(Failure::data)?;

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use stomp_audit::aggregate::AggregateOptions;
 use stomp_audit::audit::partial::{merge, Partial};
 
-use super::audit::{finish, load_spec, Outputs};
+use stomp_audit::audit::quality::QualityRules;
+
+use super::audit::{finish, load_spec, review_placement, Outputs};
 use super::Failure;
 
 /// Options of `merge`.
@@ -22,9 +24,13 @@ pub struct Args {
     /// partials of any other spec are refused.
     #[arg(long, value_name = "FILE")]
     pub spec: Option<PathBuf>,
-    /// Round every aggregate count for publication (as `audit`).
+    /// Publication mode (as `audit`): counts of 1 to 7 suppressed, the rest
+    /// rounded; patient-level outputs only to --review-out.
     #[arg(long)]
     pub disclosure_control: bool,
+    /// A folder of its own for the patient-level review list.
+    #[arg(long, value_name = "DIR")]
+    pub review_out: Option<PathBuf>,
     /// Output options.
     #[command(flatten)]
     pub flags: super::RunFlags,
@@ -33,6 +39,12 @@ pub struct Args {
 /// Runs `merge`.
 pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
     super::check_out(&args.out, args.flags.force)?;
+    let review = review_placement(
+        &args.out,
+        args.review_out.as_deref(),
+        args.disclosure_control,
+        args.flags.force,
+    )?;
     let spec = load_spec(&args.spec)?;
     let partials = args
         .partials
@@ -50,8 +62,13 @@ pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
         &Outputs {
             out: args.out,
             quiet: args.flags.quiet,
-            strict: args.flags.strict,
+            rules: QualityRules {
+                strict: args.flags.strict,
+                ..QualityRules::default()
+            },
             threads,
+            review,
+            mapping: Default::default(),
         },
     )
 }

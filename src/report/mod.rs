@@ -43,6 +43,35 @@ pub struct RunInfo {
     pub command: String,
     /// Threads used.
     pub threads: usize,
+    /// The run's data quality, for the summary and the report.
+    pub quality: crate::audit::quality::DataQuality,
+    /// Where the patient-level review list goes.
+    pub review: ReviewPlacement,
+}
+
+/// Where the patient-level review list is written. Under disclosure
+/// control the output folder is for publication, so the list goes only to
+/// a folder the user names, or nowhere.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ReviewPlacement {
+    /// In the output folder, beside the aggregate tables.
+    #[default]
+    Beside,
+    /// In a folder of its own.
+    Folder(PathBuf),
+    /// Not written (disclosure control without a review folder).
+    Withheld,
+}
+
+impl ReviewPlacement {
+    /// Where the review list went, in words, for the summary and the run.
+    pub fn describe(&self) -> String {
+        match self {
+            ReviewPlacement::Beside => format!("{} in the output folder", review_list::FILE),
+            ReviewPlacement::Folder(d) => d.join(review_list::FILE).display().to_string(),
+            ReviewPlacement::Withheld => "not written: disclosure control is on, so patient-level data go only to a folder named with --review-out".to_string(),
+        }
+    }
 }
 
 /// Writes every output of a run into `out`; returns the files written.
@@ -57,7 +86,15 @@ pub fn write_all(
     out: &Path,
     info: &RunInfo,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    write_folder(out, |stage| write_files(run, spec, stage, info))
+    let mut written = write_folder(out, |stage| write_files(run, spec, stage, info))?;
+    if let ReviewPlacement::Folder(dir) = &info.review {
+        written.extend(write_folder(dir, |stage| {
+            let mut review = review_list::frame(run, spec).map_err(|e| polars_failure(stage, e))?;
+            let path = write_csv(&mut review, &stage.join(review_list::FILE))?;
+            Ok(file_names(&[path]))
+        })?);
+    }
+    Ok(written)
 }
 
 /// Writes a folder of outputs through `write` (which fills the staging
@@ -111,7 +148,11 @@ fn write_files(
     info: &RunInfo,
 ) -> Result<Vec<String>, ReportError> {
     // The page is drawn while the tables are written.
-    let (page, tables) = rayon::join(|| html::render(run, spec), || write_tables(run, spec, dir));
+    let beside = info.review == ReviewPlacement::Beside;
+    let (page, tables) = rayon::join(
+        || html::render(run, spec, &info.quality),
+        || write_tables(run, spec, dir, beside),
+    );
     let mut written = tables?;
     let page = page.map_err(|message| ReportError::Write {
         path: dir.join(html::FILE),
@@ -132,8 +173,14 @@ fn write_files(
 }
 
 /// Writes the tables: indicators (CSV and Parquet), changes, deciles, the
-/// review list and the rejected rows; returns their paths in that order.
-fn write_tables(run: &AuditRun, spec: &AuditSpec, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+/// review list (when it goes `beside` them) and the rejected rows; returns
+/// their paths in that order.
+fn write_tables(
+    run: &AuditRun,
+    spec: &AuditSpec,
+    dir: &Path,
+    beside: bool,
+) -> Result<Vec<PathBuf>, ReportError> {
     let mut written = Vec::new();
     let mut table = indicators::frame(run).map_err(|e| polars_failure(dir, e))?;
     written.push(write_csv(&mut table, &dir.join(indicators::CSV))?);
@@ -144,8 +191,10 @@ fn write_tables(run: &AuditRun, spec: &AuditSpec, dir: &Path) -> Result<Vec<Path
     }
     let mut deciles = deciles::frame(&run.deciles).map_err(|e| polars_failure(dir, e))?;
     written.push(write_csv(&mut deciles, &dir.join(deciles::FILE))?);
-    let mut review = review_list::frame(run, spec).map_err(|e| polars_failure(dir, e))?;
-    written.push(write_csv(&mut review, &dir.join(review_list::FILE))?);
+    if beside {
+        let mut review = review_list::frame(run, spec).map_err(|e| polars_failure(dir, e))?;
+        written.push(write_csv(&mut review, &dir.join(review_list::FILE))?);
+    }
     if let Some(mut rejected) = rejected::frame(run).map_err(|e| polars_failure(dir, e))? {
         written.push(write_csv(&mut rejected, &dir.join(rejected::FILE))?);
     }

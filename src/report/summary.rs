@@ -53,8 +53,14 @@ pub struct Summary {
     /// through dm+d and through BNF; dm+d codes in no list whose name in
     /// the extract is a spec drug's.
     pub drug_coverage: DrugCoverage,
+    /// `ok`, or `warnings` when `data_quality` has any.
+    pub status: crate::audit::quality::Status,
+    /// Rejected rows per table and reason, with shares, and warnings.
+    pub data_quality: crate::audit::quality::DataQuality,
     /// Files written (besides this one).
     pub outputs: Vec<String>,
+    /// Where the patient-level review list went.
+    pub review_list: String,
     /// The privacy notice.
     pub privacy: &'static str,
     /// Seconds per stage.
@@ -204,7 +210,10 @@ pub fn build(run: &AuditRun, spec: &AuditSpec, info: &RunInfo, written: &[PathBu
             .collect(),
         drug_dictionary: spec.compiled.dictionary.clone(),
         drug_coverage: run.drug_coverage.clone(),
+        status: info.quality.status,
+        data_quality: info.quality.clone(),
         outputs: super::file_names(written),
+        review_list: info.review.describe(),
         privacy: REVIEW_LIST_NOTICE,
         timings_seconds: run.timings.iter().cloned().collect(),
     }

@@ -29,7 +29,14 @@ fn bad_rows_are_rejected_with_their_line_column_and_value() {
     w.patient_full("p1", "1980-01-01", "F", ""); // duplicate: patients line 3
     w.patient_full("p2", "1980-13-01", "X", ""); // bad DOB and sex kept as missing
     w.reg("p2", "A00001", "2020-01-01", "2019-01-01"); // ends before it starts
-    let out = w.audit(&["--index-date", "2024-03-31", "-q"]);
+                                                       // Most medication rows are bad here: allow it, to see each one.
+    let out = w.audit(&[
+        "--index-date",
+        "2024-03-31",
+        "-q",
+        "--max-rejected-share",
+        "1",
+    ]);
     ok(&out);
     let rows = parse_csv(&w.read_out("rejected_rows.csv"));
     let has = |file: &str, loc: &str, col: &str, val: &str, reason: &str, action: &str| {
@@ -134,16 +141,79 @@ fn bad_rows_are_rejected_with_their_line_column_and_value() {
 }
 
 #[test]
-fn strict_turns_rejections_into_a_failure() {
+fn strict_turns_rejections_into_a_failure_that_writes_nothing() {
     let mut w = base();
-    w.med("p1", "2023-02-30", RISPERIDONE, "");
+    w.med("p1", "2023-02-30", RISPERIDONE, "")
+        .med("p1", "2024-03-01", RISPERIDONE, "");
     let out = w.audit(&["--index-date", "2024-03-31", "-q", "--strict"]);
     assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
     assert!(
-        stderr(&out).contains("--strict: 1 input rows were rejected"),
-        "{}",
-        stderr(&out)
+        err.contains("--strict: 1 input rows were rejected, so nothing was written")
+            && err
+                .contains("medications.csv line 3, column date, value '2023-02-30': invalid_date"),
+        "{err}"
     );
+    assert!(!w.out().exists(), "exit 1 leaves no output folder");
+}
+
+#[test]
+fn an_index_date_beyond_the_data_is_a_warning_and_an_error_under_strict() {
+    let w = base(); // data to 2024-01-01
+    let out = w.audit(&["--index-date", "2024-03-31"]);
+    let stdout = ok(&out);
+    assert!(stdout.contains("warning: the index date 2024-03-31 is after the latest dated medication or event (2024-01-01)"), "{stdout}");
+    let summary: serde_json::Value = serde_json::from_str(&w.read_out("summary.json")).unwrap();
+    assert_eq!(summary["status"], "warnings");
+    assert!(summary["data_quality"]["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("after the latest dated"));
+    std::fs::remove_dir_all(w.out()).unwrap();
+    let out = w.audit(&["--index-date", "2024-03-31", "--strict"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--strict: the index date 2024-03-31 is after"));
+    assert!(!w.out().exists());
+}
+
+#[test]
+fn a_table_where_most_rows_are_rejected_fails_the_run_and_names_the_date_format() {
+    // A mapping's %d/%m/%Y over ISO dates: every medication date rejected.
+    let mut w = base();
+    w.med("p1", "2024-02-01", RISPERIDONE, "")
+        .med("p1", "2024-03-01", RISPERIDONE, "");
+    w.write();
+    let mapping = w.path().join("mapping.toml");
+    std::fs::write(&mapping, "[medications]\ndate_format = \"%d/%m/%Y\"\n").unwrap();
+    let out = w.audit(&[
+        "--index-date",
+        "2024-03-31",
+        "--mapping",
+        mapping.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    for part in [
+        "medications (",
+        "3 of 3 rows rejected (100%, more than the 50% allowed)",
+        "the commonest reason is invalid_date (3 rows)",
+        "e.g. line 2 column date value '2024-01-01'",
+        "Dates are read as '%d/%m/%Y'",
+        "Nothing was written",
+    ] {
+        assert!(err.contains(part), "{part}: {err}");
+    }
+    assert!(!w.out().exists());
+    // The limit is a setting.
+    ok(&w.audit(&[
+        "--index-date",
+        "2024-03-31",
+        "--mapping",
+        mapping.to_str().unwrap(),
+        "--max-rejected-share",
+        "1",
+        "-q",
+    ]));
 }
 
 #[test]

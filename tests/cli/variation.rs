@@ -195,3 +195,50 @@ fn quarters_and_a_config_file_make_a_batch_job() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `index_date`"));
 }
+
+#[test]
+fn under_disclosure_control_patient_level_files_go_only_to_their_own_folder() {
+    let w = scenario();
+    // No review folder named: the review list is not written, and the run says so.
+    let stdout = ok(&w.audit(&["--index-date", "2024-03-31", "--disclosure-control"]));
+    assert!(!w.out().join("review_list.csv").exists());
+    assert!(stdout.contains("review list not written"), "{stdout}");
+    let summary: serde_json::Value = serde_json::from_str(&w.read_out("summary.json")).unwrap();
+    assert!(summary["review_list"]
+        .as_str()
+        .unwrap()
+        .starts_with("not written"));
+    // A folder of its own: the list goes there, never beside the tables.
+    let review = w.path().join("pharmacist");
+    ok(&w.audit(&[
+        "--index-date",
+        "2024-03-31",
+        "--disclosure-control",
+        "--force",
+        "-q",
+        "--review-out",
+        review.to_str().unwrap(),
+    ]));
+    assert!(review.join("review_list.csv").is_file());
+    assert!(!w.out().join("review_list.csv").exists());
+    // Inside the output folder is refused, as is a partial under disclosure control.
+    let inside = w.out().join("review");
+    let o = w.audit(&[
+        "--index-date",
+        "2024-03-31",
+        "--disclosure-control",
+        "--force",
+        "--review-out",
+        inside.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("must be a folder of its own"));
+    let o = w.audit(&[
+        "--index-date",
+        "2024-03-31",
+        "--disclosure-control",
+        "--partial",
+        "--force",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}

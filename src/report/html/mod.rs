@@ -10,6 +10,7 @@ use std::fmt::Write;
 
 use crate::aggregate::statistics::Model;
 use crate::aggregate::{Flag, IndicatorRow};
+use crate::audit::quality::{DataQuality, Status};
 use crate::audit::AuditRun;
 use crate::ingest::practices::LEVELS;
 use crate::spec::{AuditSpec, Fact, Term};
@@ -123,6 +124,45 @@ fn significant_first<T>(
     (out.into_iter().map(|(c, _)| c).collect(), significant)
 }
 
+/// What the reader should know of the data: warnings, and each table's
+/// rejected rows by reason with their shares.
+fn data_quality_section(w: &mut String, q: &DataQuality) {
+    let _ = write!(
+        w,
+        "<h2>Data quality</h2><p>Status: <b>{}</b>.</p>",
+        if q.status == Status::Ok {
+            "ok"
+        } else {
+            "warnings"
+        }
+    );
+    if !q.warnings.is_empty() {
+        w.push_str("<ul>");
+        for warning in &q.warnings {
+            let _ = write!(w, "<li>{}</li>", esc(warning));
+        }
+        w.push_str("</ul>");
+    }
+    w.push_str("<table><tr><th class=\"l\">Table</th><th>Rows read</th><th>Rejected</th><th>Share</th><th class=\"l\">By reason</th></tr>");
+    for t in &q.tables {
+        let reasons: Vec<String> = t
+            .rejected_by_reason
+            .iter()
+            .map(|(r, (n, share))| format!("{r}: {n} ({:.2}%)", share * 100.0))
+            .collect();
+        let _ = write!(
+            w,
+            "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{:.2}%</td><td class=\"l\">{}</td></tr>",
+            esc(&t.table),
+            t.rows_read,
+            t.rows_rejected,
+            t.rejected_share * 100.0,
+            esc(&reasons.join("; "))
+        );
+    }
+    w.push_str("</table>");
+}
+
 /// A published count, or the marker of one that disclosure control withholds.
 fn published(n: Option<u64>) -> String {
     n.map_or_else(|| "[suppressed]".to_string(), |v| v.to_string())
@@ -157,7 +197,7 @@ fn point(r: &IndicatorRow) -> charts::Point<'_> {
 }
 
 /// Renders the report.
-pub fn render(run: &AuditRun, spec: &AuditSpec) -> Result<String, String> {
+pub fn render(run: &AuditRun, spec: &AuditSpec, quality: &DataQuality) -> Result<String, String> {
     let last = *run.dates.last().ok_or("no index date")?;
     let mut h = String::new();
     let w = &mut h;
@@ -221,6 +261,7 @@ pub fn render(run: &AuditRun, spec: &AuditSpec) -> Result<String, String> {
         );
     }
     w.push_str("</table>");
+    data_quality_section(w, quality);
 
     // Significant changes, listed first.
     if run.dates.len() > 1 {
