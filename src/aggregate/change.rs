@@ -1,11 +1,13 @@
 //! Change since the baseline: for every unit, its rate at the first index
-//! date of the run and at the last, and the difference with Newcombe's
-//! interval.
+//! date of the run and at the last, the difference with Newcombe's
+//! interval, its p-value, and the Benjamini–Hochberg q-value over every
+//! change of the run (many pairs are tested at once).
 
 use std::collections::BTreeMap;
 
 use super::IndicatorRow;
 use crate::date::Date;
+use crate::stats::multiple::{benjamini_hochberg, two_proportion_p};
 use crate::stats::newcombe::difference;
 
 /// One unit's change between the baseline and the latest index date.
@@ -32,6 +34,13 @@ pub struct ChangeRow {
     pub difference: Option<(f64, f64, f64)>,
     /// True when the interval excludes zero.
     pub significant: bool,
+    /// Two-sided p-value of the difference (score test).
+    pub p_value: Option<f64>,
+    /// Benjamini–Hochberg q-value over every change of the run.
+    pub q_value: Option<f64>,
+    /// True when the q-value is below 0.05 (false discovery rate 5%): what
+    /// the report calls significant.
+    pub significant_fdr: bool,
 }
 
 /// The change of every unit present at both the first and last date;
@@ -48,7 +57,8 @@ pub fn changes(rows: &[IndicatorRow], dates: &[Date]) -> Vec<ChangeRow> {
         .filter(|r| r.index_date == first)
         .map(|r| ((r.indicator_id.as_str(), r.level, r.unit_code.as_str()), r))
         .collect();
-    rows.iter()
+    let mut out: Vec<ChangeRow> = rows
+        .iter()
         .filter(|r| r.index_date == last)
         .filter_map(|now| {
             let base =
@@ -69,7 +79,19 @@ pub fn changes(rows: &[IndicatorRow], dates: &[Date]) -> Vec<ChangeRow> {
                 current: now.counts(),
                 difference: diff.map(|d| (d.diff, d.low, d.high)),
                 significant: diff.is_some_and(|d| d.significant()),
+                p_value: now
+                    .counts()
+                    .zip(base.counts())
+                    .and_then(|((n1, d1), (n0, d0))| two_proportion_p(n1, d1, n0, d0)),
+                q_value: None,
+                significant_fdr: false,
             })
         })
-        .collect()
+        .collect();
+    let q = benjamini_hochberg(&out.iter().map(|c| c.p_value).collect::<Vec<_>>());
+    for (c, q) in out.iter_mut().zip(q) {
+        c.q_value = q;
+        c.significant_fdr = q.is_some_and(|q| q < 0.05);
+    }
+    out
 }

@@ -33,5 +33,8 @@ pub fn frame(r: &[ChangeRow]) -> PolarsResult<DataFrame> {
         column("difference_low", r, |x| x.difference.map(|d| d.1)),
         column("difference_high", r, |x| x.difference.map(|d| d.2)),
         column("significant", r, |x| x.significant),
+        column("p_value", r, |x| x.p_value),
+        column("q_value", r, |x| x.q_value),
+        column("significant_fdr", r, |x| x.significant_fdr),
     ])
 }

@@ -4,6 +4,7 @@
 pub mod disclosure;
 pub mod exact_test;
 pub mod funnel;
+pub mod multiple;
 pub mod newcombe;
 pub mod overdispersion;
 pub mod percentile;

@@ -88,10 +88,12 @@ fn the_report_renders_with_its_plots_and_tables() {
     assert!(dom.contains("Headline, 2024-03-31"));
     assert!(dom.contains("Change since 2023-03-31"));
     assert!(dom.contains("STOMP03B funnel plot, 2024-03-31"));
-    // Headline, data quality, changes, four locality levels, definitions,
-    // facts and codelists.
-    assert_eq!(dom.matches("<table").count(), 10);
+    // Headline, data quality, changes, trends (national, ICB, sub-ICB),
+    // four locality levels, definitions, facts and codelists.
+    assert_eq!(dom.matches("<table").count(), 13);
     assert!(dom.contains("<h2>Data quality</h2>"));
+    assert!(dom.contains("<h2>Trend by index date</h2>"));
+    assert!(dom.contains("Benjamini–Hochberg q-value is below 0.05"));
     assert!(dom.contains(
         "antipsychotic (BNF 4.2.1, 4.2.2, asenapine) issued at least 1 time(s) in months 12 to 6 before T"
     ));

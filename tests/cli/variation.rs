@@ -137,6 +137,16 @@ fn change_since_the_baseline_uses_newcombe() {
         "{low} {high}"
     );
     assert_eq!(r["significant"], "true");
+    // statsmodels 0.15.0: proportions_ztest([15, 8], [26, 28]) p = 0.0305926.
+    let p: f64 = r["p_value"].parse().unwrap();
+    assert!((p - 0.030592629056511642).abs() < 1e-9, "{p}");
+    // Benjamini-Hochberg over every pair: q >= p, and the FDR verdict follows q.
+    for r in &rows {
+        if let (Ok(p), Ok(q)) = (r["p_value"].parse::<f64>(), r["q_value"].parse::<f64>()) {
+            assert!(q >= p - 1e-15 && q <= 1.0, "{r:?}");
+            assert_eq!(r["significant_fdr"] == "true", q < 0.05, "{r:?}");
+        }
+    }
 }
 
 #[test]

@@ -124,6 +124,77 @@ fn significant_first<T>(
     (out.into_iter().map(|(c, _)| c).collect(), significant)
 }
 
+/// The rate at every index date of each indicator, for England (or the
+/// extract's whole), each ICB and each sub-ICB: the trend a quarterly job
+/// follows, beside the change since the baseline.
+fn trend_section(w: &mut String, run: &AuditRun, spec: &AuditSpec) {
+    let mut cells: std::collections::HashMap<(&str, &str, &str, crate::date::Date), &IndicatorRow> =
+        std::collections::HashMap::new();
+    for r in &run.rows {
+        cells.insert(
+            (
+                r.level,
+                r.unit_code.as_str(),
+                r.indicator_id.as_str(),
+                r.index_date,
+            ),
+            r,
+        );
+    }
+    let _ = write!(
+        w,
+        "<h2>Trend by index date</h2><p class=\"note\">Rate (numerator/denominator) at each index date (quarters are calendar quarters unless \
+         financial-year quarters were asked for).</p>"
+    );
+    for level in ["national", "icb", "sub_icb"] {
+        let mut units: Vec<(&str, &str)> = run
+            .rows
+            .iter()
+            .filter(|r| r.level == level)
+            .map(|r| (r.unit_code.as_str(), r.unit_name.as_str()))
+            .collect();
+        units.sort();
+        units.dedup();
+        let _ = write!(
+            w,
+            "<h3>{}</h3><div class=\"scroll\"><table><tr><th class=\"l\">Unit</th><th class=\"l\">Indicator</th>",
+            level.replace('_', "-").to_uppercase()
+        );
+        for d in &run.dates {
+            let _ = write!(w, "<th>{d}</th>");
+        }
+        w.push_str("</tr>");
+        for (code, name) in &units {
+            for ind in &spec.compiled.indicators {
+                let _ = write!(
+                    w,
+                    "<tr><td class=\"l\">{} {}</td><td class=\"l\" title=\"{}\">{}</td>",
+                    esc(code),
+                    esc(name),
+                    esc(&ind.title),
+                    esc(&ind.id)
+                );
+                for d in &run.dates {
+                    match cells.get(&(level, *code, ind.id.as_str(), *d)) {
+                        Some(r) => {
+                            let _ = write!(
+                                w,
+                                "<td>{} ({}/{})</td>",
+                                pct(r.stats.rate),
+                                published(r.numerator),
+                                published(r.denominator)
+                            );
+                        }
+                        None => w.push_str("<td>–</td>"),
+                    }
+                }
+                w.push_str("</tr>");
+            }
+        }
+        w.push_str("</table></div>");
+    }
+}
+
 /// What the reader should know of the data: warnings, and each table's
 /// rejected rows by reason with their shares.
 fn data_quality_section(w: &mut String, q: &DataQuality) {
@@ -266,11 +337,15 @@ pub fn render(run: &AuditRun, spec: &AuditSpec, quality: &DataQuality) -> Result
     // Significant changes, listed first.
     if run.dates.len() > 1 {
         let (changes, significant) =
-            significant_first(&run.changes, |c| Some((c.significant, c.difference?.0)));
+            significant_first(&run.changes, |c| Some((c.significant_fdr, c.difference?.0)));
+        let tested = run.changes.iter().filter(|c| c.p_value.is_some()).count();
         let _ = write!(
             w,
-            "<h2>Change since {}</h2><p>{significant} unit-indicator pairs changed significantly between {} and {} (Newcombe 95% interval of the difference excludes zero); they are listed first, then the largest other changes.</p>\
-             <div class=\"scroll\"><table><tr><th class=\"l\">Indicator</th><th class=\"l\">Level</th><th class=\"l\">Unit</th><th>Baseline</th><th>Now</th><th>Difference (95% CI)</th><th>Significant</th></tr>",
+            "<h2>Change since {}</h2><p>{significant} unit-indicator pairs changed significantly between {} and {}, of {tested} tested at once: \
+             with that many tests, about one in twenty would pass a 95% test by chance alone, so a change is called significant here only when its \
+             Benjamini–Hochberg q-value is below 0.05 (a false discovery rate of 5%). They are listed first, then the largest other changes; \
+             the interval is Newcombe's 95% interval of the difference (<code>changes.csv</code> has both the 95% and the FDR verdicts).</p>\
+             <div class=\"scroll\"><table><tr><th class=\"l\">Indicator</th><th class=\"l\">Level</th><th class=\"l\">Unit</th><th>Baseline</th><th>Now</th><th>Difference (95% CI)</th><th>Significant (FDR 5%)</th></tr>",
             run.dates[0], run.dates[0], last
         );
         for c in changes.iter().take(significant.max(10) + 10) {
@@ -284,13 +359,14 @@ pub fn render(run: &AuditRun, spec: &AuditSpec, quality: &DataQuality) -> Result
             let _ = write!(
                 w,
                 "<tr class=\"{}\"><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{} {}</td><td>{} ({}/{})</td><td>{} ({}/{})</td><td>{:+.1} ({:+.1} to {:+.1}) pts</td><td>{}</td></tr>",
-                if c.significant { if diff > 0.0 { "high" } else { "low" } } else { "" },
+                if c.significant_fdr { if diff > 0.0 { "high" } else { "low" } } else { "" },
                 esc(&c.indicator_id), c.level, esc(&c.unit_code), esc(&c.unit_name),
                 rate(c.baseline), count(c.baseline, 0), count(c.baseline, 1), rate(c.current), count(c.current, 0), count(c.current, 1),
-                diff * 100.0, lo * 100.0, hi * 100.0, if c.significant { "yes" } else { "no" }
+                diff * 100.0, lo * 100.0, hi * 100.0, if c.significant_fdr { "yes" } else { "no" }
             );
         }
         w.push_str("</table></div>");
+        trend_section(w, run, spec);
     }
 
     // Charts per indicator.
