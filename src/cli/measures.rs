@@ -69,13 +69,31 @@ pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
         threads,
         ..RunInfo::default()
     };
-    let written =
-        report::measures::write_all(&run, &spec, &args.out, &info).map_err(Failure::data)?;
     let rejected: u64 = run
         .inputs
         .iter()
         .map(|i| i.tally.account.rejected_total())
         .sum();
+    // Judged before anything is written: exit 1 leaves no folder.
+    if args.flags.strict && rejected > 0 {
+        let first = run.inputs.iter().find_map(|i| {
+            let r = i.tally.rejections.first()?;
+            Some(format!(
+                "{} {}, column {}, value '{}': {}",
+                i.file.path.display(),
+                r.location,
+                r.column,
+                r.value,
+                r.reason.as_str()
+            ))
+        });
+        return Err(Failure::data(anyhow::anyhow!(
+            "--strict: {rejected} input rows were rejected, so nothing was written; the first: {}",
+            first.unwrap_or_default()
+        )));
+    }
+    let written =
+        report::measures::write_all(&run, &spec, &args.out, &info).map_err(Failure::data)?;
     if !args.flags.quiet {
         let read: u64 = run
             .inputs
@@ -117,12 +135,6 @@ pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
         for w in &written {
             println!("  wrote {}", w.display());
         }
-    }
-    if args.flags.strict && rejected > 0 {
-        return Err(Failure::data(anyhow::anyhow!(
-            "--strict: {rejected} input rows were rejected; see {}",
-            args.out.join(report::rejected::FILE).display()
-        )));
     }
     Ok(())
 }

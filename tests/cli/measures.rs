@@ -389,6 +389,7 @@ fn broken_rows_are_counted_with_their_line_and_never_half_read() {
     // --strict turns rejected rows into a failure.
     let strict = measures(&[&path], &[Path::new(LIST)], &d.join("out2"), &["--strict"]);
     assert_eq!(strict.status.code(), Some(1));
+    assert!(!d.join("out2").exists(), "exit 1 leaves no output folder");
 }
 
 #[test]
