@@ -183,10 +183,25 @@ fn drug_of(
     t: &mut Tally,
 ) -> Option<(u32, ConceptMask)> {
     let table = TableKind::Medications;
-    let dmd = code(b, i, 2, "dmd_code", table, t, parse_sctid)?;
     let bnf = code(b, i, 3, "bnf_code", table, t, |s| {
         is_bnf_item_code(s).then_some(s)
     })?;
+    // A mangled dm+d code (3.21612E+08 from a spreadsheet) beside a valid
+    // BNF code: the row is used through the BNF code, the value cleared.
+    let raw_dmd = b.get(2, i);
+    let dmd = match (raw_dmd.map(parse_sctid), raw_dmd, bnf) {
+        (Some(None), Some(raw), Some(_)) => {
+            t.cleared(
+                table,
+                b.location(i),
+                "dmd_code",
+                raw,
+                RejectReason::InvalidCode,
+            );
+            None
+        }
+        _ => code(b, i, 2, "dmd_code", table, t, parse_sctid)?,
+    };
     if dmd.is_none() && bnf.is_none() {
         t.rejected(
             table,

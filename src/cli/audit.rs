@@ -30,8 +30,8 @@ pub struct Args {
     /// are relative to it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Index date T (YYYY-MM-DD). Give it several times for several periods;
-    /// the first is the baseline for the change table.
+    /// Index date T (YYYY-MM-DD). Give it several times for several periods,
+    /// in any order: the earliest is the baseline for the change table.
     #[arg(long = "index-date", value_name = "DATE")]
     pub index_dates: Vec<Date>,
     /// Every quarter end in a range, e.g. 2023Q1..2024Q1 (added to --index-date).

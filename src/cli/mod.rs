@@ -104,6 +104,12 @@ pub fn set_threads(threads: Option<usize>) -> usize {
 
 /// Refuses an output folder that already holds files, unless `force`.
 pub fn check_out(out: &std::path::Path, force: bool) -> Result<(), Failure> {
+    if out.exists() && !out.is_dir() {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "{} is a file, not a folder: give --out a folder to write the outputs into",
+            out.display()
+        )));
+    }
     let holds_files = std::fs::read_dir(out)
         .map(|mut d| d.next().is_some())
         .unwrap_or(false);

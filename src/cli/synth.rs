@@ -45,10 +45,14 @@ pub struct Args {
     /// coding, to check that the audit does not depend on it.
     #[arg(long)]
     pub bnf_only: bool,
+    /// Write into a folder that already holds files (replacing the tables).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Runs `synth`.
 pub fn run(args: Args) -> Result<(), Failure> {
+    super::check_out(&args.out, args.force)?;
     for (name, v) in [
         ("--ld-prevalence", args.ld_prevalence),
         ("--autism-prevalence", args.autism_prevalence),

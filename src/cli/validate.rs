@@ -25,7 +25,7 @@ pub struct Args {
     /// with a related code is checked in full, whatever its date.
     #[arg(long = "index-date", value_name = "DATE", default_value = "9999-12-31")]
     pub index_date: Date,
-    /// How many rejected rows to show per table.
+    /// How many examples to show of each kind of problem in each table.
     #[arg(long, default_value_t = 5)]
     pub show: usize,
 }
@@ -63,14 +63,23 @@ pub fn run(args: Args) -> Result<(), Failure> {
         for (reason, n) in &a.cleared {
             println!("    value set to missing {n:>10}  {}", reason.as_str());
         }
-        for r in t.rejections.iter().take(args.show) {
+        // Examples of every kind of problem, not only the first seen.
+        let mut kinds: std::collections::BTreeMap<_, Vec<_>> = Default::default();
+        for r in &t.rejections {
+            kinds.entry((r.reason, r.column)).or_default().push(r);
+        }
+        for ((reason, column), rows) in &kinds {
             println!(
-                "    e.g. {}, column {}, value '{}': {}",
-                r.location,
-                r.column,
-                r.value,
-                r.reason.as_str()
+                "    {} in column {column}: {} row(s)",
+                reason.as_str(),
+                rows.len()
             );
+            for r in rows.iter().take(args.show) {
+                println!("      e.g. {}, value '{}'", r.location, r.value);
+                if let Some(h) = stomp_audit::report::rejected::hint(r) {
+                    println!("        hint: {h}");
+                }
+            }
         }
     }
     print_drug_coverage(&spec, &run.drug_coverage);

@@ -126,6 +126,17 @@ impl Extract {
         if !dir.is_dir() {
             return Err(SourceError::NoFolder(dir.to_path_buf()));
         }
+        // File names match whatever their case (`Practices.csv`).
+        let mut by_lower: std::collections::BTreeMap<String, Vec<PathBuf>> = Default::default();
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                let path = e.path();
+                if path.is_file() {
+                    let name = e.file_name().to_string_lossy().to_lowercase();
+                    by_lower.entry(name).or_default().push(path);
+                }
+            }
+        }
         let mut tables = Vec::new();
         for kind in TableKind::ALL {
             let table_mapping = mapping.table(kind);
@@ -136,11 +147,11 @@ impl Extract {
                     .map(|ext| format!("{}.{ext}", kind.file_stem()))
                     .collect(),
             };
-            let found: Vec<PathBuf> = names
+            let mut found: Vec<PathBuf> = names
                 .iter()
-                .map(|n| dir.join(n))
-                .filter(|p| p.is_file())
+                .flat_map(|n| by_lower.get(&n.to_lowercase()).cloned().unwrap_or_default())
                 .collect();
+            found.sort();
             let path = match found.as_slice() {
                 [one] => one.clone(),
                 [] => {
@@ -170,6 +181,10 @@ impl Extract {
                 mapping: table_mapping,
                 structure: OnceLock::new(),
             });
+        }
+        // Header names are trimmed like values: ` patient_id ` is patient_id.
+        for t in &mut tables {
+            t.match_padded_headers()?;
         }
         Ok(Extract {
             dir: dir.to_path_buf(),
@@ -319,6 +334,24 @@ impl TableSource {
             mapping,
             structure: OnceLock::new(),
         }
+    }
+
+    /// Maps each canonical column the file names with spaces around it
+    /// (` patient_id `) to that header, as values are trimmed.
+    fn match_padded_headers(&mut self) -> Result<(), SourceError> {
+        let names = self.column_names()?;
+        for spec in self.kind.columns() {
+            let want = self.mapping.source_name(spec.name).to_string();
+            if names.contains(&want) {
+                continue;
+            }
+            if let Some(actual) = names.iter().find(|n| n.trim() == want) {
+                self.mapping
+                    .rename
+                    .insert(spec.name.to_string(), actual.clone());
+            }
+        }
+        Ok(())
     }
 
     /// The file's column names as written (after its structure is checked).

@@ -6,7 +6,8 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::audit::AuditRun;
-use crate::ingest::accounting::Tally;
+use crate::classify::codelist::is_bnf_item_code;
+use crate::ingest::accounting::{RejectReason, Rejection, Tally};
 
 /// File name.
 pub const FILE: &str = "rejected_rows.csv";
@@ -26,6 +27,7 @@ pub fn frame_of<'a>(
     let mut value = Vec::new();
     let mut reason = Vec::new();
     let mut action = Vec::new();
+    let mut hint = Vec::new();
     for (path, t) in inputs {
         for r in &t.rejections {
             file.push(path.display().to_string());
@@ -38,6 +40,7 @@ pub fn frame_of<'a>(
             } else {
                 "row_rejected"
             });
+            hint.push(self::hint(r).unwrap_or(""));
         }
     }
     if file.is_empty() {
@@ -50,6 +53,59 @@ pub fn frame_of<'a>(
         "value" => value,
         "reason" => reason,
         "action" => action,
+        "hint" => hint,
     )
     .map(Some)
+}
+
+/// Advice for values a spreadsheet damaged: a code shown in scientific
+/// notation (`3.21612E+08`), or a BNF code that lost its leading zero.
+pub fn hint(r: &Rejection) -> Option<&'static str> {
+    if r.reason != RejectReason::InvalidCode {
+        return None;
+    }
+    let v = r.value.trim();
+    let scientific = v.starts_with(|c: char| c.is_ascii_digit())
+        && v.contains(['E', 'e'])
+        && v.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '+' | '-' | 'E' | 'e'));
+    if scientific {
+        Some("a spreadsheet (Excel) saved this code as a number in scientific notation, losing digits: re-export the column as text")
+    } else if r.column == "bnf_code" && v.len() == 14 && is_bnf_item_code(&format!("0{v}")) {
+        Some("this BNF code lost its leading zero (a spreadsheet such as Excel stored it as a number): format the column as text before saving")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::accounting::Location;
+    use crate::ingest::table::TableKind;
+
+    fn rejection(column: &'static str, value: &str) -> Rejection {
+        Rejection {
+            table: TableKind::Medications,
+            location: Location::Line(2),
+            column,
+            value: value.into(),
+            reason: RejectReason::InvalidCode,
+            row_kept: false,
+        }
+    }
+
+    #[test]
+    fn spreadsheet_damage_gets_a_hint_that_names_excel() {
+        assert!(hint(&rejection("dmd_code", "3.21612E+08"))
+            .unwrap()
+            .contains("Excel"));
+        assert!(hint(&rejection("bnf_code", "4.0201E+14"))
+            .unwrap()
+            .contains("Excel"));
+        assert!(hint(&rejection("bnf_code", "402010ADAAAAAA"))
+            .unwrap()
+            .contains("leading zero"));
+        assert_eq!(hint(&rejection("dmd_code", "32158X009")), None);
+    }
 }

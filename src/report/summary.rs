@@ -34,7 +34,7 @@ pub struct Summary {
     pub threads: usize,
     /// The spec.
     pub spec: SpecInfo,
-    /// Index dates, ISO; the first is the baseline of `changes.csv`.
+    /// Index dates, ISO, ascending; the earliest is the baseline of `changes.csv`.
     pub index_dates: Vec<String>,
     /// The latest date of any valid medication or event row.
     pub data_to: Option<String>,

@@ -335,15 +335,25 @@ fn a_mapping_file_loads_an_export_with_other_names_and_dates() {
 #[test]
 fn validate_reports_rejections_and_exits_1() {
     let mut w = base();
-    w.med("p1", "2023-02-30", RISPERIDONE, "");
+    w.med("p1", "2023-02-30", RISPERIDONE, "")
+        .med("p1", "2023-03-30", RISPERIDONE, "")
+        .med("p1", "2023-02-31", RISPERIDONE, "")
+        .med("p1", "2024-01-01", "", "402010ADAAAAAA");
     w.write();
     let out = run(&["validate", w.extract().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("e.g. line 3, column date, value '2023-02-30': invalid_date"),
-        "{stdout}"
-    );
+    // Every kind of problem gets examples, with a hint where one helps.
+    for part in [
+        "invalid_date in column date: 2 row(s)",
+        "e.g. line 3, value '2023-02-30'",
+        "e.g. line 5, value '2023-02-31'",
+        "invalid_code in column bnf_code: 1 row(s)",
+        "e.g. line 6, value '402010ADAAAAAA'",
+        "hint: this BNF code lost its leading zero (a spreadsheet such as Excel",
+    ] {
+        assert!(stdout.contains(part), "{part}: {stdout}");
+    }
     let clean = base();
     clean.write();
     ok(&run(&["validate", clean.extract().to_str().unwrap()]));
@@ -355,7 +365,8 @@ fn validate_reports_rejections_and_exits_1() {
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("column patient_id, value 'ghost': unknown_patient"),
+        stdout.contains("unknown_patient in column patient_id: 1 row(s)")
+            && stdout.contains("e.g. line 3, value 'ghost'"),
         "{stdout}"
     );
 }
@@ -431,4 +442,95 @@ fn a_full_disk_leaves_no_output_that_looks_finished() {
         "{err}"
     );
     assert!(listing.is_empty(), "left behind: {listing:?}");
+}
+
+#[test]
+fn a_mangled_dmd_code_beside_a_valid_bnf_code_is_used_through_the_bnf_code() {
+    let mut w = Workdir::new();
+    w.ld("p1");
+    // Risperidone 1mg tablets: the dm+d id spoiled by a spreadsheet.
+    w.med("p1", "2024-03-01", "3.21589E+08", "040201030AAAAAA");
+    ok(&w.audit(&["--index-date", "2024-03-31", "-q"]));
+    assert_eq!(
+        national_counts(&w.read_out("indicators.csv"), "STOMP02"),
+        (1, 1)
+    );
+    let rows = parse_csv(&w.read_out("rejected_rows.csv"));
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    assert_eq!(
+        (
+            r["column"].as_str(),
+            r["value"].as_str(),
+            r["action"].as_str()
+        ),
+        ("dmd_code", "3.21589E+08", "value_set_to_missing")
+    );
+    assert!(r["hint"].contains("Excel"), "{r:?}");
+}
+
+#[test]
+fn headers_are_trimmed_and_table_names_match_whatever_their_case() {
+    let w = base();
+    w.write();
+    let dir = w.extract();
+    std::fs::rename(dir.join("practices.csv"), dir.join("Practices.CSV")).unwrap();
+    let meds = dir.join("medications.csv");
+    let text = std::fs::read_to_string(&meds).unwrap().replacen(
+        "patient_id,date,",
+        " patient_id , date,",
+        1,
+    );
+    std::fs::write(&meds, text).unwrap();
+    ok(&run(&[
+        "audit",
+        dir.to_str().unwrap(),
+        "--index-date",
+        "2024-01-31",
+        "--out",
+        w.out().to_str().unwrap(),
+        "-q",
+    ]));
+    assert_eq!(
+        national_counts(&w.read_out("indicators.csv"), "STOMP02"),
+        (1, 1)
+    );
+}
+
+#[test]
+fn output_folders_are_checked_before_anything_is_written() {
+    let w = base();
+    w.write();
+    // --out naming a file gets a plain message, not a temporary name.
+    let file = w.path().join("afile");
+    std::fs::write(&file, "x").unwrap();
+    let out = run(&[
+        "audit",
+        w.extract().to_str().unwrap(),
+        "--index-date",
+        "2024-03-31",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("is a file, not a folder"),
+        "{}",
+        stderr(&out)
+    );
+    // synth refuses a folder that holds files, unless --force.
+    let extract = w.extract();
+    let synth = |extra: &[&str]| {
+        let mut args = vec![
+            "synth",
+            "--patients",
+            "10",
+            "--out",
+            extract.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        run(&args)
+    };
+    assert_eq!(synth(&[]).status.code(), Some(2));
+    ok(&synth(&["--force"]));
 }
