@@ -39,6 +39,14 @@ pub enum StructureError {
     },
     /// A column name appears twice in the header.
     DuplicateColumn(String),
+    /// Not CSV text but a spreadsheet (an .xlsx zip or an old .xls) saved
+    /// under a .csv name.
+    Spreadsheet,
+    /// UTF-16 text (with or without a byte order mark), as Excel's
+    /// "Unicode text" writes.
+    Utf16,
+    /// A header with tabs and no comma: tab-separated values.
+    TabSeparated,
 }
 
 impl std::fmt::Display for StructureError {
@@ -54,6 +62,18 @@ impl std::fmt::Display for StructureError {
                 write!(f, "line {line}: a quoted field is never closed\n  hint: a value contains a stray double quote")
             }
             StructureError::DuplicateColumn(c) => write!(f, "the column '{c}' appears more than once in the header"),
+            StructureError::Spreadsheet => write!(
+                f,
+                "this is a spreadsheet (an Excel .xlsx or .xls file), not CSV text, though its name ends in .csv\n  hint: open it and save it as \"CSV UTF-8 (Comma delimited)\", or export the table as CSV"
+            ),
+            StructureError::Utf16 => write!(
+                f,
+                "the file is UTF-16 text (as Excel's \"Unicode Text\" saves it), not UTF-8\n  hint: save it as \"CSV UTF-8 (Comma delimited)\", or convert it: iconv -f UTF-16 -t UTF-8"
+            ),
+            StructureError::TabSeparated => write!(
+                f,
+                "the header has tabs and no comma: the file is tab-separated, not comma-separated\n  hint: export it as comma-separated CSV (or convert it: tr '\\t' ',' only if no value holds a comma)"
+            ),
         }
     }
 }
@@ -139,6 +159,29 @@ impl State {
     }
 }
 
+/// Refuses what is not comma-separated UTF-8 text, from its first bytes:
+/// a spreadsheet saved under a .csv name, UTF-16 text, tab-separated values.
+fn sniff(head: &[u8]) -> Result<(), StructureError> {
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return Err(StructureError::Spreadsheet);
+    }
+    let first_line = head.split(|&b| b == b'\n').next().unwrap_or(head);
+    let nul_every_other = first_line.len() >= 4
+        && (first_line.iter().step_by(2).all(|&b| b == 0)
+            || first_line
+                .iter()
+                .skip(1)
+                .step_by(2)
+                .all(|&b| b == 0 || b == b'\r'));
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) || nul_every_other {
+        return Err(StructureError::Utf16);
+    }
+    if first_line.contains(&b'\t') && !first_line.contains(&b',') {
+        return Err(StructureError::TabSeparated);
+    }
+    Ok(())
+}
+
 /// [`scan`] over any reader (for tests and gzipped files).
 pub fn scan_reader(mut reader: impl Read) -> Result<CsvStructure, StructureError> {
     let mut st = State {
@@ -168,6 +211,9 @@ pub fn scan_reader(mut reader: impl Read) -> Result<CsvStructure, StructureError
             break;
         }
         let mut start = 0;
+        if first {
+            sniff(&chunk)?;
+        }
         if first && chunk.len() >= 3 && chunk[..3] == [0xEF, 0xBB, 0xBF] {
             start = 3;
         }
@@ -247,6 +293,33 @@ mod tests {
 
     fn scan_str(s: &[u8]) -> Result<CsvStructure, StructureError> {
         scan_reader(s)
+    }
+
+    #[test]
+    fn what_is_not_comma_separated_utf8_is_named() {
+        let utf16_le: Vec<u8> = "a,b\n1,2\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let utf16_be: Vec<u8> = "a,b\n1,2\n"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        for (bytes, want) in [
+            (&b"PK\x03\x04rest of a zip"[..], StructureError::Spreadsheet),
+            (
+                &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1][..],
+                StructureError::Spreadsheet,
+            ),
+            (&utf16_le[..], StructureError::Utf16),
+            (&utf16_be[..], StructureError::Utf16),
+            (&[0xFF, 0xFE, b'a', 0][..], StructureError::Utf16),
+            (&b"a\tb\n1\t2\n"[..], StructureError::TabSeparated),
+        ] {
+            assert_eq!(scan_str(bytes).err(), Some(want));
+        }
+        // A tab inside a comma-separated header is only a value.
+        assert!(scan_str(b"a,b\tc\n1,2\n").is_ok());
     }
 
     #[test]

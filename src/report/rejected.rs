@@ -59,12 +59,16 @@ pub fn frame_of<'a>(
 }
 
 /// Advice for values a spreadsheet damaged: a code shown in scientific
-/// notation (`3.21612E+08`), or a BNF code that lost its leading zero.
+/// notation (`3.21612E+08`), a BNF code that lost its leading zero, or a
+/// date written day/month/year where the table's format is not set.
 pub fn hint(r: &Rejection) -> Option<&'static str> {
+    let v = r.value.trim();
+    if r.reason == RejectReason::InvalidDate && v.contains('/') {
+        return Some("a date written with slashes: if this table's dates are all written so, say how in the config (date_format = \"%d/%m/%Y\"); dates are read as YYYY-MM-DD otherwise");
+    }
     if r.reason != RejectReason::InvalidCode {
         return None;
     }
-    let v = r.value.trim();
     let scientific = v.starts_with(|c: char| c.is_ascii_digit())
         && v.contains(['E', 'e'])
         && v.chars()
@@ -107,5 +111,16 @@ mod tests {
             .unwrap()
             .contains("leading zero"));
         assert_eq!(hint(&rejection("dmd_code", "32158X009")), None);
+    }
+
+    #[test]
+    fn a_day_month_year_date_points_to_date_format() {
+        let date = |value: &str| Rejection {
+            column: "date",
+            reason: RejectReason::InvalidDate,
+            ..rejection("date", value)
+        };
+        assert!(hint(&date("01/02/2024")).unwrap().contains("date_format"));
+        assert_eq!(hint(&date("2023-02-30")), None);
     }
 }

@@ -111,6 +111,22 @@ fn errors_name_the_file_line_and_column() {
         ),
         ("missing_table", "has no practices table: looked for practices.csv, practices.csv.gz, practices.parquet"),
         ("not_parquet", "not_parquet/practices.parquet: cannot read as Parquet"),
+        (
+            "unclosed_quote",
+            "unclosed_quote/medications.csv: line 3: a quoted field is never closed\n  hint: a value contains a stray double quote",
+        ),
+        (
+            "xlsx_as_csv",
+            "xlsx_as_csv/practices.csv: this is a spreadsheet (an Excel .xlsx or .xls file), not CSV text, though its name ends in .csv\n  hint: open it and save it as \"CSV UTF-8 (Comma delimited)\"",
+        ),
+        (
+            "utf16",
+            "utf16/practices.csv: the file is UTF-16 text (as Excel's \"Unicode Text\" saves it), not UTF-8\n  hint:",
+        ),
+        (
+            "tab_separated",
+            "tab_separated/practices.csv: the header has tabs and no comma: the file is tab-separated, not comma-separated\n  hint:",
+        ),
     ];
     for (case, message) in cases {
         let o = audit(case, tmp.path());
@@ -209,6 +225,27 @@ fn bad_rows_are_rejected_exactly() {
         ("overlapping_registrations", vec![], "STOMP01", (2, 2)),
         ("unknown_practice", vec![], "STOMP01", (2, 2)),
         (
+            "duplicate_practice",
+            vec!["practices.csv line 3 practice_code 'A00001' duplicate_practice row_rejected"],
+            "STOMP01",
+            (2, 2),
+        ),
+        (
+            // Day/month/year where ISO is expected: the row goes, p1 keeps
+            // the other issue.
+            "unparseable_date",
+            vec!["medications.csv line 3 date '01/02/2024' invalid_date row_rejected"],
+            "STOMP02",
+            (1, 2),
+        ),
+        (
+            // A date of death that does not exist: the patient stays, alive.
+            "bad_date_of_death",
+            vec!["patients.csv line 3 date_of_death '2024-13-01' invalid_date value_set_to_missing"],
+            "STOMP01",
+            (2, 2),
+        ),
+        (
             "unknown_patient_events",
             vec!["clinical_events.csv line 4 patient_id 'p9' unknown_patient row_rejected"],
             "STOMP01",
@@ -297,4 +334,40 @@ fn parquet_faults() {
             "clinical_events.parquet row 2 date '20160101' invalid_date row_rejected",
         ]
     );
+}
+
+/// Valid rows that play no part are counted by reason, each exactly once:
+/// a code in no codelist, an event after the index date, an issue before
+/// the look-back window, and an issue for a patient outside the cohort.
+#[test]
+fn ignored_rows_are_counted_by_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = audit("ignored_rows", tmp.path());
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.rejected.is_empty(), "{:?}", o.rejected);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(o.out.join("summary.json")).unwrap())
+            .unwrap();
+    let table = |name: &str| {
+        summary["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["table"] == name)
+            .unwrap()
+            .clone()
+    };
+    let events = table("clinical_events");
+    assert_eq!(events["rows_read"], 4);
+    assert_eq!(events["rows_used"], 2);
+    assert_eq!(events["rows_ignored"]["unrelated_code"], 1);
+    assert_eq!(events["rows_ignored"]["after_index_date"], 1);
+    let meds = table("medications");
+    assert_eq!(meds["rows_read"], 4);
+    assert_eq!(meds["rows_used"], 2);
+    assert_eq!(meds["rows_ignored"]["before_horizon"], 1);
+    assert_eq!(meds["rows_ignored"]["outside_cohort"], 1);
+    // p1's SMI code after the index date does not count: p1, on an
+    // antipsychotic, still has no recorded indication.
+    assert_eq!(national(&o, "STOMP03"), (1, 2));
 }
