@@ -258,22 +258,42 @@ fn civil_from_days(z: i32) -> (i32, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// The calendar quarter ends (31 March, 30 June, 30 September, 31
-/// December) in a range written `2023Q1..2024Q1` or
-/// `2023-03-31..2024-03-31` (both ends included).
+/// The quarter ends (31 March, 30 June, 30 September, 31 December) in a
+/// range written in calendar quarters (`2023Q1..2024Q1`: Q1 is January to
+/// March), in NHS financial-year quarters (`2023/24Q1..2024/25Q1`: Q1 is
+/// April to June) or in dates (`2023-03-31..2024-03-31`); both ends
+/// included. The two kinds of quarter end on the same days: 2023Q1 and
+/// 2022/23Q4 are both 31 March 2023.
 pub fn quarter_ends(range: &str) -> Result<Vec<Date>, String> {
     let err = || {
-        format!("'{range}' is not a quarter range such as 2023Q1..2024Q1 or 2023-03-31..2024-03-31")
+        format!("'{range}' is not a quarter range such as 2023Q1..2024Q1 (calendar), 2023/24Q1..2024/25Q1 (financial year) or 2023-03-31..2024-03-31")
     };
     let (from, to) = range.split_once("..").ok_or_else(err)?;
     let parse = |s: &str| -> Result<Date, String> {
         let s = s.trim();
         if let Some((y, q)) = s.split_once(['Q', 'q']) {
-            let (y, q): (i32, u32) = (y.parse().map_err(|_| err())?, q.parse().map_err(|_| err())?);
+            let q: u32 = q.trim().parse().map_err(|_| err())?;
             if !(1..=4).contains(&q) {
                 return Err(err());
             }
-            return Date::from_ymd(y, q * 3, 1)
+            let y = y.trim();
+            // The last month of the quarter, counted from January of `year`.
+            let (year, last_month) = match y.split_once('/') {
+                Some((start, end)) => {
+                    // `2023/24`: the year it starts, and the next one's last two digits.
+                    let start: i32 = start.parse().map_err(|_| err())?;
+                    if end.len() != 2 || end.parse::<i32>().ok() != Some((start + 1) % 100) {
+                        return Err(err());
+                    }
+                    (start, q * 3 + 3)
+                }
+                None => (y.parse().map_err(|_| err())?, q * 3),
+            };
+            let (year, month) = (
+                year + (last_month as i32 - 1) / 12,
+                (last_month - 1) % 12 + 1,
+            );
+            return Date::from_ymd(year, month, 1)
                 .map(|d| d.add_months(1).add_days(-1))
                 .ok_or_else(err);
         }
@@ -415,6 +435,10 @@ mod tests {
         assert_eq!(d("2023-01-15").add_months(13), d("2024-02-15"));
     }
 
+    fn s_dates(s: &[String]) -> Vec<Date> {
+        s.iter().map(|x| d(x)).collect()
+    }
+
     #[test]
     fn quarter_ranges_expand_to_quarter_ends() {
         let q = quarter_ends("2023Q1..2024Q1").unwrap();
@@ -433,6 +457,30 @@ mod tests {
             quarter_ends("2023-04-01..2023-12-31").unwrap(),
             vec![d("2023-06-30"), d("2023-09-30"), d("2023-12-31")]
         );
+        // NHS financial-year quarters: 2023/24 Q1 is April to June 2023,
+        // Q4 January to March 2024.
+        let mut fy = s_dates(&s[1..]);
+        fy.push(d("2024-06-30"));
+        assert_eq!(quarter_ends("2023/24Q1..2024/25Q1").unwrap(), fy);
+        assert_eq!(
+            quarter_ends("2023/24Q4..2023/24Q4").unwrap(),
+            vec![d("2024-03-31")]
+        );
+        assert_eq!(
+            quarter_ends("2022/23Q4..2023Q2").unwrap(),
+            vec![d("2023-03-31"), d("2023-06-30")]
+        );
+        assert_eq!(
+            quarter_ends("1999/00Q3..1999/00Q4").unwrap(),
+            vec![d("1999-12-31"), d("2000-03-31")]
+        );
+        for bad in [
+            "2023/25Q1..2024/25Q1",
+            "2023/2024Q1..2024/25Q1",
+            "2023/24Q5..2024/25Q1",
+        ] {
+            assert!(quarter_ends(bad).is_err(), "{bad}");
+        }
         assert!(quarter_ends("2023Q5..2024Q1").is_err());
         assert!(quarter_ends("2024Q1..2023Q1").is_err());
         assert!(quarter_ends("2024Q1").is_err());

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 
 use crate::audit::evaluate::{Counts, STRATA};
 use crate::date::Date;
-use crate::ingest::practices::{Practices, LEVELS};
+use crate::ingest::practices::{Practices, Scope, LEVELS};
 use crate::spec::Indicator;
 use crate::stats::disclosure::round_count;
 pub use statistics::{Flag, UnitStats};
@@ -68,8 +68,11 @@ impl IndicatorRow {
 /// How the aggregate rows are made.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AggregateOptions {
-    /// Round counts for publication (7 or less -> 0, others to the nearest 5).
+    /// Publish counts under disclosure control (1 to 7 suppressed, others
+    /// rounded to the nearest 5).
     pub disclosure_control: bool,
+    /// What the top level stands for: England, or all practices in the extract.
+    pub scope: Scope,
 }
 
 /// Pools the counts at every level and computes the statistics; rows are

@@ -665,6 +665,7 @@ pub fn merge(
         }
     }
     sort_review(&mut review);
+    practices.set_scope(aggregate.scope);
     let rows = roll_up(
         &counts,
         &practices,

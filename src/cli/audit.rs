@@ -10,6 +10,7 @@ use stomp_audit::audit::quality::QualityRules;
 use stomp_audit::audit::{self, AuditConfig, AuditError};
 use stomp_audit::date::{quarter_ends, Date};
 use stomp_audit::ingest::mapping::ColumnMapping;
+use stomp_audit::ingest::practices::Scope;
 use stomp_audit::report::{self, ReviewPlacement, RunInfo};
 use stomp_audit::spec::AuditSpec;
 
@@ -26,15 +27,18 @@ pub struct Args {
     pub extract: Option<PathBuf>,
     /// A TOML file with any of these options (extract, out, review_out,
     /// index_dates, quarters, spec, mapping, threads, batch_rows, strict,
-    /// max_rejected_share, quiet, disclosure_control, force); paths in it
-    /// are relative to it.
+    /// max_rejected_share, quiet, disclosure_control, national, force);
+    /// paths in it are relative to it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Index date T (YYYY-MM-DD). Give it several times for several periods,
     /// in any order: the earliest is the baseline for the change table.
     #[arg(long = "index-date", value_name = "DATE")]
     pub index_dates: Vec<Date>,
-    /// Every quarter end in a range, e.g. 2023Q1..2024Q1 (added to --index-date).
+    /// Every quarter end in a range (added to --index-date): calendar
+    /// quarters 2023Q1..2024Q1 (Q1 = January to March), NHS financial-year
+    /// quarters 2023/24Q1..2024/25Q1 (Q1 = April to June), or dates
+    /// 2023-03-31..2024-03-31.
     #[arg(long, value_name = "FROM..TO")]
     pub quarters: Option<String>,
     /// Output folder (created if missing).
@@ -65,6 +69,10 @@ pub struct Args {
     /// --review-out.
     #[arg(long)]
     pub disclosure_control: bool,
+    /// The extract covers every practice in England: call the top level
+    /// "ENG England" (otherwise it is "ALL", all practices in this extract).
+    #[arg(long)]
+    pub national: bool,
     /// A folder of its own for the patient-level review list (required for
     /// it under --disclosure-control; never inside --out).
     #[arg(long, value_name = "DIR")]
@@ -112,6 +120,8 @@ struct ConfigFile {
     #[serde(default)]
     disclosure_control: bool,
     #[serde(default)]
+    national: bool,
+    #[serde(default)]
     force: bool,
 }
 
@@ -131,6 +141,7 @@ pub struct Settings {
     strict: bool,
     quiet: bool,
     disclosure_control: bool,
+    scope: Scope,
     force: bool,
     partial: bool,
 }
@@ -206,6 +217,7 @@ impl Settings {
             strict: args.strict || file.strict,
             quiet: args.quiet || file.quiet,
             disclosure_control,
+            scope: Scope::from_national(args.national || file.national),
             force: args.force || file.force,
             partial: args.partial,
         })
@@ -255,6 +267,7 @@ pub fn run(s: Settings, threads: usize) -> Result<(), Failure> {
         batch_rows: s.batch_rows,
         aggregate: AggregateOptions {
             disclosure_control: s.disclosure_control,
+            scope: s.scope,
         },
         check_every_row: false,
     };

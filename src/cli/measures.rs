@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use stomp_audit::ingest::practices::Scope;
 use stomp_audit::measures::{self, MeasuresConfig, MeasuresError};
 use stomp_audit::report::{self, RunInfo};
 
@@ -28,6 +29,11 @@ pub struct Args {
     /// An ODS eccg file naming the CCGs / sub-ICB locations of an epraccur file.
     #[arg(long, value_name = "FILE", requires = "practices")]
     pub ccgs: Option<PathBuf>,
+    /// The files cover every practice in England (as a national EPD month
+    /// does): call the top level "ENG England" (otherwise "ALL", all
+    /// practices in these files).
+    #[arg(long)]
+    pub national: bool,
     /// Output folder (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -62,6 +68,7 @@ pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
         practices: args.practices.clone(),
         ccgs: args.ccgs.clone(),
         batch_rows: args.batch_rows as usize,
+        scope: Scope::from_national(args.national),
     };
     let run = measures::run(&spec.measures, &config).map_err(failure)?;
     let info = RunInfo {
@@ -111,7 +118,8 @@ pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
             run.fold.presentations,
         );
         if let Some(&last) = run.months.last() {
-            println!("  national, {last}:");
+            let top = Scope::from_national(args.national).unit().1;
+            println!("  {top}, {last}:");
             for m in &run.measures {
                 if let Some(r) = run
                     .rows

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use stomp_audit::aggregate::AggregateOptions;
 use stomp_audit::audit::partial::{merge, Partial};
+use stomp_audit::ingest::practices::Scope;
 
 use stomp_audit::audit::quality::QualityRules;
 
@@ -28,6 +29,10 @@ pub struct Args {
     /// rounded; patient-level outputs only to --review-out.
     #[arg(long)]
     pub disclosure_control: bool,
+    /// The partials cover every practice in England: call the top level
+    /// "ENG England" (otherwise "ALL", all practices in these partials).
+    #[arg(long)]
+    pub national: bool,
     /// A folder of its own for the patient-level review list.
     #[arg(long, value_name = "DIR")]
     pub review_out: Option<PathBuf>,
@@ -54,6 +59,7 @@ pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
         .map_err(Failure::data)?;
     let options = AggregateOptions {
         disclosure_control: args.disclosure_control,
+        scope: Scope::from_national(args.national),
     };
     let run = merge(&spec, partials, &args.partials, options).map_err(Failure::data)?;
     finish(

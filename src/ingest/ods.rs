@@ -111,7 +111,7 @@ pub fn load(
             unit(sub_icb.clone(), sub_icb_name),
             unit(field(4), None),
             unit(field(3), None),
-            ("ENG".to_string(), "England".to_string()),
+            super::practices::Scope::default().unit(),
         ];
         if out.practices.insert(units) {
             tally.used();

@@ -38,8 +38,44 @@ impl Practice {
     }
 }
 
+/// What the top ("national") level of a run stands for. Only a run over
+/// every practice in England may call its total England: a PCN's or an
+/// ICB's extract is "all practices in this extract", and a rate for it is
+/// not a national rate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// The extract covers England: the top level is `ENG` England.
+    National,
+    /// Any other extract (the default): the top level is `ALL`, all
+    /// practices in this extract.
+    #[default]
+    Extract,
+}
+
+impl Scope {
+    /// The top level's `(code, name)`.
+    pub fn unit(self) -> (String, String) {
+        let (code, name) = match self {
+            Scope::National => ("ENG", "England"),
+            Scope::Extract => ("ALL", "All practices in this extract"),
+        };
+        (code.to_string(), name.to_string())
+    }
+
+    /// The scope a `--national` flag declares.
+    pub fn from_national(national: bool) -> Scope {
+        if national {
+            Scope::National
+        } else {
+            Scope::Extract
+        }
+    }
+}
+
 /// A practice's units with only its own code and name known: the
-/// localities are [`UNKNOWN`], the nation England.
+/// localities are [`UNKNOWN`], the top level that of [`Scope::default`]
+/// until [`Practices::set_scope`] says otherwise.
 pub fn unit_array(code: &str, name: &str) -> [(String, String); 6] {
     let unknown = || (UNKNOWN.to_string(), "Unknown".to_string());
     [
@@ -48,7 +84,7 @@ pub fn unit_array(code: &str, name: &str) -> [(String, String); 6] {
         unknown(),
         unknown(),
         unknown(),
-        ("ENG".to_string(), "England".to_string()),
+        Scope::default().unit(),
     ]
 }
 
@@ -112,6 +148,14 @@ impl Practices {
             self.index.insert(p.code().to_string(), i as u32);
         }
         remap
+    }
+
+    /// Names every practice's top level after the run's scope.
+    pub fn set_scope(&mut self, scope: Scope) {
+        let top = scope.unit();
+        for p in &mut self.list {
+            p.units[5] = top.clone();
+        }
     }
 
     /// How many practices were referenced but not listed.

@@ -19,7 +19,7 @@ use crate::ingest::accounting::Tally;
 use crate::ingest::list_sizes::ListSizes;
 use crate::ingest::mapping::TableMapping;
 use crate::ingest::ods;
-use crate::ingest::practices::Practices;
+use crate::ingest::practices::{Practices, Scope};
 use crate::ingest::prescribing::{self, LayoutError};
 use crate::ingest::source::{SourceError, TableSource};
 use crate::ingest::table::TableKind;
@@ -64,6 +64,8 @@ pub struct MeasuresConfig {
     pub ccgs: Option<PathBuf>,
     /// Rows per streamed batch.
     pub batch_rows: usize,
+    /// What the top level stands for: England, or all practices in the files.
+    pub scope: Scope,
 }
 
 /// One input file as read, with the fate of its rows.
@@ -184,7 +186,8 @@ pub fn run(measures: &[Measure], config: &MeasuresConfig) -> Result<MeasuresRun,
         });
     }
 
-    let practices = fold::practices_of(&values, listed.as_ref(), &hierarchy);
+    let mut practices = fold::practices_of(&values, listed.as_ref(), &hierarchy);
+    practices.set_scope(config.scope);
     let months: Vec<Month> = values
         .units
         .keys()

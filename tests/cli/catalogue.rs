@@ -88,7 +88,7 @@ fn audit_dir(dir: &Path, tmp: &Path) -> Outcome {
 
 fn national(o: &Outcome, id: &str) -> (u64, u64) {
     let c = counts(&std::fs::read_to_string(o.out.join("indicators.csv")).unwrap());
-    c[&(id.to_string(), "national".to_string(), "ENG".to_string())]
+    c[&(id.to_string(), "national".to_string(), "ALL".to_string())]
 }
 
 /// Cases that are errors: exit 1 and the message (file, line, column, hint).

@@ -58,7 +58,7 @@ const QUETIAPINE_NEW_ID: &str = "42684111000001102"; // VMP id re-issued in 2024
 fn national(w: &Workdir) -> impl Fn(&str) -> (u64, u64) {
     ok(&w.audit(&["--index-date", T, "-q"]));
     let c = counts(&w.read_out("indicators.csv"));
-    move |id: &str| c[&(id.to_string(), "national".to_string(), "ENG".to_string())]
+    move |id: &str| c[&(id.to_string(), "national".to_string(), "ALL".to_string())]
 }
 
 #[test]

@@ -171,7 +171,7 @@ fn every_indicator_matches_hand_computed_counts() {
     let w = scenario();
     ok(&w.audit(&["--index-date", "2024-03-31", "-q"]));
     let c = counts(&w.read_out("indicators.csv"));
-    let national = |id: &str| c[&(id.to_string(), "national".to_string(), "ENG".to_string())];
+    let national = |id: &str| c[&(id.to_string(), "national".to_string(), "ALL".to_string())];
     let expected: BTreeMap<&str, (u64, u64)> = [
         ("STOMP01", (26, 29)),
         ("STOMP02", (15, 26)),

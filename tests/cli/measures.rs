@@ -148,7 +148,7 @@ fn the_real_sample_gives_the_hand_checked_numbers() {
         let ddd = nd(&rows, "2017-09", "EPD07", "practice", p).unwrap().0;
         assert!((ddd - gaba_ddd[k]).abs() < 1e-6, "{p}: {ddd}");
     }
-    // Higher levels pool: the CCG 03A00 is B85010 + B85054; England all four.
+    // Higher levels pool: the CCG 03A00 is B85010 + B85054; the top level all four.
     assert_eq!(
         nd(&rows, "2017-09", "EPD01", "sub_icb", "03A00"),
         Some((311.0, 17468.0))
@@ -158,7 +158,7 @@ fn the_real_sample_gives_the_hand_checked_numbers() {
         Some((227.0, 10813.0))
     );
     assert_eq!(
-        nd(&rows, "2017-09", "EPD01", "national", "ENG"),
+        nd(&rows, "2017-09", "EPD01", "national", "ALL"),
         Some((538.0, 28281.0))
     );
     // No PCN is known from EPD columns, so no PCN rows.
@@ -472,12 +472,14 @@ fn two_months_give_changes_deciles_and_trends() {
 fn ods_files_place_practices_in_their_ccgs() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    ok(&measures(
+    // Declared national (as a whole EPD month is), the top level is England.
+    let stdout = ok(&measures(
         &[Path::new(EPD)],
         &[Path::new(LIST)],
         &out,
-        &["--practices", EPRACCUR, "--ccgs", ECCG],
+        &["--practices", EPRACCUR, "--ccgs", ECCG, "--national"],
     ));
+    assert!(stdout.contains("\n  England, 2017-09:\n"), "{stdout}");
     let rows = table(&out);
     let unit = |level: &str, code: &str| {
         rows.iter()
@@ -499,6 +501,7 @@ fn ods_files_place_practices_in_their_ccgs() {
     );
     assert_eq!(unit("icb", "Q72").map(|u| u.1), Some(311.0));
     assert_eq!(unit("region", "Y57").map(|u| u.1), Some(227.0));
+    assert_eq!(unit("national", "ENG"), Some(("England".into(), 538.0)));
     assert_eq!(
         unit("practice", "B85010").map(|u| u.0),
         Some("DALTON SURGERY".into())

@@ -138,3 +138,58 @@ fn outputs_are_byte_identical_with_one_and_two_threads() {
         );
     }
 }
+
+/// The top level is England only when the run says the extract is national
+/// (`--national` or `national = true` in the config); otherwise it is all
+/// practices in this extract, in the tables and on the page.
+#[test]
+fn the_top_level_is_england_only_when_declared() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples/extract");
+    let audit = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "audit",
+            sample.to_str().unwrap(),
+            "--index-date",
+            "2024-03-31",
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        ok(&run(&args));
+        let csv = std::fs::read_to_string(out.join("indicators.csv")).unwrap();
+        let tops: std::collections::BTreeSet<(String, String)> = super::workdir::parse_csv(&csv)
+            .into_iter()
+            .filter(|r| r["level"] == "national")
+            .map(|r| (r["unit_code"].clone(), r["unit_name"].clone()))
+            .collect();
+        let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+        (tops, html)
+    };
+    let pair = |c: &str, n: &str| [(c.to_string(), n.to_string())].into_iter().collect();
+
+    let (tops, html) = audit(&tmp.path().join("extract"), &[]);
+    assert_eq!(tops, pair("ALL", "All practices in this extract"));
+    assert!(html.contains("<th>Rate, all practices in this extract (95% CI)</th>"));
+    assert!(html.contains("around the rate for all practices in this extract"));
+    assert!(!html.contains("Rate, England") && !html.contains("national rate"));
+
+    let config = tmp.path().join("national.toml");
+    std::fs::write(&config, "national = true\n").unwrap();
+    let (tops, html) = audit(
+        &tmp.path().join("national"),
+        &["--config", config.to_str().unwrap()],
+    );
+    assert_eq!(tops, pair("ENG", "England"));
+    assert!(html.contains("<th>Rate, England (95% CI)</th>"));
+    assert!(html.contains("The pooled total is England"));
+    // Every term the page uses is explained on it.
+    for term in [
+        "<dt>φ (over-dispersion)</dt>",
+        "<dt>Adjusted limits</dt>",
+        "<dt>ISR (indirectly standardised ratio)</dt>",
+    ] {
+        assert!(html.contains(term), "{term}");
+    }
+}

@@ -226,7 +226,8 @@ pub fn national<'a>(
         .unwrap_or_else(|| panic!("no national row for {id} on {date}"))
 }
 
-/// (numerator, denominator) of an indicator for England in an indicators.csv.
+/// (numerator, denominator) of an indicator at the top level ("ALL", the
+/// whole extract) in an indicators.csv.
 pub fn national_counts(indicators_csv: &str, id: &str) -> (u64, u64) {
-    counts(indicators_csv)[&(id.to_string(), "national".to_string(), "ENG".to_string())]
+    counts(indicators_csv)[&(id.to_string(), "national".to_string(), "ALL".to_string())]
 }

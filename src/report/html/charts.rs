@@ -30,6 +30,9 @@ pub struct Scale<'a> {
     /// The statistical model, which gives the funnel limits; a binomial
     /// rate is a proportion, so its y axis stops at 100%.
     pub model: Model,
+    /// What the top level is called ("England", or "all practices in
+    /// this extract"), for the legend of its rate.
+    pub top: &'a str,
 }
 
 const W: u32 = 600;
@@ -148,7 +151,7 @@ pub fn funnel(
                 DARK.stroke_width(1),
             ))
             .map_err(|e| e.to_string())?
-            .label("national rate")
+            .label(format!("rate, {}", scale.top))
             .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], DARK));
         for (p, style, label) in [
             (0.025, GREY.stroke_width(1), "95% limits"),
@@ -262,7 +265,7 @@ pub fn caterpillar(title: &str, practices: &[Point], target: f64, scale: &Scale)
 }
 
 /// The 10th..90th percentiles of practice rates at each index date (grey;
-/// the median dark), with the national rate (red).
+/// the median dark), with the top level's rate (red).
 pub fn deciles_over_time(
     title: &str,
     dates: &[String],
@@ -328,7 +331,7 @@ pub fn deciles_over_time(
         chart
             .draw_series(LineSeries::new(pts, ALERT.stroke_width(2)))
             .map_err(|e| e.to_string())?
-            .label("national")
+            .label(scale.top.to_string())
             .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], ALERT.stroke_width(2)));
         legend(&mut chart)?;
         root.present().map_err(|e| e.to_string())?;
@@ -342,7 +345,7 @@ pub struct Trend {
     pub labels: Vec<String>,
     /// The deciles of practice rates in each period.
     pub deciles: Vec<[f64; 9]>,
-    /// The national rate in each period.
+    /// The top level's rate in each period.
     pub national: Vec<f64>,
 }
 

@@ -43,13 +43,14 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
     let mut h = String::new();
     let w = &mut h;
     let months: Vec<String> = run.months.iter().map(|m| m.to_string()).collect();
+    let top = super::top_words(run.rows.iter().map(|r| (r.level, r.unit_name.as_str())));
     let _ = write!(
         w,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Psychotropic prescribing measures {last}</title><style>{CSS}</style></head><body>\
          <h1>Psychotropic prescribing measures from public prescribing data</h1>\
          <p>Month{} {}. Practices: {} (localities from {}). Spec: {} {} ({}). Engine: {} {}.</p>\
          <p class=\"note\">Practice-level measures from the NHSBSA English Prescribing Dataset (or its HSCIC predecessor) over NHS Digital list sizes. \
-         Rates per population use a Poisson model: exact (Garwood) 95% intervals and exact Poisson funnel limits around the national rate, \
+         Rates per population use a Poisson model: exact (Garwood) 95% intervals and exact Poisson funnel limits around the value for {top}, \
          with over-dispersion-adjusted limits on the square-root scale (DerSimonian–Laird τ², Spiegelhalter 2005). \
          Shares of prescribing use the binomial model (Wilson intervals, exact binomial limits, arcsine scale). \
          Rows split by pack size are added up per practice and presentation first. These data hold no patients.</p>",
@@ -75,7 +76,7 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
 
     let _ = write!(
         w,
-        "<h2>Headline, {last}</h2><table><tr><th class=\"l\">Measure</th><th>National</th><th>Practices</th>\
+        "<h2>Headline, {last}</h2><table><tr><th class=\"l\">Measure</th><th>{top}</th><th>Practices</th>\
          <th>Above 99.8%</th><th>Below 99.8%</th><th>Above adjusted 99.8%</th><th>Below adjusted 99.8%</th><th>φ</th><th class=\"l\">Model</th></tr>"
     );
     for m in &run.measures {
@@ -99,7 +100,7 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
             title = esc(&m.title),
         );
     }
-    w.push_str("</table>");
+    w.push_str("</table><p class=\"note\"><a href=\"#how-to-read\">How to read this report</a>: what φ and the adjusted limits mean.</p>");
     for s in &run.skipped {
         let _ = write!(
             w,
@@ -143,7 +144,7 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
         w.push_str("</table></div>");
     }
 
-    w.push_str("<h2>Practices compared</h2><p class=\"note\">Funnel plots: each dot a practice; solid lines the 95% (grey) and 99.8% (red) limits around the national value; \
+    let _ = write!(w, "<h2>Practices compared</h2><p class=\"note\">Funnel plots: each dot a practice; solid lines the 95% (grey) and 99.8% (red) limits around the value for {top}; \
                 dashed the 99.8% limits adjusted for over-dispersion. Practices outside 99.8% are labelled; tables mark them red (above) or blue (below).</p>");
     for m in &run.measures {
         let practices = of(&m.id, "practice");
@@ -152,6 +153,8 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
         };
         section(w, run, m, &practices, target)?;
     }
+
+    super::glossary(w, &top, true);
 
     w.push_str("<h2>Localities</h2><p class=\"note\">Each measure at each level in the latest month; numerators and denominators are pooled from the practices.</p>");
     for level in &LEVELS[1..] {
@@ -295,6 +298,7 @@ fn section(
             Denominator::Prescribed(_) => "Prescribed (denominator)",
         },
         model,
+        top: &super::top_words(run.rows.iter().map(|r| (r.level, r.unit_name.as_str()))),
     };
     let points: Vec<Point> = practices.iter().map(|r| point(r)).collect();
     let trend = charts::Trend {

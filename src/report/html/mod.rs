@@ -23,7 +23,7 @@ h1{font-size:1.6em}h2{margin-top:2em;border-bottom:2px solid #1f60aa;padding-bot
 table{border-collapse:collapse;font-size:.85em;margin:.6em 0}th,td{border:1px solid #ccc;padding:.25em .5em;text-align:right}\
 th{background:#eef3fa}td.l,th.l{text-align:left}.high{background:#fbe3e3}.low{background:#e3eefb}\
 .charts{display:flex;flex-wrap:wrap;gap:1em}.charts svg{border:1px solid #ddd}.note{color:#555;font-size:.9em}\
-.scroll{overflow-x:auto}pre.doc{white-space:pre-wrap;font-size:.85em;background:#f7f7f7;padding:1em}";
+.scroll{overflow-x:auto}dl.terms dt{font-weight:600;margin-top:.5em}dl.terms dd{margin-left:1.5em}pre.doc{white-space:pre-wrap;font-size:.85em;background:#f7f7f7;padding:1em}";
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -143,8 +143,8 @@ fn trend_section(w: &mut String, run: &AuditRun, spec: &AuditSpec) {
     }
     let _ = write!(
         w,
-        "<h2>Trend by index date</h2><p class=\"note\">Rate (numerator/denominator) at each index date (quarters are calendar quarters unless \
-         financial-year quarters were asked for).</p>"
+        "<h2>Trend by index date</h2><p class=\"note\">Rate (numerator/denominator) at each index date. Index dates are the days the audit looks back from; \
+         a quarter end is the same day in calendar quarters and in NHS financial-year quarters (31 March 2024 ends 2024Q1 and 2023/24 Q4).</p>"
     );
     for level in ["national", "icb", "sub_icb"] {
         let mut units: Vec<(&str, &str)> = run
@@ -155,10 +155,13 @@ fn trend_section(w: &mut String, run: &AuditRun, spec: &AuditSpec) {
             .collect();
         units.sort();
         units.dedup();
+        let heading = match level {
+            "national" => top_words(run.rows.iter().map(|r| (r.level, r.unit_name.as_str()))),
+            other => other.replace('_', "-").to_uppercase(),
+        };
         let _ = write!(
             w,
-            "<h3>{}</h3><div class=\"scroll\"><table><tr><th class=\"l\">Unit</th><th class=\"l\">Indicator</th>",
-            level.replace('_', "-").to_uppercase()
+            "<h3>{heading}</h3><div class=\"scroll\"><table><tr><th class=\"l\">Unit</th><th class=\"l\">Indicator</th>"
         );
         for d in &run.dates {
             let _ = write!(w, "<th>{d}</th>");
@@ -235,6 +238,58 @@ fn data_quality_section(w: &mut String, q: &DataQuality) {
 }
 
 /// A published count, or the marker of one that disclosure control withholds.
+/// How the page names the top level, from its unit name: "England" for a
+/// national run, else "all practices in this extract" (a PCN's extract is
+/// not England, and its rate is not a national rate).
+fn top_words<'a>(mut names: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    match names.find(|(level, _)| *level == "national") {
+        Some((_, "England")) => "England".to_string(),
+        Some((_, name)) => {
+            let mut c = name.chars();
+            c.next()
+                .map(|f| f.to_lowercase().chain(c).collect())
+                .unwrap_or_default()
+        }
+        None => "all practices in this extract".to_string(),
+    }
+}
+
+/// "How to read this report": one sentence for each term the tables and
+/// charts use, so a reader need not look up φ or an ISR. The public-data
+/// measures (`measures`) have rates per population and no ISR or
+/// suppression.
+fn glossary(w: &mut String, top: &str, measures: bool) {
+    let _ = write!(
+        w,
+        "<h2 id=\"how-to-read\">How to read this report</h2><dl class=\"terms\">\
+         <dt>Top level</dt><dd>The pooled total is {top}: a run calls it England only when its data cover every practice in England \
+         (<code>--national</code>); every comparison below is against its rate.</dd>\
+         <dt>95% interval</dt><dd>{}</dd>\
+         <dt>Funnel limits and flags</dt><dd>The limits show how far a practice of that size could stray from the rate for {top} by chance alone; \
+         a practice is flagged above (or below) 99.8% only when a count as high (or as low) as its own would happen less than once in a thousand times \
+         at that rate (an exact test).</dd>\
+         <dt>φ (over-dispersion)</dt><dd>The spread of the practices' rates around the rate for {top}, compared with the spread chance alone gives: \
+         φ = 1 is what chance gives, and φ = 3 means three times the variance, so some of the difference between practices is real.</dd>\
+         <dt>Adjusted limits</dt><dd>Limits widened by the real between-practice variation (τ²) that φ detects: a practice beyond them is unusual \
+         even allowing that practices differ, so it is the first to look at.</dd>",
+        if measures {
+            "A rate per population has an exact (Garwood) Poisson 95% interval; a share of prescribing a Wilson score interval."
+        } else {
+            "A rate's 95% interval is the Wilson score interval, which stays within 0–100% even for small practices."
+        }
+    );
+    if !measures {
+        let _ = write!(
+            w,
+            "<dt>ISR (indirectly standardised ratio)</dt><dd>In <code>indicators.csv</code>: a unit's numerator over the number expected if each of its \
+             age band × sex groups had that group's rate in {top}; 1.2 means 20% more than the make-up of its patients predicts.</dd>\
+             <dt>Suppressed</dt><dd>Under disclosure control a count of 1 to 7 is withheld ([suppressed]) and the rest rounded to the nearest 5; \
+             a suppressed unit has no rate, interval or flag, and is left out of funnels, deciles and changes.</dd>"
+        );
+    }
+    w.push_str("</dl>");
+}
+
 fn published(n: Option<u64>) -> String {
     n.map_or_else(|| "[suppressed]".to_string(), |v| v.to_string())
 }
@@ -270,6 +325,7 @@ fn point(r: &IndicatorRow) -> charts::Point<'_> {
 /// Renders the report.
 pub fn render(run: &AuditRun, spec: &AuditSpec, quality: &DataQuality) -> Result<String, String> {
     let last = *run.dates.last().ok_or("no index date")?;
+    let top = top_words(run.rows.iter().map(|r| (r.level, r.unit_name.as_str())));
     let mut h = String::new();
     let w = &mut h;
     let _ = write!(
@@ -280,7 +336,7 @@ pub fn render(run: &AuditRun, spec: &AuditSpec, quality: &DataQuality) -> Result
         w,
         "<h1>STOMP audit: psychotropic prescribing for people with a learning disability or autism</h1>\
          <p>Index date{} {}; data to {}. Spec: {} {} ({}). Engine: {} {}.{}</p>\
-         <p class=\"note\">Aggregate report: it holds no patient-level data. Rates use Wilson 95% intervals; funnel limits are exact binomial around the national rate; \
+         <p class=\"note\">Aggregate report: it holds no patient-level data. Rates use Wilson 95% intervals; funnel limits are exact binomial around the rate for {top}; \
          adjusted limits allow for over-dispersion between practices (DerSimonian–Laird τ² on the arcsine scale, Spiegelhalter 2005).</p>",
         if run.dates.len() > 1 { "s" } else { "" },
         run.dates.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "),
@@ -305,7 +361,7 @@ pub fn render(run: &AuditRun, spec: &AuditSpec, quality: &DataQuality) -> Result
     // Headline table.
     let _ = write!(
         w,
-        "<h2>Headline, {last}</h2><table><tr><th class=\"l\">Indicator</th><th>Numerator</th><th>Denominator</th><th>National rate (95% CI)</th>\
+        "<h2>Headline, {last}</h2><table><tr><th class=\"l\">Indicator</th><th>Numerator</th><th>Denominator</th><th>Rate, {top} (95% CI)</th>\
          <th>Practices</th><th>Above 99.8%</th><th>Below 99.8%</th><th>Above adjusted 99.8%</th><th>φ</th></tr>"
     );
     for ind in &spec.compiled.indicators {
@@ -331,7 +387,7 @@ pub fn render(run: &AuditRun, spec: &AuditSpec, quality: &DataQuality) -> Result
             title = esc(&ind.title),
         );
     }
-    w.push_str("</table>");
+    w.push_str("</table><p class=\"note\"><a href=\"#how-to-read\">How to read this report</a>: what φ, the adjusted limits and the ISR mean.</p>");
     data_quality_section(w, quality);
 
     // Significant changes, listed first.
@@ -370,7 +426,7 @@ pub fn render(run: &AuditRun, spec: &AuditSpec, quality: &DataQuality) -> Result
     }
 
     // Charts per indicator.
-    w.push_str("<h2>Practices compared</h2><p class=\"note\">Funnel plots: each dot a practice; solid lines the 95% (grey) and 99.8% (red) limits around the national rate; \
+    let _ = write!(w, "<h2>Practices compared</h2><p class=\"note\">Funnel plots: each dot a practice; solid lines the 95% (grey) and 99.8% (red) limits around the rate for {top}; \
                 dashed the 99.8% limits adjusted for over-dispersion. Practices outside 99.8% are labelled. Caterpillar plots rank practices with their 95% intervals.</p>");
     for ind in &spec.compiled.indicators {
         let practices = of(&ind.id, "practice");
@@ -388,6 +444,7 @@ pub fn render(run: &AuditRun, spec: &AuditSpec, quality: &DataQuality) -> Result
             y_format: &charts::percent,
             x_desc: "Denominator (patients)",
             model: Model::Binomial,
+            top: &top,
         };
         let points: Vec<charts::Point> = practices.iter().map(|r| point(r)).collect();
         let trend = charts::Trend {
@@ -474,6 +531,8 @@ pub fn render(run: &AuditRun, spec: &AuditSpec, quality: &DataQuality) -> Result
         }
         w.push_str("</table></div>");
     }
+
+    glossary(w, &top, false);
 
     // Definitions.
     w.push_str("<h2>Definitions</h2><p>A date d is in the N-month window ending at T when T − N months &lt; d ≤ T; a code is recorded by T when dated on or before T. \
