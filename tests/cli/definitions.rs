@@ -242,6 +242,41 @@ fn only_medication_reviews_count_and_a_six_month_review_is_reported() {
     assert_eq!(n("STOMP11B"), (2, 3)); // f1, f2
 }
 
+/// STOMP12's two boundary days, each with a patient on it and one beside it:
+/// - the washout is the 24 months up to the first issue, both ends counted:
+///   an issue on 2021-10-01, exactly 24 months before a first issue on
+///   2023-10-01, makes it a repeat (h1); one on 2021-09-30 does not (h2);
+/// - the first issue must be at least 84 days before T: 2024-01-07 is
+///   exactly 84 days before 2024-03-31 and counts (h3); 2024-01-08 is too
+///   recent to judge (h4).
+#[test]
+fn new_starts_on_the_washout_and_settle_boundaries() {
+    let mut w = Workdir::new();
+    for (id, before, first) in [
+        ("h1", Some("2021-10-01"), "2023-10-01"),
+        ("h2", Some("2021-09-30"), "2023-10-01"),
+        ("h3", None, "2024-01-07"),
+        ("h4", None, "2024-01-08"),
+    ] {
+        w.ld(id);
+        if let Some(d) = before {
+            w.med(id, d, RISPERIDONE, "");
+        }
+        w.med(id, first, RISPERIDONE, "");
+        w.med(id, "2024-03-01", RISPERIDONE, "");
+    }
+    let n = national(&w);
+    assert_eq!(n("STOMP12"), (2, 2)); // h2 and h3, neither reviewed
+    let review = parse_csv(&w.read_out("review_list.csv"));
+    let mut flagged: Vec<&str> = review
+        .iter()
+        .filter(|r| r["indicator_id"] == "STOMP12")
+        .map(|r| r["patient_id"].as_str())
+        .collect();
+    flagged.sort_unstable();
+    assert_eq!(flagged, ["h2", "h3"]);
+}
+
 #[test]
 fn a_patient_who_transferred_in_on_the_drug_is_not_a_new_starter() {
     let mut w = Workdir::new();
@@ -388,4 +423,24 @@ fn codes_lists_each_dmd_code_with_its_class_for_a_pharmacist_to_check() {
     assert_eq!(row(LAMOTRIGINE_NEW_ID)["bnf_code"], "0408010H0AAACAC");
     // Codes of no concept are not listed.
     assert!(!rows.iter().any(|r| r["dmd_id"] == ACETAZOLAMIDE));
+}
+
+/// The review list puts numeric ids in number order whatever their length
+/// (9 before 10 before 11 before 100), and written in any order.
+#[test]
+fn numeric_ids_of_different_lengths_sort_as_numbers() {
+    let mut w = Workdir::new();
+    for id in ["100", "10", "9", "11"] {
+        w.ld(id);
+        w.med(id, "2024-03-01", RISPERIDONE, "");
+    }
+    ok(&w.audit(&["--index-date", T, "-q"]));
+    let review = parse_csv(&w.read_out("review_list.csv"));
+    let first = review[0]["indicator_id"].clone();
+    let ids: Vec<&str> = review
+        .iter()
+        .filter(|r| r["indicator_id"] == first)
+        .map(|r| r["patient_id"].as_str())
+        .collect();
+    assert_eq!(ids, ["9", "10", "11", "100"], "{first}");
 }

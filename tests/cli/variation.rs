@@ -177,6 +177,74 @@ fn national_observed_equals_expected_and_practices_rank() {
     );
 }
 
+/// A practice's expected count and ISR, computed by hand over two age band
+/// x sex strata at T = 2024-03-31, on an antipsychotic (STOMP02):
+///   women 35-44: A00001 2 (1 on one), A00002 4 (1 on one): rate 2/6
+///   men 18-24:   A00001 2 (2 on one), A00002 none:         rate 2/2
+/// A00001: expected 2 x 1/3 + 2 x 1 = 8/3, ISR 3 / (8/3) = 1.125;
+/// A00002: expected 4 x 1/3 = 4/3, ISR 1 / (4/3) = 0.75. Without the strata
+/// both would expect 4 x 4/8 = 2 (ISR 1.5 and 0.5). Garwood limits from
+/// scipy: chi2.ppf(0.025, 2y) / 2 / E and chi2.ppf(0.975, 2y + 2) / 2 / E.
+#[test]
+fn a_practice_isr_standardises_by_age_band_and_sex() {
+    use super::workdir::{Workdir, LD};
+    const RISPERIDONE: &str = "321590000"; // 2mg tablets, dm+d only
+    let mut w = Workdir::new();
+    w.practices.push(
+        "A00002,Second Surgery,PCN001,Test PCN,01A,Test sub-ICB,QAA,Test ICB,Y01,Test Region"
+            .into(),
+    );
+    let mut person = |id: &str, practice: &str, dob: &str, sex: &str, on: bool| {
+        w.patient_full(id, dob, sex, "")
+            .reg(id, practice, "2010-01-01", "")
+            .event(id, "2015-01-01", LD);
+        if on {
+            w.med(id, "2024-02-01", RISPERIDONE, "");
+        }
+    };
+    person("a1", "A00001", "1985-01-01", "F", true);
+    person("a2", "A00001", "1985-01-01", "F", false);
+    person("a3", "A00001", "2003-01-01", "M", true);
+    person("a4", "A00001", "2003-01-01", "M", true);
+    for (k, on) in [true, false, false, false].into_iter().enumerate() {
+        person(&format!("b{k}"), "A00002", "1985-01-01", "F", on);
+    }
+    ok(&w.audit(&["--index-date", "2024-03-31", "-q"]));
+    let rows = parse_csv(&w.read_out("indicators.csv"));
+    let practice = |code: &str| {
+        rows.iter()
+            .find(|r| r["indicator_id"] == "STOMP02" && r["unit_code"] == code)
+            .unwrap()
+    };
+    let num = |code: &str, col: &str| practice(code)[col].parse::<f64>().unwrap();
+    for (code, observed, expected, low, high) in [
+        (
+            "A00001",
+            3.0,
+            8.0 / 3.0,
+            0.2320020460858505,
+            3.2877274011533713,
+        ),
+        (
+            "A00002",
+            1.0,
+            4.0 / 3.0,
+            0.01898835598821741,
+            4.178732543204174,
+        ),
+    ] {
+        assert_eq!(num(code, "numerator"), observed, "{code}");
+        assert_eq!(num(code, "denominator"), 4.0, "{code}");
+        assert!((num(code, "expected") - expected).abs() < 1e-12, "{code}");
+        assert!(
+            (num(code, "isr") - observed / expected).abs() < 1e-12,
+            "{code}"
+        );
+        assert!((num(code, "isr_low") - low).abs() < 1e-9, "{code}");
+        assert!((num(code, "isr_high") - high).abs() < 1e-9, "{code}");
+    }
+}
+
 #[test]
 fn quarters_and_a_config_file_make_a_batch_job() {
     let w = scenario();
