@@ -245,6 +245,46 @@ fn a_practice_isr_standardises_by_age_band_and_sex() {
     }
 }
 
+/// The --config help names every key the file accepts, and a misspelt key
+/// is refused with the list of valid ones (serde names them).
+#[test]
+fn the_config_help_names_every_key_it_accepts() {
+    let w = scenario();
+    w.write();
+    let config = w.path().join("typo.toml");
+    std::fs::write(&config, "nationl = true\n").unwrap();
+    let out = run(&["audit", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let (_, valid) = err
+        .split_once("expected one of ")
+        .unwrap_or_else(|| panic!("{err}"));
+    let keys: Vec<&str> = valid
+        .split(',')
+        .map(|k| k.trim().trim_matches('`'))
+        .map(|k| {
+            k.split(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+                .next()
+                .unwrap()
+        })
+        .filter(|k| !k.is_empty())
+        .collect();
+    assert!(keys.len() >= 15, "{keys:?}");
+    let help = String::from_utf8_lossy(&run(&["audit", "--help"]).stdout).replace('\n', " ");
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    let listed = help
+        .split_once("any of these options (")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(keys, _)| keys.to_string())
+        .unwrap_or_else(|| panic!("{help}"));
+    let mut listed: Vec<&str> = listed.split(", ").collect();
+    let mut keys = keys;
+    listed.sort_unstable();
+    keys.sort_unstable();
+    assert_eq!(listed, keys);
+    assert!(help.contains("the earliest is the baseline"));
+}
+
 #[test]
 fn quarters_and_a_config_file_make_a_batch_job() {
     let w = scenario();
