@@ -180,13 +180,7 @@ fn trend_section(w: &mut String, run: &AuditRun, spec: &AuditSpec) {
                 for d in &run.dates {
                     match cells.get(&(level, *code, ind.id.as_str(), *d)) {
                         Some(r) => {
-                            let _ = write!(
-                                w,
-                                "<td>{} ({}/{})</td>",
-                                pct(r.stats.rate),
-                                published(r.numerator),
-                                published(r.denominator)
-                            );
+                            let _ = write!(w, "<td>{}</td>", rate_with_counts(r));
                         }
                         None => w.push_str("<td>–</td>"),
                     }
@@ -288,6 +282,16 @@ fn glossary(w: &mut String, top: &str, measures: bool) {
         );
     }
     w.push_str("</dl>");
+}
+
+/// A unit's rate with its published numerator and denominator: "12.5% (1/8)".
+fn rate_with_counts(r: &IndicatorRow) -> String {
+    format!(
+        "{} ({}/{})",
+        pct(r.stats.rate),
+        published(r.numerator),
+        published(r.denominator)
+    )
 }
 
 fn published(n: Option<u64>) -> String {
@@ -516,13 +520,7 @@ pub fn render(run: &AuditRun, spec: &AuditSpec, quality: &DataQuality) -> Result
                             Some(Flag::Low) => " class=\"low\"",
                             _ => "",
                         };
-                        let _ = write!(
-                            w,
-                            "<td{class}>{} ({}/{})</td>",
-                            pct(r.stats.rate),
-                            published(r.numerator),
-                            published(r.denominator)
-                        );
+                        let _ = write!(w, "<td{class}>{}</td>", rate_with_counts(r));
                     }
                     None => w.push_str("<td>–</td>"),
                 }
