@@ -3,6 +3,7 @@
 
 mod catalogue;
 mod definitions;
+mod golden;
 mod indicators;
 mod inputs;
 mod measures;
