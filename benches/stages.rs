@@ -6,9 +6,10 @@
 use std::sync::OnceLock;
 
 use stomp_audit::aggregate::{roll_up, AggregateOptions};
-use stomp_audit::audit::{self, AuditConfig, AuditRun, Silent};
+use stomp_audit::audit::{AuditConfig, Silent};
 use stomp_audit::classify::classifier::DrugKey;
 use stomp_audit::ingest::mapping::ColumnMapping;
+use stomp_audit::pipeline::audit::{self, AuditRun};
 use stomp_audit::spec::AuditSpec;
 use stomp_audit::stats::funnel::binomial_limit;
 use stomp_audit::stats::overdispersion::dispersion;
@@ -52,10 +53,9 @@ fn run_audit() -> AuditRun {
         mapping: ColumnMapping::default(),
         index_dates: vec!["2024-03-31".parse().expect("date")],
         batch_rows: 65_536,
-        aggregate: AggregateOptions::default(),
         check_every_row: false,
     };
-    audit::run(spec(), &config, &Silent).expect("audit")
+    audit::run(spec(), &config, AggregateOptions::default(), &Silent).expect("audit")
 }
 
 /// Medication code pairs as they arrive: dm+d ids from the lists, repeated.

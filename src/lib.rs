@@ -24,9 +24,13 @@
 //!             report.html, review_list.csv, summary.json, rejected_rows.csv
 //! ```
 //!
-//! `measures` is the same flow for public practice-level prescribing data
-//! (EPD): prescribing files and list sizes -> BNF classification -> sums per
-//! practice and month -> the same aggregation, statistics and report.
+//! `pipeline` puts the stages together, going down them once: the audit
+//! (an extract evaluated into a partial, partials merged and rolled up) and
+//! the measures of public practice-level prescribing data (EPD): prescribing
+//! files and list sizes -> BNF classification -> sums per practice and
+//! month -> the same statistics and report. `output` writes files whole or
+//! not at all, for the report and the partials alike. Imports point only
+//! down the layers (checked by `tests/cli/layers.rs`).
 //!
 //! `synth` writes realistic synthetic extracts for tests and benchmarks.
 #![deny(missing_docs)]
@@ -36,8 +40,9 @@ pub mod audit;
 pub mod classify;
 pub mod date;
 pub mod ingest;
-pub mod measures;
 pub mod order;
+pub mod output;
+pub mod pipeline;
 pub mod report;
 pub mod spec;
 pub mod stats;

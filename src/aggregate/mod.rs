@@ -11,7 +11,6 @@
 
 pub mod change;
 pub mod deciles;
-pub mod measures;
 pub mod statistics;
 
 use std::collections::BTreeMap;

@@ -1,31 +1,25 @@
-//! The audit pipeline: read the population, find the cohort, stream the
-//! events and medications into per-patient histories, evaluate every
-//! indicator at every index date, and roll the counts up the hierarchy.
+//! The audit stage: read the population, find the cohort, stream the
+//! events and medications into per-patient histories, and evaluate every
+//! indicator at every index date into counts per practice and stratum and
+//! the review lines: a mergeable [`partial::Partial`]. The roll-up and the
+//! outputs come after (`pipeline`).
 
 pub mod collect;
 pub mod coverage;
 pub mod evaluate;
 pub mod facts;
-#[cfg(test)]
-mod invariants;
 pub mod partial;
-pub mod quality;
 
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
-use sha2::{Digest, Sha256};
-
-use crate::aggregate::change::ChangeRow;
-use crate::aggregate::deciles::DecileRow;
-use crate::aggregate::{AggregateOptions, IndicatorRow};
 use crate::date::Date;
 use crate::ingest::accounting::Tally;
 use crate::ingest::mapping::ColumnMapping;
 use crate::ingest::population::{age_band, Population};
 use crate::ingest::practices::Practices;
+use crate::ingest::provenance::{checksum, ChecksumError, InputFile};
 use crate::ingest::source::{Extract, SourceError};
 use crate::ingest::table::TableKind;
 use crate::spec::AuditSpec;
@@ -45,13 +39,8 @@ pub enum AuditError {
     #[error(transparent)]
     Partial(#[from] partial::PartialError),
     /// An input file could not be checksummed.
-    #[error("cannot read {path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Checksum(#[from] ChecksumError),
 }
 
 /// What to audit and how.
@@ -61,12 +50,10 @@ pub struct AuditConfig {
     pub extract: PathBuf,
     /// Column renames and date formats.
     pub mapping: ColumnMapping,
-    /// The index dates (sorted and de-duplicated by [`run`]).
+    /// The index dates (sorted and de-duplicated by [`run_partial`]).
     pub index_dates: Vec<Date>,
     /// Rows per streamed batch.
     pub batch_rows: usize,
-    /// How aggregate rows are made (disclosure control).
-    pub aggregate: AggregateOptions,
     /// Check every row fully, whatever its date (for `validate`): rows with
     /// a related code are never set aside for their date before their
     /// patient is checked.
@@ -86,19 +73,6 @@ pub struct Silent;
 
 impl Progress for Silent {}
 
-/// One input file as read.
-#[derive(Clone, Debug)]
-pub struct InputFile {
-    /// The table.
-    pub table: TableKind,
-    /// The file.
-    pub path: PathBuf,
-    /// SHA-256 of its bytes.
-    pub sha256: String,
-    /// Its size.
-    pub bytes: u64,
-}
-
 /// One input file and the fate of its rows.
 #[derive(Clone, Debug)]
 pub struct AuditInput {
@@ -106,56 +80,6 @@ pub struct AuditInput {
     pub file: InputFile,
     /// Its rows' fates.
     pub tally: Tally,
-}
-
-/// Everything one audit run produced, ready for the report writers: made
-/// only by [`partial::merge`], from one partial (a normal run) or many.
-pub struct AuditRun {
-    /// The index dates, ascending.
-    pub dates: Vec<Date>,
-    /// The practices (including unlisted ones referenced by registrations), in code order.
-    pub practices: Practices,
-    /// Counts per (date, indicator, practice, stratum).
-    pub counts: evaluate::Counts,
-    /// The aggregate rows.
-    pub rows: Vec<IndicatorRow>,
-    /// Change since the baseline per unit (empty with one date).
-    pub changes: Vec<ChangeRow>,
-    /// National deciles of practice rates.
-    pub deciles: Vec<DecileRow>,
-    /// The options the aggregate rows were made with.
-    pub aggregate: AggregateOptions,
-    /// The review list, in its order.
-    pub review: Vec<partial::ReviewLine>,
-    /// Cohort patients evaluated at each date (registered and alive).
-    pub cohort_sizes: Vec<u64>,
-    /// Patients in the patients tables.
-    pub patients: u64,
-    /// Patients in the cohort (any index date).
-    pub cohort_patients: u64,
-    /// The input files with their rows' fates, in the order read.
-    pub inputs: Vec<AuditInput>,
-    /// Seconds per stage.
-    pub timings: Vec<(String, f64)>,
-    /// How the medications were classified.
-    pub drug_coverage: coverage::DrugCoverage,
-}
-
-impl AuditRun {
-    /// The latest date of any valid medication or clinical event row: how
-    /// far the data reaches.
-    pub fn data_to(&self) -> Option<Date> {
-        self.inputs
-            .iter()
-            .filter(|i| {
-                matches!(
-                    i.file.table,
-                    TableKind::Medications | TableKind::ClinicalEvents
-                )
-            })
-            .filter_map(|i| i.tally.latest_date)
-            .max()
-    }
 }
 
 /// One part's results, before they become a [`partial::Partial`].
@@ -170,16 +94,6 @@ pub(crate) struct Parts {
     inputs: Vec<AuditInput>,
     timings: Vec<(&'static str, f64)>,
     drug_coverage: coverage::DrugCoverage,
-}
-
-/// Runs the audit: one partial, merged alone.
-pub fn run(
-    spec: &AuditSpec,
-    config: &AuditConfig,
-    progress: &dyn Progress,
-) -> Result<AuditRun, AuditError> {
-    let part = run_partial(spec, config, progress)?;
-    Ok(partial::merge(spec, vec![part], &[], config.aggregate)?)
 }
 
 /// Reads an extract and evaluates every indicator: the mergeable part of
@@ -328,7 +242,7 @@ pub fn run_partial(
                 tally: t,
             });
         }
-        Ok(partial::from_parts(
+        Ok(partial::build::from_parts(
             spec,
             Parts {
                 dates,
@@ -344,26 +258,4 @@ pub fn run_partial(
             },
         ))
     })
-}
-
-/// SHA-256 and size of a file, recorded in the summary so a run can be
-/// matched to its inputs.
-pub fn checksum(path: &Path) -> Result<(String, u64), AuditError> {
-    let io = |source| AuditError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut f = std::fs::File::open(path).map_err(io)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total = 0u64;
-    loop {
-        let n = f.read(&mut buf).map_err(io)?;
-        if n == 0 {
-            break;
-        }
-        total += n as u64;
-        h.update(&buf[..n]);
-    }
-    Ok((format!("{:x}", h.finalize()), total))
 }

@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use stomp_audit::aggregate::AggregateOptions;
-use stomp_audit::audit::quality::QualityRules;
 use stomp_audit::audit::{self, AuditConfig, AuditError};
 use stomp_audit::date::{quarter_ends, Date};
 use stomp_audit::ingest::mapping::ColumnMapping;
 use stomp_audit::ingest::practices::Scope;
+use stomp_audit::pipeline::quality::{self, QualityRules};
+use stomp_audit::pipeline::{self, audit::AuditRun};
 use stomp_audit::report::{self, ReviewPlacement, RunInfo};
 use stomp_audit::spec::AuditSpec;
 
@@ -199,7 +200,7 @@ impl Settings {
         let max_rejected_share = match args.max_rejected_share.or(file.max_rejected_share) {
             Some(v) => share(&v.to_string())
                 .map_err(|e| Failure::usage(anyhow::anyhow!("max_rejected_share: {e}")))?,
-            None => audit::quality::DEFAULT_MAX_REJECTED_SHARE,
+            None => quality::DEFAULT_MAX_REJECTED_SHARE,
         };
         Ok(Settings {
             review_out: args.review_out.or(rel(file.review_out)),
@@ -265,21 +266,18 @@ pub fn run(s: Settings, threads: usize) -> Result<(), Failure> {
         mapping: mapping.clone(),
         index_dates: s.index_dates.clone(),
         batch_rows: s.batch_rows,
-        aggregate: AggregateOptions {
-            disclosure_control: s.disclosure_control,
-            scope: s.scope,
-        },
         check_every_row: false,
     };
     let spinner = Spinner::new(!s.quiet);
     if s.partial {
         let part = audit::run_partial(&spec, &config, &spinner).map_err(audit_failure)?;
         spinner.stage("writing the partial");
-        report::write_folder(&s.out, |dir| {
-            part.write(dir).map_err(|e| report::ReportError::Write {
-                path: dir.to_path_buf(),
-                message: e.to_string(),
-            })?;
+        stomp_audit::output::write_folder(&s.out, |dir| {
+            part.write(dir)
+                .map_err(|e| stomp_audit::output::OutputError::Write {
+                    path: dir.to_path_buf(),
+                    message: e.to_string(),
+                })?;
             Ok(Vec::new())
         })
         .map_err(Failure::data)?;
@@ -295,7 +293,11 @@ pub fn run(s: Settings, threads: usize) -> Result<(), Failure> {
         }
         return Ok(());
     }
-    let run = audit::run(&spec, &config, &spinner).map_err(audit_failure)?;
+    let options = AggregateOptions {
+        disclosure_control: s.disclosure_control,
+        scope: s.scope,
+    };
+    let run = pipeline::audit::run(&spec, &config, options, &spinner).map_err(audit_failure)?;
     spinner.stage("writing outputs");
     let outputs = Outputs {
         out: s.out.clone(),
@@ -358,16 +360,15 @@ pub fn review_placement(
 }
 
 /// Writes every output of a run (from `audit` or `merge`) and reports it.
-pub fn finish(run: &audit::AuditRun, spec: &AuditSpec, o: &Outputs) -> Result<(), Failure> {
+pub fn finish(run: &AuditRun, spec: &AuditSpec, o: &Outputs) -> Result<(), Failure> {
     let rejected: u64 = run
         .inputs
         .iter()
         .map(|i| i.tally.account.rejected_total())
         .sum();
     // Judged before anything is written: a failed run leaves no folder.
-    let quality =
-        audit::quality::assess(run, &o.rules, |t| o.mapping.table(t).date_format.describe())
-            .map_err(Failure::data)?;
+    let quality = quality::assess(run, &o.rules, |t| o.mapping.table(t).date_format.describe())
+        .map_err(Failure::data)?;
     let info = RunInfo {
         command: std::env::args().collect::<Vec<_>>().join(" "),
         threads: o.threads,

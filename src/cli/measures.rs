@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use stomp_audit::ingest::practices::Scope;
-use stomp_audit::measures::{self, MeasuresConfig, MeasuresError};
+use stomp_audit::pipeline::measures::{self, MeasuresConfig, MeasuresError};
 use stomp_audit::report::{self, RunInfo};
 
 use super::audit::load_spec;

@@ -4,10 +4,11 @@
 use std::path::PathBuf;
 
 use stomp_audit::aggregate::AggregateOptions;
-use stomp_audit::audit::partial::{merge, Partial};
+use stomp_audit::audit::partial::Partial;
 use stomp_audit::ingest::practices::Scope;
+use stomp_audit::pipeline::merge::merge;
 
-use stomp_audit::audit::quality::QualityRules;
+use stomp_audit::pipeline::quality::QualityRules;
 
 use super::audit::{finish, load_spec, review_placement, Outputs};
 use super::Failure;

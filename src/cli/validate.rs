@@ -38,10 +38,10 @@ pub fn run(args: Args) -> Result<(), Failure> {
         mapping: load_mapping(&args.mapping)?,
         index_dates: vec![args.index_date],
         batch_rows: 65_536,
-        aggregate: Default::default(),
         check_every_row: true,
     };
-    let run = audit::run(&spec, &config, &audit::Silent).map_err(audit_failure)?;
+    let run = stomp_audit::pipeline::audit::run(&spec, &config, Default::default(), &audit::Silent)
+        .map_err(audit_failure)?;
     let mut rejected_total = 0;
     for input in &run.inputs {
         let t = &input.tally;

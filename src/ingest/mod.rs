@@ -14,5 +14,6 @@ pub mod patient_ids;
 pub mod population;
 pub mod practices;
 pub mod prescribing;
+pub mod provenance;
 pub mod source;
 pub mod table;

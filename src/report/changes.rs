@@ -4,8 +4,8 @@
 
 use polars::prelude::*;
 
-use super::column;
 use crate::aggregate::change::ChangeRow;
+use crate::output::column;
 
 /// File name.
 pub const FILE: &str = "changes.csv";

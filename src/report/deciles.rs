@@ -3,8 +3,8 @@
 
 use polars::prelude::*;
 
-use super::column;
 use crate::aggregate::deciles::DecileRow;
+use crate::output::column;
 
 /// File name.
 pub const FILE: &str = "deciles.csv";

@@ -4,9 +4,10 @@
 
 use polars::prelude::*;
 
-use super::{column, stat_columns};
+use super::stat_columns;
 use crate::aggregate::IndicatorRow;
-use crate::audit::AuditRun;
+use crate::output::column;
+use crate::pipeline::audit::AuditRun;
 
 /// CSV file name.
 pub const CSV: &str = "indicators.csv";

@@ -11,12 +11,13 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::{
-    column, file_names, polars_failure, stat_columns, write_atomic, write_csv, write_folder,
-    write_json, write_parquet, ReportError, RunInfo,
+use super::{stat_columns, RunInfo};
+use crate::output::{
+    column, file_names, polars_failure, write_atomic, write_csv, write_folder, write_json,
+    write_parquet, OutputError,
 };
-use crate::aggregate::measures::{model, MeasureChange, MeasureDeciles, MeasureRow};
-use crate::measures::MeasuresRun;
+use crate::pipeline::measures::roll_up::{model, MeasureChange, MeasureDeciles, MeasureRow};
+use crate::pipeline::measures::MeasuresRun;
 use crate::spec::Measure;
 
 /// The measures table (CSV).
@@ -259,7 +260,7 @@ pub fn write_all(
     spec: &crate::spec::AuditSpec,
     out: &Path,
     info: &RunInfo,
-) -> Result<Vec<PathBuf>, ReportError> {
+) -> Result<Vec<PathBuf>, OutputError> {
     write_folder(out, |dir| {
         let fail = |e| polars_failure(dir, e);
         let mut written = Vec::new();
@@ -280,7 +281,7 @@ pub fn write_all(
             written.push(write_csv(&mut rejected, &dir.join(super::rejected::FILE))?);
         }
         let page =
-            super::html::measures::render(run, spec).map_err(|message| ReportError::Write {
+            super::html::measures::render(run, spec).map_err(|message| OutputError::Write {
                 path: dir.join(super::html::FILE),
                 message,
             })?;
@@ -288,7 +289,7 @@ pub fn write_all(
             w.write_all(page.as_bytes()).map_err(|e| e.to_string())
         })?);
         let s = summary(run, spec, info, &written);
-        let json = serde_json::to_vec_pretty(&s).map_err(|e| ReportError::Write {
+        let json = serde_json::to_vec_pretty(&s).map_err(|e| OutputError::Write {
             path: dir.join(SUMMARY),
             message: e.to_string(),
         })?;

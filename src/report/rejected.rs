@@ -5,9 +5,9 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use crate::audit::AuditRun;
 use crate::classify::codelist::is_bnf_item_code;
 use crate::ingest::accounting::{RejectReason, Rejection, Tally};
+use crate::pipeline::audit::AuditRun;
 
 /// File name.
 pub const FILE: &str = "rejected_rows.csv";

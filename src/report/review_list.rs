@@ -7,7 +7,7 @@
 
 use polars::prelude::*;
 
-use crate::audit::AuditRun;
+use crate::pipeline::audit::AuditRun;
 use crate::spec::AuditSpec;
 
 /// File name.

@@ -9,9 +9,10 @@ use serde::Serialize;
 
 use super::RunInfo;
 use crate::audit::coverage::DrugCoverage;
-use crate::audit::{AuditRun, InputFile};
 use crate::classify::dictionary::ListCoverage;
 use crate::ingest::accounting::{IgnoredCounts, RejectReason, RowAccount};
+use crate::ingest::provenance::InputFile;
+use crate::pipeline::audit::AuditRun;
 use crate::spec::AuditSpec;
 
 /// File name.
@@ -54,9 +55,9 @@ pub struct Summary {
     /// the extract is a spec drug's.
     pub drug_coverage: DrugCoverage,
     /// `ok`, or `warnings` when `data_quality` has any.
-    pub status: crate::audit::quality::Status,
+    pub status: crate::pipeline::quality::Status,
     /// Rejected rows per table and reason, with shares, and warnings.
-    pub data_quality: crate::audit::quality::DataQuality,
+    pub data_quality: crate::pipeline::quality::DataQuality,
     /// Files written (besides this one).
     pub outputs: Vec<String>,
     /// Where the patient-level review list went.

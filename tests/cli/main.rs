@@ -6,6 +6,7 @@ mod definitions;
 mod golden;
 mod indicators;
 mod inputs;
+mod layers;
 mod measures;
 mod merge;
 mod report;

@@ -6,12 +6,12 @@ use std::fmt::Write;
 
 use super::charts::{self, Point, Scale};
 use super::{esc, CSS};
-use crate::aggregate::measures::model;
-use crate::aggregate::measures::MeasureRow;
 use crate::aggregate::statistics::Model;
 use crate::aggregate::Flag;
 use crate::ingest::practices::LEVELS;
-use crate::measures::MeasuresRun;
+use crate::pipeline::measures::roll_up::model;
+use crate::pipeline::measures::roll_up::MeasureRow;
+use crate::pipeline::measures::MeasuresRun;
 use crate::spec::measures::Denominator;
 use crate::spec::{AuditSpec, Measure};
 

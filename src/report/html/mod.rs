@@ -10,9 +10,9 @@ use std::fmt::Write;
 
 use crate::aggregate::statistics::Model;
 use crate::aggregate::{Flag, IndicatorRow};
-use crate::audit::quality::{DataQuality, Status};
-use crate::audit::AuditRun;
 use crate::ingest::practices::LEVELS;
+use crate::pipeline::audit::AuditRun;
+use crate::pipeline::quality::{DataQuality, Status};
 use crate::spec::{AuditSpec, Fact, Term};
 
 /// File name.

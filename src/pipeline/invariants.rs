@@ -9,8 +9,9 @@ use proptest::prelude::*;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use super::{run, AuditConfig, AuditRun};
+use super::audit::{run, AuditRun};
 use crate::aggregate::IndicatorRow;
+use crate::audit::{AuditConfig, Silent};
 use crate::date::Date;
 use crate::ingest::mapping::ColumnMapping;
 use crate::spec::AuditSpec;
@@ -61,14 +62,13 @@ fn audit(spec: &AuditSpec, dir: &Path, batch_rows: usize, threads: usize) -> Aud
         mapping: ColumnMapping::default(),
         index_dates: vec!["2024-03-31".parse().unwrap(), "2023-09-30".parse().unwrap()],
         batch_rows,
-        aggregate: Default::default(),
         check_every_row: false,
     };
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .unwrap()
-        .install(|| run(spec, &config, &super::Silent))
+        .install(|| run(spec, &config, Default::default(), &Silent))
         .unwrap()
 }
 

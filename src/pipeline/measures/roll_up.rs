@@ -14,10 +14,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::statistics::{group_stats, Model, UnitStats};
+use super::Values;
+use crate::aggregate::statistics::{group_stats, Model, UnitStats};
 use crate::date::Month;
 use crate::ingest::practices::{Practices, LEVELS};
-use crate::measures::Values;
 use crate::spec::Measure;
 use crate::stats::percentile::deciles as decile_values;
 use crate::stats::wilson::Z95;
@@ -66,7 +66,7 @@ pub fn roll_up(
     let levels: Vec<(usize, &'static str)> = LEVELS
         .iter()
         .enumerate()
-        .filter(|(l, _)| *l == 0 || !crate::measures::level_unknown(practices, *l))
+        .filter(|(l, _)| *l == 0 || !super::level_unknown(practices, *l))
         .map(|(l, n)| (l, *n))
         .collect();
     for &month in months {

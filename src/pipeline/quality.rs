@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::AuditRun;
+use super::audit::AuditRun;
 use crate::ingest::accounting::{RejectReason, RowAccount};
 use crate::ingest::table::TableKind;
 

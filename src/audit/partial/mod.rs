@@ -1,12 +1,13 @@
-//! Partial audits and their exact merge.
+//! Partial audits: the format (this file) and how one is built from a
+//! part's counts (`build`); merging them is the pipeline's (`pipeline::merge`).
 //!
 //! The audit is per patient and its outputs are counts, so when every row
 //! of a patient is in the same part (a bucket of patients), the parts'
 //! counts per (index date, indicator, practice, age band x sex) add up to
 //! the whole. A [`Partial`] is one part's counts, review lines, population
 //! figures and row accounts, with the spec, codelist versions and index
-//! dates it was made with; [`merge`] refuses partials that differ in any of
-//! them, adds the rest up and computes the statistics once, on the sums.
+//! dates it was made with; the merge refuses partials that differ in any
+//! of them, adds the rest up and computes the statistics once, on the sums.
 //! A normal run is one partial merged alone, so the two paths cannot drift.
 //!
 //! On disk a partial is a folder: `partial.json` (identity, practices,
@@ -14,22 +15,17 @@
 //! non-zero cells), `review.parquet` (patient-level review lines) and
 //! `rejected.parquet` (rejected rows with their input).
 
+pub mod build;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::coverage::DrugCoverage;
-use super::evaluate::{Counts, STRATA};
-use super::{AuditInput, AuditRun, InputFile};
-use crate::aggregate::change::changes;
-use crate::aggregate::deciles::deciles;
-use crate::aggregate::{roll_up, AggregateOptions};
 use crate::date::Date;
-use crate::ingest::accounting::{Location, RejectReason, Rejection, RowAccount, Tally};
-use crate::ingest::practices::Practices;
+use crate::ingest::accounting::{Location, RejectReason, Rejection, RowAccount};
 use crate::ingest::table::TableKind;
 use crate::spec::AuditSpec;
 
@@ -194,7 +190,8 @@ pub enum PartialError {
     Empty,
 }
 
-fn file_error(path: &Path, e: impl std::fmt::Display) -> PartialError {
+/// A partial that cannot be read or merged, with the file and what is wrong.
+pub(crate) fn file_error(path: &Path, e: impl std::fmt::Display) -> PartialError {
     PartialError::File {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -244,7 +241,7 @@ impl Partial {
             ("review.parquet", &mut review),
             ("rejected.parquet", &mut rejected),
         ] {
-            crate::report::write_parquet(df, &dir.join(name)).map_err(|e| file_error(dir, e))?;
+            crate::output::write_parquet(df, &dir.join(name)).map_err(|e| file_error(dir, e))?;
         }
         Ok(())
     }
@@ -421,285 +418,8 @@ fn parse_reason(s: &str) -> Option<RejectReason> {
     RejectReason::ALL.into_iter().find(|r| r.as_str() == s)
 }
 
-/// Makes a partial from one part's results.
-pub(super) fn from_parts(spec: &AuditSpec, parts: super::Parts) -> Partial {
-    let super::Parts {
-        dates,
-        practices,
-        counts,
-        review,
-        cohort_sizes,
-        patients,
-        cohort_patients,
-        inputs,
-        timings,
-        drug_coverage,
-    } = parts;
-    let mut cells = Vec::new();
-    for d in 0..counts.dates {
-        for i in 0..counts.indicators {
-            for (p, practice) in practices.list.iter().enumerate() {
-                for s in 0..STRATA {
-                    let (n, m) = counts.get_stratum(d, i, p, s);
-                    if n > 0 || m > 0 {
-                        cells.push(CountCell {
-                            date: d,
-                            indicator: i,
-                            practice: practice.code().to_string(),
-                            stratum: s,
-                            numerator: n,
-                            denominator: m,
-                        });
-                    }
-                }
-            }
-        }
-    }
-    let mut rejections = Vec::new();
-    let mut entries = Vec::new();
-    for (k, input) in inputs.into_iter().enumerate() {
-        rejections.extend(input.tally.rejections.into_iter().map(|r| (k, r)));
-        entries.push(InputEntry {
-            table: input.file.table.to_string(),
-            path: input.file.path.display().to_string(),
-            sha256: input.file.sha256,
-            bytes: input.file.bytes,
-            account: input.tally.account,
-            latest_date: input.tally.latest_date.map(|d| d.to_string()),
-        });
-    }
-    Partial {
-        meta: PartialMeta {
-            format: FORMAT.into(),
-            engine: format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
-            spec_name: spec.name.clone(),
-            spec_version: spec.version.clone(),
-            spec_sha256: spec.sha256.clone(),
-            codelists: codelist_versions(spec),
-            index_dates: dates.iter().map(|d| d.to_string()).collect(),
-            patients,
-            cohort_patients,
-            cohort_sizes,
-            practices: practices
-                .list
-                .iter()
-                .map(|p| PracticeEntry {
-                    units: p.units.to_vec(),
-                    unlisted: p.unlisted,
-                })
-                .collect(),
-            inputs: entries,
-            timings: timings.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-            drug_coverage,
-        },
-        counts: cells,
-        review,
-        rejections,
-    }
-}
-
-/// Sums partials of one audit and computes every output from the sums.
-/// `paths` name the partials in errors (the same length as `partials`).
-pub fn merge(
-    spec: &AuditSpec,
-    partials: Vec<Partial>,
-    paths: &[PathBuf],
-    aggregate: AggregateOptions,
-) -> Result<AuditRun, PartialError> {
-    let first = partials.first().ok_or(PartialError::Empty)?;
-    let versions = codelist_versions(spec);
-    let name = |k: usize| {
-        paths
-            .get(k)
-            .cloned()
-            .unwrap_or_else(|| PathBuf::from(format!("partial {}", k + 1)))
-    };
-    for (k, p) in partials.iter().enumerate() {
-        let mismatch = |what, this, first| PartialError::Mismatch {
-            path: name(k),
-            what,
-            this,
-            first,
-        };
-        let m = &p.meta;
-        if m.spec_sha256 != spec.sha256 {
-            return Err(mismatch(
-                "spec",
-                format!(
-                    "{} {} sha256 {}",
-                    m.spec_name,
-                    m.spec_version,
-                    short(&m.spec_sha256)
-                ),
-                format!(
-                    "{} {} sha256 {}",
-                    spec.name,
-                    spec.version,
-                    short(&spec.sha256)
-                ),
-            ));
-        }
-        if m.codelists != versions {
-            return Err(mismatch(
-                "codelist versions",
-                format!("{:?}", m.codelists),
-                format!("{:?}", versions),
-            ));
-        }
-        if m.index_dates != first.meta.index_dates {
-            return Err(mismatch(
-                "index dates",
-                m.index_dates.join(", "),
-                first.meta.index_dates.join(", "),
-            ));
-        }
-    }
-    let clock = Instant::now();
-    let dates: Vec<Date> = first
-        .meta
-        .index_dates
-        .iter()
-        .map(|d| {
-            d.parse()
-                .map_err(|_| file_error(&name(0), format!("bad index date '{d}'")))
-        })
-        .collect::<Result<_, _>>()?;
-
-    // Practices: the union by code; a listed entry wins over an unlisted one.
-    let mut by_code: BTreeMap<String, PracticeEntry> = BTreeMap::new();
-    for p in partials.iter().flat_map(|p| &p.meta.practices) {
-        let code = p.units.first().map(|u| u.0.clone()).unwrap_or_default();
-        match by_code.get(&code) {
-            Some(e) if !e.unlisted || p.unlisted => {}
-            _ => {
-                by_code.insert(code, p.clone());
-            }
-        }
-    }
-    let mut practices = Practices::default();
-    for e in by_code.values() {
-        let units: [(String, String); 6] = e
-            .units
-            .clone()
-            .try_into()
-            .map_err(|_| file_error(&name(0), "a practice entry does not have six levels"))?;
-        practices.insert_entry(units, e.unlisted);
-    }
-
-    let indicators = spec.compiled.indicators.len();
-    let mut counts = Counts::new(dates.len(), indicators, practices.list.len());
-    let mut review = Vec::new();
-    let mut inputs = Vec::new();
-    let (mut patients, mut cohort_patients) = (0, 0);
-    let mut cohort_sizes = vec![0; dates.len()];
-    let mut timings: BTreeMap<String, f64> = BTreeMap::new();
-    let mut drug_coverage = DrugCoverage::default();
-    for (k, p) in partials.into_iter().enumerate() {
-        drug_coverage.merge(&p.meta.drug_coverage);
-        for c in &p.counts {
-            let practice = practices.get(&c.practice).ok_or_else(|| {
-                file_error(
-                    &name(k),
-                    format!(
-                        "counts name the practice {} that the partial does not list",
-                        c.practice
-                    ),
-                )
-            })?;
-            if c.date >= dates.len() || c.indicator >= indicators || c.stratum >= STRATA {
-                return Err(file_error(&name(k), "a count cell is out of range"));
-            }
-            counts.add_cell(
-                c.date,
-                c.indicator,
-                practice as usize,
-                c.stratum,
-                c.numerator,
-                c.denominator,
-            );
-        }
-        // An indicator out of range would break the review list: refuse it here.
-        if p.review.iter().any(|r| r.indicator >= indicators) {
-            return Err(file_error(
-                &name(k),
-                "a review line names an indicator out of range",
-            ));
-        }
-        review.extend(p.review);
-        patients += p.meta.patients;
-        cohort_patients += p.meta.cohort_patients;
-        for (total, n) in cohort_sizes.iter_mut().zip(&p.meta.cohort_sizes) {
-            *total += n;
-        }
-        for (stage, secs) in &p.meta.timings {
-            *timings.entry(stage.clone()).or_default() += secs;
-        }
-        let mut tallies: Vec<Tally> = p
-            .meta
-            .inputs
-            .iter()
-            .map(|e| Tally {
-                account: e.account.clone(),
-                rejections: Vec::new(),
-                latest_date: e.latest_date.as_deref().and_then(|d| d.parse().ok()),
-                code_rows: Vec::new(),
-            })
-            .collect();
-        for (i, r) in p.rejections {
-            if let Some(t) = tallies.get_mut(i) {
-                t.rejections.push(r);
-            }
-        }
-        for (e, tally) in p.meta.inputs.into_iter().zip(tallies) {
-            let table = TableKind::from_stem(&e.table)
-                .ok_or_else(|| file_error(&name(k), format!("unknown table '{}'", e.table)))?;
-            inputs.push(AuditInput {
-                file: InputFile {
-                    table,
-                    path: PathBuf::from(e.path),
-                    sha256: e.sha256,
-                    bytes: e.bytes,
-                },
-                tally,
-            });
-        }
-    }
-    sort_review(&mut review);
-    practices.set_scope(aggregate.scope);
-    let rows = roll_up(
-        &counts,
-        &practices,
-        &spec.compiled.indicators,
-        &dates,
-        aggregate,
-    );
-    let changes = changes(&rows, &dates);
-    let deciles = deciles(&rows);
-    *timings.entry("aggregate".into()).or_default() += clock.elapsed().as_secs_f64();
-    Ok(AuditRun {
-        dates,
-        practices,
-        counts,
-        rows,
-        changes,
-        deciles,
-        aggregate,
-        review,
-        cohort_sizes,
-        patients,
-        cohort_patients,
-        inputs,
-        timings: timings.into_iter().collect(),
-        drug_coverage,
-    })
-}
-
-fn short(sha: &str) -> &str {
-    sha.get(..12).unwrap_or(sha)
-}
-
 /// Codelist name -> (version, SHA-256), as a partial records them.
-fn codelist_versions(spec: &AuditSpec) -> BTreeMap<String, (String, String)> {
+pub(crate) fn codelist_versions(spec: &AuditSpec) -> BTreeMap<String, (String, String)> {
     spec.codelists
         .values()
         .map(|c| (c.name.clone(), (c.version.clone(), c.sha256.clone())))

@@ -6,14 +6,11 @@
 //! practice and month and roll them up the hierarchy.
 
 mod fold;
+pub mod roll_up;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use crate::aggregate::measures::{
-    changes, deciles, roll_up, MeasureChange, MeasureDeciles, MeasureRow,
-};
-use crate::audit::{checksum, AuditError, InputFile};
 use crate::date::Month;
 use crate::ingest::accounting::Tally;
 use crate::ingest::list_sizes::ListSizes;
@@ -21,10 +18,12 @@ use crate::ingest::mapping::TableMapping;
 use crate::ingest::ods;
 use crate::ingest::practices::{Practices, Scope};
 use crate::ingest::prescribing::{self, LayoutError};
+use crate::ingest::provenance::{checksum, ChecksumError, InputFile};
 use crate::ingest::source::{SourceError, TableSource};
 use crate::ingest::table::TableKind;
 use crate::spec::Measure;
 pub use fold::{level_unknown, FoldSummary, Outside, Values};
+use roll_up::{changes, deciles, roll_up, MeasureChange, MeasureDeciles, MeasureRow};
 
 /// Why the measures could not be computed.
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +36,7 @@ pub enum MeasuresError {
     Layout(#[from] LayoutError),
     /// A file could not be checksummed.
     #[error(transparent)]
-    Io(#[from] AuditError),
+    Checksum(#[from] ChecksumError),
     /// The spec has no measures.
     #[error("the spec defines no [[measures]]")]
     NoMeasures,
