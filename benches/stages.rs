@@ -52,7 +52,7 @@ fn run_audit() -> AuditRun {
         extract: extract().to_path_buf(),
         mapping: ColumnMapping::default(),
         index_dates: vec!["2024-03-31".parse().expect("date")],
-        batch_rows: 65_536,
+        batch_rows: stomp_audit::ingest::DEFAULT_BATCH_ROWS,
         check_every_row: false,
     };
     audit::run(spec(), &config, AggregateOptions::default(), &Silent).expect("audit")

@@ -108,7 +108,7 @@ pub struct UnitStats {
     pub percentile_rank: Option<f64>,
     /// z-score against the national rate, arcsine scale.
     pub z_score: Option<f64>,
-    /// Exact binomial funnel limits at 95% and 99.8%.
+    /// Exact binomial funnel limits at 95% and 99.8% ([`P95`], [`P998`]).
     pub funnel: [Option<(f64, f64)>; 2],
     /// Over-dispersion-adjusted (additive τ²) limits at 95% and 99.8%.
     pub funnel_adjusted: [Option<(f64, f64)>; 2],
@@ -127,8 +127,14 @@ pub struct UnitStats {
     pub isr: Option<(f64, f64, f64)>,
 }
 
-/// Two-sided coverage of the limits: 95% and 99.8%.
+/// Two-sided coverage of the limits, indexed by [`P95`] and [`P998`].
 pub const COVERAGE: [(f64, f64); 2] = [(0.025, 0.975), (0.001, 0.999)];
+
+/// The index of the 95% limits and flags in [`UnitStats`].
+pub const P95: usize = 0;
+
+/// The index of the 99.8% limits and flags in [`UnitStats`].
+pub const P998: usize = 1;
 
 /// The statistics of every unit of one group from its `(numerator,
 /// denominator)` pairs, against `target` (the national rate); `isr` is left
@@ -261,7 +267,7 @@ mod tests {
         ];
         attach(&mut g, Some((76, 400)));
         assert_eq!(g[2].stats.flag, [Some(Flag::High), Some(Flag::High)]);
-        assert_eq!(g[0].stats.flag[1], Some(Flag::None));
+        assert_eq!(g[0].stats.flag[P998], Some(Flag::None));
         assert_eq!(
             g[3].stats,
             UnitStats {
@@ -275,8 +281,8 @@ mod tests {
         assert!((g[2].stats.isr.unwrap().0 - 4.5).abs() < 1e-12);
         // Over-dispersion widens the adjusted limits beyond the exact ones.
         let (exact, adjusted) = (
-            g[0].stats.funnel[1].unwrap(),
-            g[0].stats.funnel_adjusted[1].unwrap(),
+            g[0].stats.funnel[P998].unwrap(),
+            g[0].stats.funnel_adjusted[P998].unwrap(),
         );
         assert!(adjusted.1 > exact.1, "{exact:?} {adjusted:?}");
     }
@@ -308,7 +314,7 @@ mod tests {
         assert_eq!(flag(0.0, 7.0, 0.88), [Some(Flag::Low); 2]);
         // 1 of 1 is above the interpolated 99.8% limit all the same.
         let s = &group_stats(&[(1.0, 1.0)], Some(0.43), Model::Binomial)[0];
-        assert!(s.funnel[1].unwrap().1 < 1.0);
+        assert!(s.funnel[P998].unwrap().1 < 1.0);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The streaming scan of clinical events and medications into the matched
-//! history of cohort patients (DESIGN.md section 7, steps 2-4).
+//! history of cohort patients: scan only the needed columns, classify each
+//! distinct code once, and fold the matching rows per patient.
 //!
 //! Each batch is split into chunks that rayon classifies in parallel, a few
 //! batches at a time; each chunk keeps only rows that match a concept, fall
@@ -287,7 +288,7 @@ impl Drop for BatchSlot<'_> {
 /// Rows of a batch folded by one task. Each task starts with an empty
 /// [`ChunkMemory`], so long chunks reuse more; parallelism comes from the
 /// batches in flight.
-const CHUNK_ROWS: usize = 65_536;
+const FOLD_CHUNK_ROWS: usize = crate::ingest::DEFAULT_BATCH_ROWS;
 
 /// Batches being folded at once, per worker thread: enough that a worker
 /// never waits for the other to finish a batch, few enough to bound memory.
@@ -320,7 +321,7 @@ fn scan<T: Send>(
             // The slot is given back when the batch's last chunk is done
             // with it, even by unwinding: a failed chunk never stalls the scan.
             let b = Arc::new((b, BatchSlot(free)));
-            for (lo, hi) in b.0.chunk_ranges(CHUNK_ROWS) {
+            for (lo, hi) in b.0.chunk_ranges(FOLD_CHUNK_ROWS) {
                 let b = Arc::clone(&b);
                 s.spawn(move |_| {
                     let b = &b.0;

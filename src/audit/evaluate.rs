@@ -1,5 +1,6 @@
 //! Evaluates every indicator for every cohort patient at every index date
-//! and counts them per practice (DESIGN.md section 7, steps 5-6).
+//! and counts them per practice: the last step of the streaming fold, after
+//! `collect` has built each cohort patient's history.
 //!
 //! Patients are split into chunks evaluated in parallel; each chunk keeps
 //! its own count array, merged by addition at the end, so the counts are

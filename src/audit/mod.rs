@@ -150,11 +150,16 @@ pub fn run_partial(
         let mut t_pr = tally(TableKind::Practices);
         let mut practices = Practices::load(extract.table(TableKind::Practices), &mut t_pr)?;
         let mut t_pat = tally(TableKind::Patients);
-        let mut pop = Population::load_patients(extract.table(TableKind::Patients), &mut t_pat)?;
+        let mut pop = Population::load_patients(
+            extract.table(TableKind::Patients),
+            config.batch_rows,
+            &mut t_pat,
+        )?;
         let mut t_reg = tally(TableKind::Registrations);
         pop.load_registrations(
             extract.table(TableKind::Registrations),
             &mut practices,
+            config.batch_rows,
             &mut t_reg,
         )?;
         timings.push(("population", clock.elapsed().as_secs_f64()));

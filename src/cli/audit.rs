@@ -10,6 +10,7 @@ use stomp_audit::audit::{self, AuditConfig, AuditError};
 use stomp_audit::date::{quarter_ends, Date};
 use stomp_audit::ingest::mapping::ColumnMapping;
 use stomp_audit::ingest::practices::Scope;
+use stomp_audit::ingest::DEFAULT_BATCH_ROWS;
 use stomp_audit::pipeline::quality::{self, QualityRules};
 use stomp_audit::pipeline::{self, audit::AuditRun};
 use stomp_audit::report::{self, ReviewPlacement, RunInfo};
@@ -214,7 +215,10 @@ impl Settings {
             spec: args.spec.or(rel(file.spec)),
             mapping: args.mapping.or(rel(file.mapping)),
             threads: args.threads.or(file.threads),
-            batch_rows: args.batch_rows.or(file.batch_rows).unwrap_or(65_536).max(1) as usize,
+            batch_rows: args
+                .batch_rows
+                .or(file.batch_rows)
+                .map_or(DEFAULT_BATCH_ROWS, |n| n.max(1) as usize),
             strict: args.strict || file.strict,
             quiet: args.quiet || file.quiet,
             disclosure_control,

@@ -24,7 +24,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
     /// Rows per streamed batch.
-    #[arg(long, value_name = "ROWS", default_value_t = 65_536, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "ROWS", default_value_t = stomp_audit::ingest::DEFAULT_BATCH_ROWS as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub batch_rows: u64,
     /// Print nothing on success.
     #[arg(long, short)]

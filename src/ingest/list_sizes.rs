@@ -89,7 +89,7 @@ impl ListSizes {
         source.mapping = mapping;
         let cols: Vec<&'static str> = COLUMNS.iter().map(|c| c.0).collect();
         let mut seen: HashSet<(Month, String, u8, Option<u32>)> = HashSet::new();
-        let result = source.for_each_batch(&cols, 65_536, |b| {
+        let result = source.for_each_batch(&cols, super::DEFAULT_BATCH_ROWS, |b| {
             for i in 0..b.len() {
                 let reject = |tally: &mut Tally, column, value: Option<&str>, reason| {
                     tally.rejected(TableKind::ListSizes, b.location(i), column, value, reason)

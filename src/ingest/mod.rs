@@ -3,6 +3,11 @@
 //! practice-level measures read: prescribing files, list sizes and ODS
 //! organisation files.
 
+/// Rows per streamed batch unless `--batch-rows` (or the config) says
+/// otherwise: large enough that per-batch overhead vanishes, small enough
+/// that a few batches in flight stay within a few MB.
+pub const DEFAULT_BATCH_ROWS: usize = 65_536;
+
 pub mod accounting;
 pub mod csv_structure;
 pub mod list_sizes;

@@ -18,9 +18,10 @@ use super::source::{Batch, ScanError, SourceError, TableSource, ValueKey};
 use super::table::TableKind;
 use crate::date::{Date, DateFormat, MaybeDate};
 
-/// Rows of a batch parsed by one task: a batch of 65,536 rows gives each
-/// of a few workers several chunks.
-const CHUNK_ROWS: usize = 16_384;
+/// Rows of a batch parsed by one task: a default batch gives each of a few
+/// workers several chunks (parsing is all there is to do per row here,
+/// unlike the medications fold, whose chunks are long for their memory).
+const PARSE_CHUNK_ROWS: usize = super::DEFAULT_BATCH_ROWS / 4;
 
 /// Recorded sex, as ehrQL writes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
@@ -246,19 +247,12 @@ impl Population {
         Some(since)
     }
 
-    /// Renumbers the practices of every registration (old index -> new
-    /// index). The order of a patient's periods does not matter.
-    pub fn remap_practices(&mut self, remap: &[u32]) {
-        self.registrations
-            .par_iter_mut()
-            .for_each(|r| r.practice = remap[r.practice as usize]);
-    }
-
     /// Reads the patients table. A repeated id rejects the later row; a bad
     /// date of birth, date of death or sex is set to missing and reported.
     /// Each batch is parsed in parallel chunks, then indexed in file order.
     pub fn load_patients(
         source: &TableSource,
+        batch_rows: usize,
         tally: &mut Tally,
     ) -> Result<Population, SourceError> {
         let table = TableKind::Patients;
@@ -272,10 +266,10 @@ impl Population {
         let structural = source
             .for_each_batch(
                 &["patient_id", "date_of_birth", "sex", "date_of_death"],
-                65_536,
+                batch_rows,
                 |b| {
                     let parsed: Vec<PatientChunk> = b
-                        .chunk_ranges(CHUNK_ROWS)
+                        .chunk_ranges(PARSE_CHUNK_ROWS)
                         .into_par_iter()
                         .map(|(lo, hi)| PatientChunk::parse(&b, lo..hi, fmt))
                         .collect();
@@ -323,6 +317,7 @@ impl Population {
         &mut self,
         source: &TableSource,
         practices: &mut Practices,
+        batch_rows: usize,
         tally: &mut Tally,
     ) -> Result<(), SourceError> {
         let fmt = &source.mapping.date_format;
@@ -331,13 +326,13 @@ impl Population {
         let structural = source
             .for_each_batch(
                 &["patient_id", "practice_code", "start_date", "end_date"],
-                65_536,
+                batch_rows,
                 |b| {
                     // Practices are looked up in parallel; one not seen yet
                     // is added afterwards, in file order.
                     let known = &*practices;
                     let parsed: Vec<(Vec<PracticedRow>, Tally)> = b
-                        .chunk_ranges(CHUNK_ROWS)
+                        .chunk_ranges(PARSE_CHUNK_ROWS)
                         .into_par_iter()
                         .map(|(lo, hi)| {
                             let mut t = Tally::default();
@@ -473,11 +468,17 @@ pub const AGE_BANDS: [&str; 10] = [
     "0-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75-84", "85+", "unknown",
 ];
 
+/// The index in [`AGE_BANDS`] of the band for an unknown age: no date of
+/// birth, or one after the date.
+pub const UNKNOWN_AGE_BAND: usize = AGE_BANDS.len() - 1;
+
 /// The index into [`AGE_BANDS`] of someone born on `dob` at `t`.
 pub fn age_band_index(dob: Option<Date>, t: Date) -> usize {
-    let Some(dob) = dob else { return 9 };
+    let Some(dob) = dob else {
+        return UNKNOWN_AGE_BAND;
+    };
     match dob.years_until(t) {
-        i32::MIN..=-1 => 9,
+        i32::MIN..=-1 => UNKNOWN_AGE_BAND,
         0..=17 => 0,
         18..=24 => 1,
         25..=34 => 2,
@@ -516,7 +517,7 @@ impl AgeBandsAt {
     pub fn index(&self, dob: Option<Date>) -> usize {
         match dob {
             Some(dob) if dob <= self.t => self.born_by.iter().filter(|&&b| dob <= b).count(),
-            _ => 9,
+            _ => UNKNOWN_AGE_BAND,
         }
     }
 }
@@ -634,7 +635,7 @@ mod tests {
         let mapping = crate::ingest::mapping::TableMapping::default();
         let source = TableSource::file(TableKind::Patients, &path, mapping);
         let mut tally = Tally::default();
-        let pop = Population::load_patients(&source, &mut tally).unwrap();
+        let pop = Population::load_patients(&source, 7, &mut tally).unwrap();
         assert!(tally.account.balances());
         let ids = (0..pop.len() as u32)
             .map(|p| pop.ids.id(p).into_owned())
@@ -691,7 +692,7 @@ mod tests {
             let dob = Date(t.0 - back);
             let bands = AgeBandsAt::new(t);
             proptest::prop_assert_eq!(bands.index(Some(dob)), age_band_index(Some(dob), t));
-            proptest::prop_assert_eq!(bands.index(None), 9);
+            proptest::prop_assert_eq!(bands.index(None), UNKNOWN_AGE_BAND);
             // Exactly on a band's birthday, and the day before it.
             for k in [18, 25, 85] {
                 let born = t.add_months(-12 * k);

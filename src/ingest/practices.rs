@@ -141,15 +141,6 @@ impl Practices {
         added
     }
 
-    /// Puts the practices in code order; returns old index -> new index.
-    pub fn sort_by_code(&mut self) -> Vec<u32> {
-        let remap = crate::order::sort_with_remap(&mut self.list, |p| p.code().to_string());
-        for (i, p) in self.list.iter().enumerate() {
-            self.index.insert(p.code().to_string(), i as u32);
-        }
-        remap
-    }
-
     /// Names every practice's top level after the run's scope.
     pub fn set_scope(&mut self, scope: Scope) {
         let top = scope.unit();
@@ -171,7 +162,7 @@ impl Practices {
             .map(|c| c.name)
             .collect();
         let mut out = Practices::default();
-        let result = source.for_each_batch(&cols, 65_536, |b| {
+        let result = source.for_each_batch(&cols, super::DEFAULT_BATCH_ROWS, |b| {
             for i in 0..b.len() {
                 let Some(code) = b.get(0, i) else {
                     tally.rejected(

@@ -1,7 +1,8 @@
 //! The canonical extract: which tables there are and which columns each has.
 //!
 //! Names follow OpenSAFELY ehrQL, the closest thing to a standard for
-//! pseudonymised GP data in England (DESIGN.md section 2).
+//! pseudonymised GP data in England; the README ("Input: the extract")
+//! lists them for users.
 
 use std::fmt;
 
@@ -136,7 +137,7 @@ impl TableKind {
         }
     }
 
-    /// The table's columns, required ones in bold in DESIGN.md.
+    /// The table's columns, each marked required or optional.
     pub fn columns(self) -> &'static [ColumnSpec] {
         match self {
             TableKind::Patients => PATIENTS,

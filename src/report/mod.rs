@@ -13,6 +13,7 @@ pub mod rejected;
 pub mod review_list;
 pub mod summary;
 
+use crate::aggregate::statistics::{P95, P998};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -168,34 +169,34 @@ pub fn stat_columns<R>(
         column("ci_high", rows, scaled(|s| s.ci_high)),
         column("percentile_rank", rows, move |x| stats(x).percentile_rank),
         column("z_score", rows, move |x| stats(x).z_score),
-        column("funnel_low_95", rows, limit(|s| s.funnel[0], false)),
-        column("funnel_high_95", rows, limit(|s| s.funnel[0], true)),
-        column("funnel_low_998", rows, limit(|s| s.funnel[1], false)),
-        column("funnel_high_998", rows, limit(|s| s.funnel[1], true)),
+        column("funnel_low_95", rows, limit(|s| s.funnel[P95], false)),
+        column("funnel_high_95", rows, limit(|s| s.funnel[P95], true)),
+        column("funnel_low_998", rows, limit(|s| s.funnel[P998], false)),
+        column("funnel_high_998", rows, limit(|s| s.funnel[P998], true)),
         column(
             "adjusted_low_95",
             rows,
-            limit(|s| s.funnel_adjusted[0], false),
+            limit(|s| s.funnel_adjusted[P95], false),
         ),
         column(
             "adjusted_high_95",
             rows,
-            limit(|s| s.funnel_adjusted[0], true),
+            limit(|s| s.funnel_adjusted[P95], true),
         ),
         column(
             "adjusted_low_998",
             rows,
-            limit(|s| s.funnel_adjusted[1], false),
+            limit(|s| s.funnel_adjusted[P998], false),
         ),
         column(
             "adjusted_high_998",
             rows,
-            limit(|s| s.funnel_adjusted[1], true),
+            limit(|s| s.funnel_adjusted[P998], true),
         ),
-        column("flag_95", rows, flag(|s| s.flag[0])),
-        column("flag_998", rows, flag(|s| s.flag[1])),
-        column("flag_adjusted_95", rows, flag(|s| s.flag_adjusted[0])),
-        column("flag_adjusted_998", rows, flag(|s| s.flag_adjusted[1])),
+        column("flag_95", rows, flag(|s| s.flag[P95])),
+        column("flag_998", rows, flag(|s| s.flag[P998])),
+        column("flag_adjusted_95", rows, flag(|s| s.flag_adjusted[P95])),
+        column("flag_adjusted_998", rows, flag(|s| s.flag_adjusted[P998])),
         column("phi", rows, move |x| stats(x).phi),
         column("tau2", rows, move |x| stats(x).tau2),
     ]

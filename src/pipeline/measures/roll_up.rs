@@ -253,6 +253,7 @@ pub fn deciles(rows: &[MeasureRow]) -> Vec<MeasureDeciles> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aggregate::statistics::{P95, P998};
     use crate::aggregate::Flag;
     use crate::stats::funnel::binomial_limit;
     use crate::stats::poisson::{poisson_limit, sqrt_z};
@@ -290,11 +291,11 @@ mod tests {
         assert!((s.ci_low.unwrap() - 92.2204535325584 / 6939.0).abs() < 1e-9);
         assert!((s.ci_high.unwrap() - 134.7651032921354 / 6939.0).abs() < 1e-9);
         assert_eq!(
-            s.funnel[1],
+            s.funnel[P998],
             poisson_limit(t, 6939.0, 0.001).zip(poisson_limit(t, 6939.0, 0.999))
         );
         assert_eq!(s.z_score, Some(sqrt_z(112.0 / 6939.0, t, 6939.0)));
-        assert_eq!(s.flag[1], Some(Flag::None));
+        assert_eq!(s.flag[P998], Some(Flag::None));
         // The highest rate ranks 1, the lowest 0.
         assert_eq!(g[3].stats.percentile_rank, Some(1.0));
         assert_eq!(g[0].stats.percentile_rank, Some(0.0));
@@ -315,7 +316,7 @@ mod tests {
             (Some(w.low), Some(w.high))
         );
         assert_eq!(
-            g[1].stats.funnel[0],
+            g[1].stats.funnel[P95],
             binomial_limit(4.0 / 538.0, 199, 0.025).zip(binomial_limit(4.0 / 538.0, 199, 0.975))
         );
     }

@@ -2,6 +2,7 @@
 //! a funnel plot, caterpillar plot and decile chart per measure, the
 //! practice and locality tables, and what was left out of the data.
 
+use crate::aggregate::statistics::P998;
 use std::fmt::Write;
 
 use super::charts::{self, Point, Scale};
@@ -24,13 +25,13 @@ fn point(r: &MeasureRow) -> Point<'_> {
         n: r.denominator,
         rate: r.stats.rate,
         ci: r.stats.ci_low.zip(r.stats.ci_high),
-        outlier: matches!(r.stats.flag[1], Some(Flag::High | Flag::Low)),
+        outlier: matches!(r.stats.flag[P998], Some(Flag::High | Flag::Low)),
         code: &r.unit_code,
     }
 }
 
 fn flag_class(r: &MeasureRow) -> &'static str {
-    match r.stats.flag[1] {
+    match r.stats.flag[P998] {
         Some(Flag::High) => "high",
         Some(Flag::Low) => "low",
         _ => "",
@@ -90,10 +91,10 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
             "<tr><td class=\"l\"><a href=\"#{id}\">{id}</a> {title}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
             value(nat.stats.rate, m.per),
             count(&|r| r.denominator > 0.0),
-            count(&|r| r.stats.flag[1] == Some(Flag::High)),
-            count(&|r| r.stats.flag[1] == Some(Flag::Low)),
-            count(&|r| r.stats.flag_adjusted[1] == Some(Flag::High)),
-            count(&|r| r.stats.flag_adjusted[1] == Some(Flag::Low)),
+            count(&|r| r.stats.flag[P998] == Some(Flag::High)),
+            count(&|r| r.stats.flag[P998] == Some(Flag::Low)),
+            count(&|r| r.stats.flag_adjusted[P998] == Some(Flag::High)),
+            count(&|r| r.stats.flag_adjusted[P998] == Some(Flag::Low)),
             practices.first().and_then(|r| r.stats.phi).map_or_else(|| "–".into(), |p| format!("{p:.2}")),
             model(m).as_str(),
             id = esc(&m.id),

@@ -6,6 +6,7 @@
 mod charts;
 pub mod measures;
 
+use crate::aggregate::statistics::P998;
 use std::fmt::Write;
 
 use crate::aggregate::statistics::Model;
@@ -321,7 +322,7 @@ fn point(r: &IndicatorRow) -> charts::Point<'_> {
         n: r.denominator.unwrap_or(0) as f64,
         rate: r.stats.rate,
         ci: r.stats.ci_low.zip(r.stats.ci_high),
-        outlier: matches!(r.stats.flag[1], Some(Flag::High | Flag::Low)),
+        outlier: matches!(r.stats.flag[P998], Some(Flag::High | Flag::Low)),
         code: &r.unit_code,
     }
 }
@@ -383,9 +384,9 @@ pub fn render(run: &AuditRun, spec: &AuditSpec, quality: &DataQuality) -> Result
             pct(nat.stats.ci_low),
             pct(nat.stats.ci_high),
             count(&|r| r.denominator.is_some_and(|d| d > 0)),
-            count(&|r| r.stats.flag[1] == Some(Flag::High)),
-            count(&|r| r.stats.flag[1] == Some(Flag::Low)),
-            count(&|r| r.stats.flag_adjusted[1] == Some(Flag::High)),
+            count(&|r| r.stats.flag[P998] == Some(Flag::High)),
+            count(&|r| r.stats.flag[P998] == Some(Flag::Low)),
+            count(&|r| r.stats.flag_adjusted[P998] == Some(Flag::High)),
             practices.first().and_then(|r| r.stats.phi).map(|p| format!("{p:.2}")).unwrap_or_else(|| "–".into()),
             id = esc(&ind.id),
             title = esc(&ind.title),
@@ -515,7 +516,7 @@ pub fn render(run: &AuditRun, spec: &AuditSpec, quality: &DataQuality) -> Result
             for ind in &spec.compiled.indicators {
                 match cells.get(&(*level, code, ind.id.as_str())) {
                     Some(r) => {
-                        let class = match r.stats.flag[1] {
+                        let class = match r.stats.flag[P998] {
                             Some(Flag::High) => " class=\"high\"",
                             Some(Flag::Low) => " class=\"low\"",
                             _ => "",
