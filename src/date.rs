@@ -509,6 +509,47 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The calendar agrees with chrono's, an independent implementation:
+        /// day numbers, (year, month, day), the text, whole months with the
+        /// day clamped, and whole years of age (29 February's birthday
+        /// falling on 1 March in other years).
+        #[test]
+        fn the_calendar_agrees_with_chrono(
+            day in -25_567i32..2_932_896,
+            other in -25_567i32..2_932_896,
+            months in -1_200i32..1_200,
+            y in 1900i32..=2200,
+            m in 0u32..=13,
+            d in 0u32..=32,
+        ) {
+            use chrono::{Datelike, Months, NaiveDate};
+            let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+            let ours = Date(day);
+            let theirs = epoch + chrono::Duration::days(day as i64);
+            proptest::prop_assert_eq!(ours.ymd(), (theirs.year(), theirs.month(), theirs.day()));
+            proptest::prop_assert_eq!(ours.to_string(), theirs.format("%Y-%m-%d").to_string());
+            proptest::prop_assert_eq!(
+                Date::from_ymd(y, m, d).map(|x| x.0 as i64),
+                NaiveDate::from_ymd_opt(y, m, d).map(|x| (x - epoch).num_days())
+            );
+            let moved = if months >= 0 {
+                theirs.checked_add_months(Months::new(months as u32))
+            } else {
+                theirs.checked_sub_months(Months::new(months.unsigned_abs()))
+            };
+            proptest::prop_assert_eq!(
+                Some(ours.add_months(months).0 as i64),
+                moved.map(|x| (x - epoch).num_days())
+            );
+            let on = epoch + chrono::Duration::days(other as i64);
+            if on >= theirs {
+                proptest::prop_assert_eq!(
+                    Some(ours.years_until(Date(other)) as u32),
+                    on.years_since(theirs)
+                );
+            }
+        }
+
         /// The ISO reader agrees with a plain reading field by field, on
         /// dates and on near misses of them.
         #[test]
