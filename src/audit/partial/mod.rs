@@ -271,32 +271,50 @@ impl Partial {
             .map_err(|e| file_error(&path, e))
         };
         let fail = |name: &str, e: PolarsError| file_error(&dir.join(name), e);
+        // A partial is written whole by this engine: a null, where it never
+        // writes one, means the file was made or changed by something else.
+        let no_nulls = |c: &Column, file: &str| -> Result<(), PartialError> {
+            match c.null_count() {
+                0 => Ok(()),
+                n => Err(file_error(
+                    &dir.join(file),
+                    format!(
+                        "column '{}' has {n} empty value(s); a partial has none there",
+                        c.name()
+                    ),
+                )),
+            }
+        };
         let counts_df = frame("counts.parquet")?;
+        let column = |df: &DataFrame, c: &str, file: &str| -> Result<Column, PartialError> {
+            let col = df.column(c).map_err(|e| fail(file, e))?.clone();
+            no_nulls(&col, file)?;
+            Ok(col)
+        };
         let u32s = |df: &DataFrame, c: &str, file: &str| -> Result<Vec<u32>, PartialError> {
-            Ok(df
-                .column(c)
-                .and_then(|c| c.u32())
-                .map_err(|e| fail(file, e))?
-                .into_no_null_iter()
-                .collect())
+            let col = column(df, c, file)?;
+            let values = col.u32().map_err(|e| fail(file, e))?;
+            Ok(values.into_no_null_iter().collect())
         };
         let u64s = |df: &DataFrame, c: &str, file: &str| -> Result<Vec<u64>, PartialError> {
-            Ok(df
-                .column(c)
-                .and_then(|c| c.u64())
-                .map_err(|e| fail(file, e))?
-                .into_no_null_iter()
+            let col = column(df, c, file)?;
+            let values = col.u64().map_err(|e| fail(file, e))?;
+            Ok(values.into_no_null_iter().collect())
+        };
+        let strs = |df: &DataFrame, c: &str, file: &str| -> Result<Vec<String>, PartialError> {
+            let col = column(df, c, file)?;
+            let values = col.str().map_err(|e| fail(file, e))?;
+            Ok(values
+                .iter()
+                .map(|v| v.unwrap_or_default().to_string())
                 .collect())
         };
-        let strs =
+        // The one column a partial may leave empty: no review yet.
+        let optional_strs =
             |df: &DataFrame, c: &str, file: &str| -> Result<Vec<Option<String>>, PartialError> {
-                Ok(df
-                    .column(c)
-                    .and_then(|c| c.str())
-                    .map_err(|e| fail(file, e))?
-                    .iter()
-                    .map(|v| v.map(str::to_string))
-                    .collect())
+                let col = df.column(c).map_err(|e| fail(file, e))?;
+                let values = col.str().map_err(|e| fail(file, e))?;
+                Ok(values.iter().map(|v| v.map(str::to_string)).collect())
             };
         let f = "counts.parquet";
         let (d, i, p, s, n, m) = (
@@ -311,7 +329,7 @@ impl Partial {
             .map(|k| CountCell {
                 date: d[k] as usize,
                 indicator: i[k] as usize,
-                practice: p[k].clone().unwrap_or_default(),
+                practice: p[k].clone(),
                 stratum: s[k] as usize,
                 numerator: n[k],
                 denominator: m[k],
@@ -320,7 +338,7 @@ impl Partial {
 
         let f = "review.parquet";
         let review_df = frame(f)?;
-        let date = |v: &Option<String>| v.as_deref().and_then(|s| s.parse::<Date>().ok());
+        let date = |v: &str| v.parse::<Date>().ok();
         let (rd, ri, pid, pc, ab, sx, dr, lr) = (
             strs(&review_df, "date", f)?,
             u32s(&review_df, "indicator", f)?,
@@ -329,7 +347,7 @@ impl Partial {
             strs(&review_df, "age_band", f)?,
             strs(&review_df, "sex", f)?,
             strs(&review_df, "drugs", f)?,
-            strs(&review_df, "last_review", f)?,
+            optional_strs(&review_df, "last_review", f)?,
         );
         let review = (0..rd.len())
             .map(|k| {
@@ -339,12 +357,20 @@ impl Partial {
                 Ok(ReviewLine {
                     date: when,
                     indicator: ri[k] as usize,
-                    patient_id: pid[k].clone().unwrap_or_default(),
-                    practice_code: pc[k].clone().unwrap_or_default(),
-                    age_band: ab[k].clone().unwrap_or_default(),
-                    sex: sx[k].clone().unwrap_or_default(),
-                    drugs: dr[k].clone().unwrap_or_default(),
-                    last_review: date(&lr[k]),
+                    patient_id: pid[k].clone(),
+                    practice_code: pc[k].clone(),
+                    age_band: ab[k].clone(),
+                    sex: sx[k].clone(),
+                    drugs: dr[k].clone(),
+                    last_review: match lr[k].as_deref() {
+                        None => None,
+                        Some(v) => Some(date(v).ok_or_else(|| {
+                            file_error(
+                                &dir.join(f),
+                                format!("row {} has a bad last_review '{v}'", k + 1),
+                            )
+                        })?),
+                    },
                 })
             })
             .collect::<Result<_, PartialError>>()?;
@@ -358,12 +384,12 @@ impl Partial {
             strs(&rej_df, "value", f)?,
             strs(&rej_df, "reason", f)?,
         );
-        let kept: Vec<bool> = rej_df
-            .column("row_kept")
-            .and_then(|c| c.bool())
+        let kept_col = column(&rej_df, "row_kept", f)?;
+        let kept: Vec<bool> = kept_col
+            .bool()
             .map_err(|e| fail(f, e))?
             .iter()
-            .map(|v| v.unwrap_or(false))
+            .map(|v| v.unwrap_or_default())
             .collect();
         let mut rejections = Vec::with_capacity(inputs.len());
         for k in 0..inputs.len() {
@@ -377,10 +403,20 @@ impl Partial {
                 input,
                 Rejection {
                     table,
-                    location: parse_location(loc[k].as_deref().unwrap_or("")),
-                    column: static_column(col[k].as_deref().unwrap_or("")),
-                    value: val[k].clone().unwrap_or_default(),
-                    reason: parse_reason(why[k].as_deref().unwrap_or("")).ok_or_else(|| {
+                    location: parse_location(&loc[k]).ok_or_else(|| {
+                        file_error(
+                            &dir.join(f),
+                            format!("row {}: bad location '{}'", k + 1, loc[k]),
+                        )
+                    })?,
+                    column: static_column(&col[k]).ok_or_else(|| {
+                        file_error(
+                            &dir.join(f),
+                            format!("row {}: unknown column '{}'", k + 1, col[k]),
+                        )
+                    })?,
+                    value: val[k].clone(),
+                    reason: parse_reason(&why[k]).ok_or_else(|| {
                         file_error(&dir.join(f), format!("unknown reason in row {}", k + 1))
                     })?,
                     row_kept: kept[k],
@@ -396,22 +432,27 @@ impl Partial {
     }
 }
 
-fn parse_location(s: &str) -> Location {
-    match s.split_once(' ') {
-        Some(("row", n)) => Location::Row(n.parse().unwrap_or(0)),
-        Some((_, n)) => Location::Line(n.parse().unwrap_or(0)),
-        None => Location::Line(0),
+/// A location as [`Location`]'s text writes it ("line 12", "row 3").
+fn parse_location(s: &str) -> Option<Location> {
+    match s.split_once(' ')? {
+        ("row", n) => n.parse().ok().map(Location::Row),
+        ("line", n) => n.parse().ok().map(Location::Line),
+        _ => None,
     }
 }
 
 /// Column names are static in rejections; map a read name back to one.
-fn static_column(name: &str) -> &'static str {
+/// The column name a rejection of a whole row carries.
+const WHOLE_ROW: &str = "(row)";
+
+/// A known column's name, as the rejection recorded it.
+fn static_column(name: &str) -> Option<&'static str> {
     TableKind::ALL
         .iter()
         .chain([TableKind::Prescribing, TableKind::ListSizes].iter())
         .flat_map(|t| t.columns().iter().map(|c| c.name))
+        .chain(std::iter::once(WHOLE_ROW))
         .find(|c| *c == name)
-        .unwrap_or("(row)")
 }
 
 fn parse_reason(s: &str) -> Option<RejectReason> {
@@ -424,4 +465,122 @@ pub(crate) fn codelist_versions(spec: &AuditSpec) -> BTreeMap<String, (String, S
         .values()
         .map(|c| (c.name.clone(), (c.version.clone(), c.sha256.clone())))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn partial() -> Partial {
+        Partial {
+            meta: PartialMeta {
+                format: FORMAT.into(),
+                engine: "test".into(),
+                spec_name: "s".into(),
+                spec_version: "1".into(),
+                spec_sha256: "0".into(),
+                codelists: BTreeMap::new(),
+                index_dates: vec!["2024-03-31".into()],
+                patients: 1,
+                cohort_patients: 1,
+                cohort_sizes: vec![1],
+                practices: vec![],
+                inputs: vec![InputEntry {
+                    table: "medications".into(),
+                    path: "medications.csv".into(),
+                    sha256: "0".into(),
+                    bytes: 1,
+                    account: RowAccount::default(),
+                    latest_date: None,
+                }],
+                timings: vec![],
+                drug_coverage: DrugCoverage::default(),
+            },
+            counts: vec![CountCell {
+                date: 0,
+                indicator: 0,
+                practice: "A00001".into(),
+                stratum: 3,
+                numerator: 1,
+                denominator: 2,
+            }],
+            review: vec![],
+            rejections: vec![(
+                0,
+                Rejection {
+                    table: TableKind::Medications,
+                    location: Location::Line(7),
+                    column: "date",
+                    value: "2024-13-01".into(),
+                    reason: RejectReason::InvalidDate,
+                    row_kept: false,
+                },
+            )],
+        }
+    }
+
+    fn replace(dir: &Path, name: &str, mut df: DataFrame) {
+        crate::output::write_parquet(&mut df, &dir.join(name)).unwrap();
+    }
+
+    fn error(dir: &Path) -> String {
+        match Partial::read(dir) {
+            Ok(_) => panic!("read a damaged partial"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_partial_reads_back_as_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = partial();
+        p.write(tmp.path()).unwrap();
+        let back = Partial::read(tmp.path()).unwrap();
+        assert_eq!(back.counts, p.counts);
+        assert_eq!(back.rejections, p.rejections);
+    }
+
+    /// Nulls where the engine writes none, and a column or location it
+    /// never writes, are refused with the file and what is wrong, never
+    /// read as a placeholder.
+    #[test]
+    fn a_damaged_partial_is_refused_by_name() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        partial().write(dir).unwrap();
+        replace(
+            dir,
+            "counts.parquet",
+            df!(
+                "date" => [0u32], "indicator" => [0u32], "practice" => [None::<&str>],
+                "stratum" => [3u32], "numerator" => [1u64], "denominator" => [2u64],
+            )
+            .unwrap(),
+        );
+        let e = error(dir);
+        assert!(
+            e.contains("counts.parquet") && e.contains("column 'practice' has 1 empty value(s)"),
+            "{e}"
+        );
+
+        partial().write(dir).unwrap();
+        let rejected = |column: &str, location: &str| {
+            df!(
+                "input" => [0u32], "location" => [location], "column" => [column],
+                "value" => ["x"], "reason" => ["invalid_date"], "row_kept" => [false],
+            )
+            .unwrap()
+        };
+        replace(dir, "rejected.parquet", rejected("dose", "line 7"));
+        let e = error(dir);
+        assert!(
+            e.contains("rejected.parquet") && e.contains("row 1: unknown column 'dose'"),
+            "{e}"
+        );
+        replace(dir, "rejected.parquet", rejected("date", "page 7"));
+        let e = error(dir);
+        assert!(e.contains("row 1: bad location 'page 7'"), "{e}");
+        replace(dir, "rejected.parquet", rejected("(row)", "row 7"));
+        assert!(Partial::read(dir).is_ok());
+    }
 }
