@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use rayon::prelude::*;
 
 use super::facts::{EventItem, MedItem};
-use crate::classify::classifier::{Classifier, ConceptMask, DrugKey, DrugTable, NO_DRUG};
+use crate::classify::classifier::{ConceptMask, DrugKey, DrugSession, DrugTable, NO_DRUG};
 use crate::classify::codelist::{is_bnf_item_code, parse_sctid};
 use crate::date::Date;
 use crate::ingest::accounting::{IgnoreReason, RejectReason, Tally};
@@ -180,7 +180,7 @@ fn code<'a, T>(
 fn drug_of(
     b: &Batch,
     i: usize,
-    classifier: &Classifier,
+    classifier: &DrugSession,
     t: &mut Tally,
 ) -> Option<(u32, ConceptMask)> {
     let table = TableKind::Medications;
@@ -355,7 +355,7 @@ fn scan<T: Send>(
 pub fn collect_events(
     source: &TableSource,
     pop: &Population,
-    classifier: &Classifier,
+    classifier: &DrugSession,
     cohort_events: ConceptMask,
     horizon: Horizon,
     batch_rows: usize,
@@ -418,7 +418,7 @@ pub fn collect_events(
 pub fn collect_medications(
     source: &TableSource,
     pop: &Population,
-    classifier: &Classifier,
+    classifier: &DrugSession,
     cohort: &Cohort,
     horizon: Horizon,
     batch_rows: usize,

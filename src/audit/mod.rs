@@ -168,10 +168,12 @@ pub fn run_partial(
         let clock = Instant::now();
         progress.stage("reading clinical events and finding the cohort");
         let mut t_ev = tally(TableKind::ClinicalEvents);
+        // This run's drug table: a spec reused for another run starts afresh.
+        let drug_session = spec.classifier.session();
         let (events, cohort) = collect::collect_events(
             extract.table(TableKind::ClinicalEvents),
             &pop,
-            &spec.classifier,
+            &drug_session,
             compiled.cohort_events,
             horizon,
             batch,
@@ -186,7 +188,7 @@ pub fn run_partial(
         let (meds, drugs, drug_rows) = collect::collect_medications(
             extract.table(TableKind::Medications),
             &pop,
-            &spec.classifier,
+            &drug_session,
             &cohort,
             horizon,
             batch,

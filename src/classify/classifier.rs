@@ -115,13 +115,25 @@ pub struct ClassifierParts {
     pub names: NameResolver,
 }
 
-/// Classifies event codes and medications to concept masks.
+/// Classifies event codes and medications to concept masks. Built once
+/// with a spec and never changed: what one run learns (the drugs it meets
+/// that only a BNF code or a name places) lives in that run's
+/// [`DrugSession`], so a spec reused across runs gives each the same start.
 #[derive(Debug)]
 pub struct Classifier {
     parts: ClassifierParts,
     /// Every dm+d id the codelists know that matches a concept, classified
     /// and numbered up front: (id, mask). A dm+d-only row needs no lock.
     known_dmd: HashMap<u64, (u32, ConceptMask)>,
+    /// The drugs of `known_dmd`, by id: every session starts from them.
+    known: DrugTable,
+}
+
+/// One run's drug table: the classifier's known drugs and those the run
+/// meets, numbered as met (threads share it behind a lock).
+#[derive(Debug)]
+pub struct DrugSession<'a> {
+    classifier: &'a Classifier,
     drugs: RwLock<DrugTable>,
 }
 
@@ -157,41 +169,10 @@ impl DrugTable {
     }
 }
 
-/// The id of "no drug": a code pair that matches no concept.
-pub const NO_DRUG: u32 = u32::MAX;
-
-impl Classifier {
-    /// Builds a classifier from its dictionaries.
-    pub fn new(parts: ClassifierParts) -> Classifier {
-        let mut c = Classifier {
-            parts,
-            known_dmd: HashMap::default(),
-            drugs: RwLock::new(DrugTable::default()),
-        };
-        let mut ids: Vec<u64> = c
-            .parts
-            .dmd_direct
-            .keys()
-            .chain(c.parts.dmd_bnf.keys())
-            .copied()
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let mut table = DrugTable::default();
-        for id in ids {
-            let info = c.describe(DrugKey::new(Some(id), None));
-            if info.mask != 0 {
-                let mask = info.mask;
-                c.known_dmd.insert(id, (table.add(info), mask));
-            }
-        }
-        c.drugs = RwLock::new(table);
-        c
-    }
-
+impl DrugSession<'_> {
     /// The event concepts a SNOMED CT id belongs to (0 = none).
     pub fn event(&self, code: u64) -> ConceptMask {
-        self.parts.events.get(&code).copied().unwrap_or(0)
+        self.classifier.event(code)
     }
 
     /// Classifies a medication: its drug id and concept mask. A code pair
@@ -200,6 +181,7 @@ impl Classifier {
         if key.bnf[0] == 0 {
             // dm+d only: a code no list knows matches nothing.
             return self
+                .classifier
                 .known_dmd
                 .get(&key.dmd)
                 .copied()
@@ -211,7 +193,7 @@ impl Classifier {
                 return (id, table.drugs[id as usize].mask);
             }
         }
-        let info = self.describe(key);
+        let info = self.classifier.describe(key);
         if info.mask == 0 {
             return (NO_DRUG, 0);
         }
@@ -223,11 +205,11 @@ impl Classifier {
     /// when the name is that of a drug of the spec's concepts, the code is
     /// registered (mask 0, `named_mask` set) so its rows can be reported.
     pub fn unlisted(&self, dmd: u64, name: &str) -> u32 {
-        let Some((bnf, _)) = self.parts.names.resolve(name) else {
+        let Some((bnf, _)) = self.classifier.parts.names.resolve(name) else {
             return NO_DRUG;
         };
         let form = Form::of(name, Some(&bnf));
-        let named_mask = self.rule_mask(0, Some(&bnf), form);
+        let named_mask = self.classifier.rule_mask(0, Some(&bnf), form);
         if named_mask == 0 {
             return NO_DRUG;
         }
@@ -252,22 +234,75 @@ impl Classifier {
         self.drugs.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Every dm+d id the lists know that matches a concept, classified.
-    pub fn known_dmd_drugs(&self) -> Vec<DrugInfo> {
-        let table = self.read();
-        let mut ids: Vec<u32> = self.known_dmd.values().map(|(id, _)| *id).collect();
-        ids.sort_unstable();
-        ids.iter()
-            .map(|&i| table.drugs[i as usize].clone())
-            .collect()
-    }
-
     /// The table of drugs seen so far, in canonical order, with the old id
     /// -> new id map for the items that refer to them.
     pub fn take_drugs(&self) -> (DrugTable, Vec<u32>) {
         let mut table = self.read().clone();
         let remap = table.canonical_order();
         (table, remap)
+    }
+}
+
+/// The id of "no drug": a code pair that matches no concept.
+pub const NO_DRUG: u32 = u32::MAX;
+
+impl Classifier {
+    /// Builds a classifier from its dictionaries.
+    pub fn new(parts: ClassifierParts) -> Classifier {
+        let mut c = Classifier {
+            parts,
+            known_dmd: HashMap::default(),
+            known: DrugTable::default(),
+        };
+        let mut ids: Vec<u64> = c
+            .parts
+            .dmd_direct
+            .keys()
+            .chain(c.parts.dmd_bnf.keys())
+            .copied()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut table = DrugTable::default();
+        for id in ids {
+            let info = c.describe(DrugKey::new(Some(id), None));
+            if info.mask != 0 {
+                let mask = info.mask;
+                c.known_dmd.insert(id, (table.add(info), mask));
+            }
+        }
+        c.known = table;
+        c
+    }
+
+    /// A fresh drug table for one run.
+    pub fn session(&self) -> DrugSession<'_> {
+        DrugSession {
+            classifier: self,
+            drugs: RwLock::new(self.known.clone()),
+        }
+    }
+
+    /// The concepts of a medication code pair, without numbering it.
+    pub fn mask(&self, key: DrugKey) -> ConceptMask {
+        if key.bnf[0] == 0 {
+            return self.known_dmd.get(&key.dmd).map_or(0, |&(_, mask)| mask);
+        }
+        self.describe(key).mask
+    }
+
+    /// The event concepts a SNOMED CT id belongs to (0 = none).
+    pub fn event(&self, code: u64) -> ConceptMask {
+        self.parts.events.get(&code).copied().unwrap_or(0)
+    }
+
+    /// Every dm+d id the lists know that matches a concept, classified.
+    pub fn known_dmd_drugs(&self) -> Vec<DrugInfo> {
+        let mut ids: Vec<u32> = self.known_dmd.values().map(|(id, _)| *id).collect();
+        ids.sort_unstable();
+        ids.iter()
+            .map(|&i| self.known.drugs[i as usize].clone())
+            .collect()
     }
 
     /// The concepts of a drug: its dm+d id's direct lists, the BNF rules on
@@ -395,7 +430,7 @@ mod tests {
     #[test]
     fn a_dmd_code_is_classified_through_its_bnf_code() {
         let c = classifier();
-        let (_, mask) = c.drug(DrugKey::new(Some(321589009), None));
+        let mask = c.mask(DrugKey::new(Some(321589009), None));
         assert_eq!(mask, 1);
         let info = c.describe(DrugKey::new(Some(321589009), None));
         assert_eq!(info.ingredient.as_deref(), Some("040201030"));
@@ -406,20 +441,20 @@ mod tests {
     #[test]
     fn the_bnf_wins_for_low_dose_flupentixol() {
         let c = classifier();
-        assert_eq!(c.drug(DrugKey::new(Some(321935002), None)).1, 1 << 1);
+        assert_eq!(c.mask(DrugKey::new(Some(321935002), None)), 1 << 1);
     }
 
     #[test]
     fn prochlorperazine_alone_matches_nothing() {
         let c = classifier();
-        assert_eq!(c.drug(DrugKey::new(Some(322149009), None)).1, 0);
+        assert_eq!(c.mask(DrugKey::new(Some(322149009), None)), 0);
     }
 
     #[test]
     fn forms_and_exclusions_shape_a_concept() {
         let c = classifier();
         // A haloperidol injection is in the injection concept, so out of the antipsychotics.
-        assert_eq!(c.drug(DrugKey::new(Some(3245411000001107), None)).1, 1 << 3);
+        assert_eq!(c.mask(DrugKey::new(Some(3245411000001107), None)), 1 << 3);
         // The depot is an antipsychotic, of the same ingredient as the oral drug.
         let depot = c.describe(DrugKey::new(Some(11111), None));
         assert_eq!((depot.mask, depot.form), (1, Form::Depot));
@@ -432,14 +467,15 @@ mod tests {
     #[test]
     fn lists_without_bnf_add_codes_directly_and_given_bnf_is_used() {
         let c = classifier();
-        assert_eq!(c.drug(DrugKey::new(Some(321117007), None)).1, 1 << 2);
-        assert_eq!(c.drug(DrugKey::new(None, Some("0402010ADAAAAAA"))).1, 1);
-        assert_eq!(c.drug(DrugKey::new(Some(999), None)).1, 0);
+        assert_eq!(c.mask(DrugKey::new(Some(321117007), None)), 1 << 2);
+        assert_eq!(c.mask(DrugKey::new(None, Some("0402010ADAAAAAA"))), 1);
+        assert_eq!(c.mask(DrugKey::new(Some(999), None)), 0);
     }
 
     #[test]
     fn an_unlisted_code_is_registered_by_its_name_but_never_counted() {
-        let c = classifier();
+        let classifier = classifier();
+        let c = classifier.session();
         let id = c.unlisted(42, "Aripiprazole 5mg tablets (Teva) (AMP)");
         assert_ne!(id, NO_DRUG);
         assert_eq!(c.unlisted(43, "Paracetamol 500mg tablets"), NO_DRUG);
@@ -448,9 +484,24 @@ mod tests {
         assert_eq!((info.mask, info.named_mask), (0, 1));
     }
 
+    /// What one run meets stays in its session: a spec reused for a
+    /// second run starts from the codelists' drugs alone.
+    #[test]
+    fn each_run_starts_from_the_codelists_drugs() {
+        let classifier = classifier();
+        let first = classifier.session();
+        first.drug(DrugKey::new(None, Some("0402010ADAAAAAA")));
+        first.unlisted(42, "Aripiprazole 5mg tablets (Teva) (AMP)");
+        let second = classifier.session();
+        let known = classifier.known_dmd_drugs().len();
+        assert_eq!(first.take_drugs().0.drugs.len(), known + 2);
+        assert_eq!(second.take_drugs().0.drugs.len(), known);
+    }
+
     #[test]
     fn each_pair_is_classified_once_and_ids_are_canonical() {
-        let c = classifier();
+        let classifier = classifier();
+        let c = classifier.session();
         let b = c.drug(DrugKey::new(None, Some("0402010ADAAAAAA"))).0;
         let a = c.drug(DrugKey::new(Some(321589009), None)).0;
         assert_eq!(c.drug(DrugKey::new(None, Some("0402010ADAAAAAA"))).0, b);

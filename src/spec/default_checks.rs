@@ -15,7 +15,7 @@ fn spec() -> AuditSpec {
 
 /// The concepts (by name) a dm+d code given alone belongs to.
 fn concepts_of(spec: &AuditSpec, dmd: u64) -> BTreeSet<String> {
-    let (_, mask) = spec.classifier.drug(DrugKey::new(Some(dmd), None));
+    let mask = spec.classifier.mask(DrugKey::new(Some(dmd), None));
     spec.compiled
         .concepts
         .iter()

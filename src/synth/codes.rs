@@ -147,7 +147,7 @@ impl CodePools {
                         unrelated.iter().any(|u| t.starts_with(u))
                     })
                     .filter_map(|e| e.code.parse::<u64>().ok())
-                    .filter(|&id| spec.classifier.drug(DrugKey::new(Some(id), None)).1 == 0)
+                    .filter(|&id| spec.classifier.mask(DrugKey::new(Some(id), None)) == 0)
                     .map(|id| id.to_string())
                     .take(200)
                     .collect()
