@@ -12,7 +12,8 @@
 //!
 //! Times, thread counts, the command line and the engine version are
 //! masked; paths are written relative to the repository or the output
-//! folder. `report.html` is too large to keep: its SHA-256 is pinned.
+//! folder. `report.html` is too large to keep: its SHA-256 is pinned,
+//! with paths masked the same way.
 
 use std::path::{Path, PathBuf};
 
@@ -95,11 +96,17 @@ fn masked_summary(out: &Path) -> String {
     serde_json::to_string_pretty(&v).unwrap() + "\n"
 }
 
+/// The SHA-256 of a page, with the absolute part of its paths masked as in
+/// [`masked_summary`] (the measures page names its input files).
 fn sha256_of(path: &Path) -> String {
-    let bytes = std::fs::read(path).unwrap();
+    let out = path.parent().unwrap().display().to_string();
+    let text = std::fs::read_to_string(path)
+        .unwrap()
+        .replace(&out, "<out>")
+        .replace(REPO, "<repo>");
     format!(
         "{:x}  {}\n",
-        Sha256::digest(&bytes),
+        Sha256::digest(text.as_bytes()),
         path.file_name().unwrap().to_string_lossy()
     )
 }
