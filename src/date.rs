@@ -282,13 +282,18 @@ pub fn quarter_ends(range: &str) -> Result<Vec<Date>, String> {
                 Some((start, end)) => {
                     // `2023/24`: the year it starts, and the next one's last two digits.
                     let start: i32 = start.parse().map_err(|_| err())?;
-                    if end.len() != 2 || end.parse::<i32>().ok() != Some((start + 1) % 100) {
+                    if end.len() != 2
+                        || end.parse::<i32>().ok() != start.checked_add(1).map(|n| n % 100)
+                    {
                         return Err(err());
                     }
                     (start, q * 3 + 3)
                 }
                 None => (y.parse().map_err(|_| err())?, q * 3),
             };
+            if !(MIN_YEAR..MAX_YEAR).contains(&year) {
+                return Err(err());
+            }
             let (year, month) = (
                 year + (last_month as i32 - 1) / 12,
                 (last_month - 1) % 12 + 1,
@@ -482,6 +487,8 @@ mod tests {
             assert!(quarter_ends(bad).is_err(), "{bad}");
         }
         assert!(quarter_ends("2023Q5..2024Q1").is_err());
+        assert!(quarter_ends("2147483647/48Q1..2147483647/48Q2").is_err());
+        assert!(quarter_ends("99999Q1..99999Q2").is_err());
         assert!(quarter_ends("2024Q1..2023Q1").is_err());
         assert!(quarter_ends("2024Q1").is_err());
     }

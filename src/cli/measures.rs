@@ -62,13 +62,14 @@ fn failure(e: MeasuresError) -> Failure {
 pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
     super::check_out(&args.out, args.flags.force)?;
     let spec = load_spec(&args.spec)?;
+    let scope = Scope::from_national(args.national);
     let config = MeasuresConfig {
         prescribing: args.epd.clone(),
         list_sizes: args.list_sizes.clone(),
         practices: args.practices.clone(),
         ccgs: args.ccgs.clone(),
         batch_rows: args.batch_rows as usize,
-        scope: Scope::from_national(args.national),
+        scope,
     };
     let run = measures::run(&spec.measures, &config).map_err(failure)?;
     let info = RunInfo {
@@ -118,7 +119,7 @@ pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
             run.fold.presentations,
         );
         if let Some(&last) = run.months.last() {
-            let top = Scope::from_national(args.national).unit().1;
+            let top = scope.unit().1;
             println!("  {top}, {last}:");
             for m in &run.measures {
                 if let Some(r) = run

@@ -42,8 +42,7 @@ impl Practice {
 /// every practice in England may call its total England: a PCN's or an
 /// ICB's extract is "all practices in this extract", and a rate for it is
 /// not a national rate.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Scope {
     /// The extract covers England: the top level is `ENG` England.
     National,

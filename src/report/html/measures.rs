@@ -152,7 +152,7 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
         let Some(target) = of(&m.id, "national").first().and_then(|r| r.stats.rate) else {
             continue;
         };
-        section(w, run, m, &practices, target)?;
+        section(w, run, m, &practices, target, &top)?;
     }
 
     super::glossary(w, &top, true);
@@ -265,6 +265,7 @@ fn section(
     m: &Measure,
     practices: &[&MeasureRow],
     target: f64,
+    top: &str,
 ) -> Result<(), String> {
     let last = practices
         .first()
@@ -299,7 +300,7 @@ fn section(
             Denominator::Prescribed(_) => "Prescribed (denominator)",
         },
         model,
-        top: &super::top_words(run.rows.iter().map(|r| (r.level, r.unit_name.as_str()))),
+        top,
     };
     let points: Vec<Point> = practices.iter().map(|r| point(r)).collect();
     let trend = charts::Trend {

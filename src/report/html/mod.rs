@@ -128,7 +128,7 @@ fn significant_first<T>(
 /// The rate at every index date of each indicator, for England (or the
 /// extract's whole), each ICB and each sub-ICB: the trend a quarterly job
 /// follows, beside the change since the baseline.
-fn trend_section(w: &mut String, run: &AuditRun, spec: &AuditSpec) {
+fn trend_section(w: &mut String, run: &AuditRun, spec: &AuditSpec, top: &str) {
     let mut cells: std::collections::HashMap<(&str, &str, &str, crate::date::Date), &IndicatorRow> =
         std::collections::HashMap::new();
     for r in &run.rows {
@@ -157,7 +157,7 @@ fn trend_section(w: &mut String, run: &AuditRun, spec: &AuditSpec) {
         units.sort();
         units.dedup();
         let heading = match level {
-            "national" => top_words(run.rows.iter().map(|r| (r.level, r.unit_name.as_str()))),
+            "national" => top.to_string(),
             other => other.replace('_', "-").to_uppercase(),
         };
         let _ = write!(
@@ -427,7 +427,7 @@ pub fn render(run: &AuditRun, spec: &AuditSpec, quality: &DataQuality) -> Result
             );
         }
         w.push_str("</table></div>");
-        trend_section(w, run, spec);
+        trend_section(w, run, spec, &top);
     }
 
     // Charts per indicator.
