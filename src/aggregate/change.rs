@@ -3,6 +3,7 @@
 //! interval, its p-value, and the Benjamini–Hochberg q-value over every
 //! change of the run (many pairs are tested at once).
 
+use crate::ingest::locality::Level;
 use std::collections::BTreeMap;
 
 use super::IndicatorRow;
@@ -16,7 +17,7 @@ pub struct ChangeRow {
     /// Indicator id.
     pub indicator_id: String,
     /// Level.
-    pub level: &'static str,
+    pub level: Level,
     /// Unit code.
     pub unit_code: String,
     /// Unit name.
@@ -52,7 +53,7 @@ pub fn changes(rows: &[IndicatorRow], dates: &[Date]) -> Vec<ChangeRow> {
     if first == last {
         return Vec::new();
     }
-    let baseline: BTreeMap<(&str, &str, &str), &IndicatorRow> = rows
+    let baseline: BTreeMap<(&str, Level, &str), &IndicatorRow> = rows
         .iter()
         .filter(|r| r.index_date == first)
         .map(|r| ((r.indicator_id.as_str(), r.level, r.unit_code.as_str()), r))

@@ -3,6 +3,7 @@
 
 use super::IndicatorRow;
 use crate::date::Date;
+use crate::ingest::locality::Level;
 use crate::stats::percentile::deciles as decile_values;
 
 /// The deciles of practice rates for one indicator on one date.
@@ -29,7 +30,7 @@ pub fn deciles(rows: &[IndicatorRow]) -> Vec<DecileRow> {
                 .count();
         let rates: Vec<Option<f64>> = rows[start..end]
             .iter()
-            .filter(|r| r.level == "practice")
+            .filter(|r| r.level == Level::Practice)
             .map(|r| r.stats.rate)
             .collect();
         if let Some(d) = decile_values(&rates) {

@@ -19,7 +19,8 @@ use rayon::prelude::*;
 
 use crate::audit::evaluate::{Counts, STRATA};
 use crate::date::Date;
-use crate::ingest::practices::{Practices, Scope, LEVELS};
+use crate::ingest::locality::{Level, Scope};
+use crate::ingest::practices::Practices;
 use crate::spec::Indicator;
 use crate::stats::disclosure::round_count;
 pub use statistics::{Flag, UnitStats};
@@ -34,7 +35,7 @@ pub struct IndicatorRow {
     /// Indicator title.
     pub indicator_title: String,
     /// `practice`, `pcn`, `sub_icb`, `icb`, `region` or `national`.
-    pub level: &'static str,
+    pub level: Level,
     /// ODS code of the unit (or `UNKNOWN`).
     pub unit_code: String,
     /// Name of the unit.
@@ -125,7 +126,7 @@ pub fn roll_up(
                 })
                 .collect();
             let mut level_rows: Vec<Vec<IndicatorRow>> = Vec::new();
-            for (level, level_name) in LEVELS.iter().enumerate() {
+            for level in Level::ALL {
                 let mut units: BTreeMap<&str, (&str, u64, u64, f64)> = BTreeMap::new();
                 for (practice, &(n, m, e)) in practices.list.iter().zip(&per_practice) {
                     let (code, name) = &practice.units[level];
@@ -143,7 +144,7 @@ pub fn roll_up(
                             index_date: date,
                             indicator_id: ind.id.clone(),
                             indicator_title: ind.title.clone(),
-                            level: level_name,
+                            level,
                             unit_code: code.to_string(),
                             unit_name: name.to_string(),
                             numerator: publish(n),

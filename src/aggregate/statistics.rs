@@ -240,13 +240,14 @@ pub fn attach(group: &mut [IndicatorRow], national: Option<(u64, u64)>) {
 mod tests {
     use super::*;
     use crate::date::Date;
+    use crate::ingest::locality::Level;
 
     fn row(num: u64, den: u64, expected: f64) -> IndicatorRow {
         IndicatorRow {
             index_date: Date(0),
             indicator_id: "X".into(),
             indicator_title: "x".into(),
-            level: "practice",
+            level: Level::Practice,
             unit_code: format!("P{num}"),
             unit_name: String::new(),
             numerator: Some(num),

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use stomp_audit::ingest::practices::Scope;
+use stomp_audit::ingest::locality::{Level, Scope};
 use stomp_audit::pipeline::measures::{self, MeasuresConfig, MeasuresError};
 use stomp_audit::report::{self, RunInfo};
 
@@ -125,7 +125,7 @@ pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
                 if let Some(r) = run
                     .rows
                     .iter()
-                    .find(|r| r.month == last && r.measure_id == m.id && r.level == "national")
+                    .find(|r| r.month == last && r.measure_id == m.id && r.level == Level::National)
                 {
                     let v = r
                         .stats

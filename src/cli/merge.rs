@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use stomp_audit::aggregate::AggregateOptions;
 use stomp_audit::audit::partial::Partial;
-use stomp_audit::ingest::practices::Scope;
+use stomp_audit::ingest::locality::Scope;
 use stomp_audit::pipeline::merge::merge;
 
 use stomp_audit::pipeline::quality::QualityRules;

@@ -11,6 +11,7 @@ pub const DEFAULT_BATCH_ROWS: usize = 65_536;
 pub mod accounting;
 pub mod csv_structure;
 pub mod list_sizes;
+pub mod locality;
 pub mod mapping;
 pub mod memo;
 pub mod ods;

@@ -14,7 +14,8 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::accounting::{RejectReason, Tally};
-use super::practices::{Practices, UNKNOWN};
+use super::locality::{Level, Units, UNKNOWN};
+use super::practices::Practices;
 use super::source::SourceError;
 use super::table::TableKind;
 use crate::ingest::accounting::Location;
@@ -105,14 +106,10 @@ pub fn load(
         };
         let sub_icb = field(15);
         let sub_icb_name = sub_icb.as_ref().and_then(|c| names.get(c));
-        let units = [
-            (code.clone(), field(2).unwrap_or_else(|| code.clone())),
-            (UNKNOWN.to_string(), "Unknown".to_string()),
-            unit(sub_icb.clone(), sub_icb_name),
-            unit(field(4), None),
-            unit(field(3), None),
-            super::practices::Scope::default().unit(),
-        ];
+        let mut units = Units::new(&code, field(2).as_deref().unwrap_or(&code));
+        units[Level::SubIcb] = unit(sub_icb.clone(), sub_icb_name);
+        units[Level::Icb] = unit(field(4), None);
+        units[Level::Region] = unit(field(3), None);
         if out.practices.insert(units) {
             tally.used();
         } else {

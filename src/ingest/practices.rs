@@ -3,20 +3,15 @@
 use polars::prelude::PlHashMap as HashMap;
 
 use super::accounting::{RejectReason, Tally};
+use super::locality::{Level, Scope, Units};
 use super::source::{ScanError, SourceError, TableSource};
 use super::table::TableKind;
 
-/// The levels a practice rolls up through, smallest first.
-pub const LEVELS: [&str; 6] = ["practice", "pcn", "sub_icb", "icb", "region", "national"];
-
-/// The code used for a locality that the practices table does not give.
-pub const UNKNOWN: &str = "UNKNOWN";
-
-/// One practice and its localities: `(code, name)` for each level of [`LEVELS`].
+/// One practice and its units at every level.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Practice {
-    /// `(code, name)` at practice, PCN, sub-ICB, ICB, region and national level.
-    pub units: [(String, String); 6],
+    /// Its own code and name, and those of its localities.
+    pub units: Units,
     /// True when the practice was not in the practices table but was
     /// referenced by a registration: kept under the "UNKNOWN" localities.
     pub unlisted: bool,
@@ -25,66 +20,17 @@ pub struct Practice {
 impl Practice {
     /// The practice code.
     pub fn code(&self) -> &str {
-        &self.units[0].0
+        &self.units[Level::Practice].0
     }
 
     fn unlisted(code: &str) -> Practice {
-        let mut units = unit_array(code, code);
-        units[0].1 = format!("{code} (not in the practices table)");
+        let mut units = Units::new(code, code);
+        units[Level::Practice].1 = format!("{code} (not in the practices table)");
         Practice {
             units,
             unlisted: true,
         }
     }
-}
-
-/// What the top ("national") level of a run stands for. Only a run over
-/// every practice in England may call its total England: a PCN's or an
-/// ICB's extract is "all practices in this extract", and a rate for it is
-/// not a national rate.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Scope {
-    /// The extract covers England: the top level is `ENG` England.
-    National,
-    /// Any other extract (the default): the top level is `ALL`, all
-    /// practices in this extract.
-    #[default]
-    Extract,
-}
-
-impl Scope {
-    /// The top level's `(code, name)`.
-    pub fn unit(self) -> (String, String) {
-        let (code, name) = match self {
-            Scope::National => ("ENG", "England"),
-            Scope::Extract => ("ALL", "All practices in this extract"),
-        };
-        (code.to_string(), name.to_string())
-    }
-
-    /// The scope a `--national` flag declares.
-    pub fn from_national(national: bool) -> Scope {
-        if national {
-            Scope::National
-        } else {
-            Scope::Extract
-        }
-    }
-}
-
-/// A practice's units with only its own code and name known: the
-/// localities are [`UNKNOWN`], the top level that of [`Scope::default`]
-/// until [`Practices::set_scope`] says otherwise.
-pub fn unit_array(code: &str, name: &str) -> [(String, String); 6] {
-    let unknown = || (UNKNOWN.to_string(), "Unknown".to_string());
-    [
-        (code.to_string(), name.to_string()),
-        unknown(),
-        unknown(),
-        unknown(),
-        unknown(),
-        Scope::default().unit(),
-    ]
 }
 
 /// All practices, indexed densely.
@@ -113,14 +59,14 @@ impl Practices {
         self.index.get(code).copied()
     }
 
-    /// Adds a listed practice with its localities (`(code, name)` at each
-    /// level of [`LEVELS`]); false when the code is already there.
-    pub fn insert(&mut self, units: [(String, String); 6]) -> bool {
-        if self.index.contains_key(&units[0].0) {
+    /// Adds a listed practice with its localities; false when the code is
+    /// already there.
+    pub fn insert(&mut self, units: Units) -> bool {
+        let code = &units[Level::Practice].0;
+        if self.index.contains_key(code) {
             return false;
         }
-        self.index
-            .insert(units[0].0.clone(), self.list.len() as u32);
+        self.index.insert(code.clone(), self.list.len() as u32);
         self.list.push(Practice {
             units,
             unlisted: false,
@@ -130,7 +76,7 @@ impl Practices {
 
     /// Adds a practice as a partial audit recorded it (listed or not);
     /// false when the code is already there.
-    pub fn insert_entry(&mut self, units: [(String, String); 6], unlisted: bool) -> bool {
+    pub fn insert_entry(&mut self, units: Units, unlisted: bool) -> bool {
         let added = self.insert(units);
         if added {
             if let Some(p) = self.list.last_mut() {
@@ -144,7 +90,7 @@ impl Practices {
     pub fn set_scope(&mut self, scope: Scope) {
         let top = scope.unit();
         for p in &mut self.list {
-            p.units[5] = top.clone();
+            p.units[Level::National] = top.clone();
         }
     }
 
@@ -183,11 +129,13 @@ impl Practices {
                     );
                     continue;
                 }
-                let mut units = unit_array(code, b.get(1, i).unwrap_or(code));
-                for (level, unit) in units.iter_mut().enumerate().take(5).skip(1) {
-                    if let Some(c) = b.get(2 * level, i) {
-                        let name = b.get(2 * level + 1, i).unwrap_or(c);
-                        *unit = (c.to_string(), name.to_string());
+                let mut units = Units::new(code, b.get(1, i).unwrap_or(code));
+                for level in Level::LOCALITIES {
+                    // Columns: code and name per level, practice first.
+                    let column = 2 * level as usize;
+                    if let Some(c) = b.get(column, i) {
+                        let name = b.get(column + 1, i).unwrap_or(c);
+                        units[level] = (c.to_string(), name.to_string());
                     }
                 }
                 out.index.insert(code.to_string(), out.list.len() as u32);

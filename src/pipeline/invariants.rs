@@ -13,6 +13,7 @@ use super::audit::{run, AuditRun};
 use crate::aggregate::IndicatorRow;
 use crate::audit::{AuditConfig, Silent};
 use crate::date::Date;
+use crate::ingest::locality::Level;
 use crate::ingest::mapping::ColumnMapping;
 use crate::spec::AuditSpec;
 use crate::spec::ConceptKind;
@@ -73,7 +74,7 @@ fn audit(spec: &AuditSpec, dir: &Path, batch_rows: usize, threads: usize) -> Aud
 }
 
 /// Rows keyed by everything but the unit order, for comparisons across runs.
-fn by_unit(rows: &[IndicatorRow]) -> BTreeMap<(Date, String, &'static str, String), (u64, u64)> {
+fn by_unit(rows: &[IndicatorRow]) -> BTreeMap<(Date, String, Level, String), (u64, u64)> {
     rows.iter()
         .map(|r| {
             (
@@ -124,14 +125,14 @@ proptest! {
         prop_assert!(parallel.inputs.iter().all(|i| i.tally.account.read > 0));
 
         // Practices add up to every higher level.
-        let mut sums: BTreeMap<(Date, &str, &str), (u64, u64)> = BTreeMap::new();
+        let mut sums: BTreeMap<(Date, &str, Level), (u64, u64)> = BTreeMap::new();
         for r in &parallel.rows {
             let e = sums.entry((r.index_date, r.indicator_id.as_str(), r.level)).or_default();
             e.0 += r.numerator.unwrap_or(0);
             e.1 += r.denominator.unwrap_or(0);
         }
         for ((date, id, _), total) in &sums {
-            prop_assert_eq!(total, &sums[&(*date, *id, "practice")]);
+            prop_assert_eq!(total, &sums[&(*date, *id, Level::Practice)]);
         }
     }
 

@@ -17,6 +17,7 @@ use crate::audit::partial::{
 use crate::audit::AuditInput;
 use crate::date::Date;
 use crate::ingest::accounting::Tally;
+use crate::ingest::locality::Units;
 use crate::ingest::practices::Practices;
 use crate::ingest::provenance::InputFile;
 use crate::ingest::table::TableKind;
@@ -102,11 +103,8 @@ pub fn merge(
     }
     let mut practices = Practices::default();
     for e in by_code.values() {
-        let units: [(String, String); 6] = e
-            .units
-            .clone()
-            .try_into()
-            .map_err(|_| file_error(&name(0), "a practice entry does not have six levels"))?;
+        let units = Units::from_vec(e.units.clone())
+            .ok_or_else(|| file_error(&name(0), "a practice entry does not have six levels"))?;
         practices.insert_entry(units, e.unlisted);
     }
 

@@ -18,7 +18,7 @@ fn rate(counts: Option<(u64, u64)>) -> Option<f64> {
 pub fn frame(r: &[ChangeRow]) -> PolarsResult<DataFrame> {
     DataFrame::new_infer_height(vec![
         column("indicator_id", r, |x| x.indicator_id.clone()),
-        column("level", r, |x| x.level),
+        column("level", r, |x| x.level.as_str()),
         column("unit_code", r, |x| x.unit_code.clone()),
         column("unit_name", r, |x| x.unit_name.clone()),
         column("baseline_date", r, |x| x.baseline_date.to_string()),

@@ -21,7 +21,7 @@ pub fn frame(run: &AuditRun) -> PolarsResult<DataFrame> {
         column("index_date", r, |x| x.index_date.to_string()),
         column("indicator_id", r, |x| x.indicator_id.clone()),
         column("indicator_title", r, |x| x.indicator_title.clone()),
-        column("level", r, |x| x.level),
+        column("level", r, |x| x.level.as_str()),
         column("unit_code", r, |x| x.unit_code.clone()),
         column("unit_name", r, |x| x.unit_name.clone()),
         column("numerator", r, |x| x.numerator),

@@ -47,7 +47,7 @@ pub fn frame(run: &MeasuresRun) -> PolarsResult<DataFrame> {
         column("measure_title", r, |x| {
             measure(run, &x.measure_id).map_or(String::new(), |m| m.title.clone())
         }),
-        column("level", r, |x| x.level),
+        column("level", r, |x| x.level.as_str()),
         column("unit_code", r, |x| x.unit_code.clone()),
         column("unit_name", r, |x| x.unit_name.clone()),
         column("numerator", r, |x| x.numerator),
@@ -84,7 +84,7 @@ pub fn changes_frame(run: &MeasuresRun, rows: &[MeasureChange]) -> PolarsResult<
     let value = |(n, d): (f64, f64)| (d > 0.0).then(|| n / d);
     DataFrame::new_infer_height(vec![
         column("measure_id", rows, |c| c.measure_id.clone()),
-        column("level", rows, |c| c.level),
+        column("level", rows, |c| c.level.as_str()),
         column("unit_code", rows, |c| c.unit_code.clone()),
         column("unit_name", rows, |c| c.unit_name.clone()),
         column("baseline_month", rows, |c| c.baseline.0.to_string()),

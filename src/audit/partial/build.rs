@@ -70,7 +70,7 @@ pub(crate) fn from_parts(spec: &AuditSpec, parts: Parts) -> Partial {
                 .list
                 .iter()
                 .map(|p| PracticeEntry {
-                    units: p.units.to_vec(),
+                    units: p.units.as_slice().to_vec(),
                     unlisted: p.unlisted,
                 })
                 .collect(),

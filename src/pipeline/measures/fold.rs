@@ -9,7 +9,8 @@ use crate::classify::codelist::is_bnf_code;
 use crate::date::Month;
 use crate::ingest::accounting::{IgnoreReason, RejectReason, Tally};
 use crate::ingest::list_sizes::ListSizes;
-use crate::ingest::practices::{unit_array, Practices, UNKNOWN};
+use crate::ingest::locality::{Level, Units, UNKNOWN};
+use crate::ingest::practices::Practices;
 use crate::ingest::prescribing::{is_practice_code, PrescribingFile};
 use crate::ingest::source::{Batch, ScanError, SourceError};
 use crate::ingest::table::TableKind;
@@ -43,7 +44,7 @@ pub struct Values {
 }
 
 /// Each practice's localities as the prescribing files give them.
-pub type Hierarchy = HashMap<String, [(String, String); 6]>;
+pub type Hierarchy = HashMap<String, Units>;
 
 /// Prescribing by one organisation that is not a GP practice.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -163,11 +164,11 @@ impl<'a> Folder<'a> {
         let p = self.practice_codes.len() as u32;
         self.practices.insert(code.to_string(), p);
         self.practice_codes.push(code.to_string());
-        let mut units = unit_array(code, b.get(5, i).unwrap_or(code));
-        for (level, unit) in units.iter_mut().enumerate().take(5).skip(2) {
-            let col = 6 + 2 * (level - 2);
-            if let Some(c) = b.get(col, i) {
-                *unit = (c.to_string(), b.get(col + 1, i).unwrap_or(c).to_string());
+        let mut units = Units::new(code, b.get(5, i).unwrap_or(code));
+        // Columns 6 to 11: code and name of the sub-ICB, ICB and region.
+        for (column, level) in [(6, Level::SubIcb), (8, Level::Icb), (10, Level::Region)] {
+            if let Some(c) = b.get(column, i) {
+                units[level] = (c.to_string(), b.get(column + 1, i).unwrap_or(c).to_string());
             }
         }
         self.hierarchy.insert(code.to_string(), units);
@@ -436,7 +437,7 @@ pub fn practices_of(
                 let units = hierarchy
                     .get(code)
                     .cloned()
-                    .unwrap_or_else(|| unit_array(code, code));
+                    .unwrap_or_else(|| Units::new(code, code));
                 out.insert(units);
             }
         }
@@ -445,6 +446,6 @@ pub fn practices_of(
 }
 
 /// True when no practice has a known unit at `level` (then the level is not reported).
-pub fn level_unknown(practices: &Practices, level: usize) -> bool {
+pub fn level_unknown(practices: &Practices, level: Level) -> bool {
     practices.list.iter().all(|p| p.units[level].0 == UNKNOWN)
 }

@@ -17,7 +17,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Values;
 use crate::aggregate::statistics::{group_stats, Model, UnitStats};
 use crate::date::Month;
-use crate::ingest::practices::{Practices, LEVELS};
+use crate::ingest::locality::Level;
+use crate::ingest::practices::Practices;
 use crate::spec::Measure;
 use crate::stats::percentile::deciles as decile_values;
 use crate::stats::wilson::Z95;
@@ -40,7 +41,7 @@ pub struct MeasureRow {
     /// Measure id.
     pub measure_id: String,
     /// `practice`, `pcn`, `sub_icb`, `icb`, `region` or `national`.
-    pub level: &'static str,
+    pub level: Level,
     /// ODS code of the unit.
     pub unit_code: String,
     /// Name of the unit.
@@ -63,11 +64,9 @@ pub fn roll_up(
     without_adq: &BTreeSet<Month>,
 ) -> Vec<MeasureRow> {
     let mut rows = Vec::new();
-    let levels: Vec<(usize, &'static str)> = LEVELS
-        .iter()
-        .enumerate()
-        .filter(|(l, _)| *l == 0 || !super::level_unknown(practices, *l))
-        .map(|(l, n)| (l, *n))
+    let levels: Vec<Level> = Level::ALL
+        .into_iter()
+        .filter(|&l| l == Level::Practice || !super::level_unknown(practices, l))
         .collect();
     for &month in months {
         // Each practice's values this month, looked up once.
@@ -81,7 +80,7 @@ pub fn roll_up(
                 continue;
             }
             let mut groups = Vec::new();
-            for &(level, name) in &levels {
+            for &level in &levels {
                 let mut units: BTreeMap<&str, (&str, f64, f64)> = BTreeMap::new();
                 for (p, v) in practices.list.iter().zip(&month_values) {
                     let Some(v) = v else {
@@ -98,7 +97,7 @@ pub fn roll_up(
                         .map(|(code, (unit_name, n, d))| MeasureRow {
                             month,
                             measure_id: m.id.clone(),
-                            level: name,
+                            level,
                             unit_code: code.to_string(),
                             unit_name: unit_name.to_string(),
                             numerator: n,
@@ -136,7 +135,7 @@ pub struct MeasureChange {
     /// Measure id.
     pub measure_id: String,
     /// Level.
-    pub level: &'static str,
+    pub level: Level,
     /// Unit code.
     pub unit_code: String,
     /// Unit name.
@@ -165,7 +164,7 @@ pub fn changes(rows: &[MeasureRow], measures: &[Measure], months: &[Month]) -> V
         .iter()
         .map(|m| (m.id.as_str(), model(m) == Model::Binomial))
         .collect();
-    let baseline: BTreeMap<(&str, &'static str, &str), &MeasureRow> = rows
+    let baseline: BTreeMap<(&str, Level, &str), &MeasureRow> = rows
         .iter()
         .filter(|r| r.month == first)
         .map(|r| ((r.measure_id.as_str(), r.level, r.unit_code.as_str()), r))
@@ -232,7 +231,7 @@ pub struct MeasureDeciles {
 pub fn deciles(rows: &[MeasureRow]) -> Vec<MeasureDeciles> {
     type Group<'a> = ((Month, &'a str), Vec<Option<f64>>);
     let mut groups: Vec<Group> = Vec::new();
-    for r in rows.iter().filter(|r| r.level == "practice") {
+    for r in rows.iter().filter(|r| r.level == Level::Practice) {
         match groups.last_mut() {
             Some((k, v)) if *k == (r.month, r.measure_id.as_str()) => v.push(r.stats.rate),
             _ => groups.push(((r.month, r.measure_id.as_str()), vec![r.stats.rate])),
@@ -263,7 +262,7 @@ mod tests {
         MeasureRow {
             month: Month(0),
             measure_id: "M".into(),
-            level: "practice",
+            level: Level::Practice,
             unit_code: format!("P{n}"),
             unit_name: String::new(),
             numerator: n,

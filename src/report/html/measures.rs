@@ -9,7 +9,7 @@ use super::charts::{self, Point, Scale};
 use super::{esc, CSS};
 use crate::aggregate::statistics::Model;
 use crate::aggregate::Flag;
-use crate::ingest::practices::LEVELS;
+use crate::ingest::locality::Level;
 use crate::pipeline::measures::roll_up::model;
 use crate::pipeline::measures::roll_up::MeasureRow;
 use crate::pipeline::measures::MeasuresRun;
@@ -67,7 +67,7 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
     );
 
     let latest: Vec<&MeasureRow> = run.rows.iter().filter(|r| r.month == last).collect();
-    let of = |id: &str, level: &str| -> Vec<&MeasureRow> {
+    let of = |id: &str, level: Level| -> Vec<&MeasureRow> {
         latest
             .iter()
             .copied()
@@ -81,10 +81,10 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
          <th>Above 99.8%</th><th>Below 99.8%</th><th>Above adjusted 99.8%</th><th>Below adjusted 99.8%</th><th>φ</th><th class=\"l\">Model</th></tr>"
     );
     for m in &run.measures {
-        let Some(nat) = of(&m.id, "national").into_iter().next() else {
+        let Some(nat) = of(&m.id, Level::National).into_iter().next() else {
             continue;
         };
-        let practices = of(&m.id, "practice");
+        let practices = of(&m.id, Level::Practice);
         let count = |f: &dyn Fn(&MeasureRow) -> bool| practices.iter().filter(|r| f(r)).count();
         let _ = write!(
             w,
@@ -148,8 +148,11 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
     let _ = write!(w, "<h2>Practices compared</h2><p class=\"note\">Funnel plots: each dot a practice; solid lines the 95% (grey) and 99.8% (red) limits around the value for {top}; \
                 dashed the 99.8% limits adjusted for over-dispersion. Practices outside 99.8% are labelled; tables mark them red (above) or blue (below).</p>");
     for m in &run.measures {
-        let practices = of(&m.id, "practice");
-        let Some(target) = of(&m.id, "national").first().and_then(|r| r.stats.rate) else {
+        let practices = of(&m.id, Level::Practice);
+        let Some(target) = of(&m.id, Level::National)
+            .first()
+            .and_then(|r| r.stats.rate)
+        else {
             continue;
         };
         section(w, run, m, &practices, target, &top)?;
@@ -158,7 +161,7 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
     super::glossary(w, &top, true);
 
     w.push_str("<h2>Localities</h2><p class=\"note\">Each measure at each level in the latest month; numerators and denominators are pooled from the practices.</p>");
-    for level in &LEVELS[1..] {
+    for level in &Level::ALL[1..] {
         let rows: Vec<&&MeasureRow> = latest.iter().filter(|r| r.level == *level).collect();
         if rows.is_empty() {
             continue;
@@ -317,7 +320,7 @@ fn section(
             .map(|mo| {
                 run.rows
                     .iter()
-                    .find(|r| r.month == *mo && r.measure_id == m.id && r.level == "national")
+                    .find(|r| r.month == *mo && r.measure_id == m.id && r.level == Level::National)
                     .and_then(|r| r.stats.rate)
                     .unwrap_or(0.0)
             })

@@ -11,7 +11,7 @@ use std::fmt::Write;
 
 use crate::aggregate::statistics::Model;
 use crate::aggregate::{Flag, IndicatorRow};
-use crate::ingest::practices::LEVELS;
+use crate::ingest::locality::Level;
 use crate::pipeline::audit::AuditRun;
 use crate::pipeline::quality::{DataQuality, Status};
 use crate::spec::{AuditSpec, Fact, Term};
@@ -129,8 +129,10 @@ fn significant_first<T>(
 /// extract's whole), each ICB and each sub-ICB: the trend a quarterly job
 /// follows, beside the change since the baseline.
 fn trend_section(w: &mut String, run: &AuditRun, spec: &AuditSpec, top: &str) {
-    let mut cells: std::collections::HashMap<(&str, &str, &str, crate::date::Date), &IndicatorRow> =
-        std::collections::HashMap::new();
+    let mut cells: std::collections::HashMap<
+        (Level, &str, &str, crate::date::Date),
+        &IndicatorRow,
+    > = std::collections::HashMap::new();
     for r in &run.rows {
         cells.insert(
             (
@@ -147,7 +149,7 @@ fn trend_section(w: &mut String, run: &AuditRun, spec: &AuditSpec, top: &str) {
         "<h2>Trend by index date</h2><p class=\"note\">Rate (numerator/denominator) at each index date. Index dates are the days the audit looks back from; \
          a quarter end is the same day in calendar quarters and in NHS financial-year quarters (31 March 2024 ends 2024Q1 and 2023/24 Q4).</p>"
     );
-    for level in ["national", "icb", "sub_icb"] {
+    for level in [Level::National, Level::Icb, Level::SubIcb] {
         let mut units: Vec<(&str, &str)> = run
             .rows
             .iter()
@@ -157,8 +159,8 @@ fn trend_section(w: &mut String, run: &AuditRun, spec: &AuditSpec, top: &str) {
         units.sort();
         units.dedup();
         let heading = match level {
-            "national" => top.to_string(),
-            other => other.replace('_', "-").to_uppercase(),
+            Level::National => top.to_string(),
+            other => other.heading(),
         };
         let _ = write!(
             w,
@@ -236,8 +238,8 @@ fn data_quality_section(w: &mut String, q: &DataQuality) {
 /// How the page names the top level, from its unit name: "England" for a
 /// national run, else "all practices in this extract" (a PCN's extract is
 /// not England, and its rate is not a national rate).
-fn top_words<'a>(mut names: impl Iterator<Item = (&'a str, &'a str)>) -> String {
-    match names.find(|(level, _)| *level == "national") {
+fn top_words<'a>(mut names: impl Iterator<Item = (Level, &'a str)>) -> String {
+    match names.find(|(level, _)| *level == Level::National) {
         Some((_, "England")) => "England".to_string(),
         Some((_, name)) => {
             let mut c = name.chars();
@@ -355,7 +357,7 @@ pub fn render(run: &AuditRun, spec: &AuditSpec, quality: &DataQuality) -> Result
     );
 
     let latest: Vec<&IndicatorRow> = run.rows.iter().filter(|r| r.index_date == last).collect();
-    let of = |id: &str, level: &str| -> Vec<&IndicatorRow> {
+    let of = |id: &str, level: Level| -> Vec<&IndicatorRow> {
         latest
             .iter()
             .copied()
@@ -370,10 +372,10 @@ pub fn render(run: &AuditRun, spec: &AuditSpec, quality: &DataQuality) -> Result
          <th>Practices</th><th>Above 99.8%</th><th>Below 99.8%</th><th>Above adjusted 99.8%</th><th>φ</th></tr>"
     );
     for ind in &spec.compiled.indicators {
-        let Some(nat) = of(&ind.id, "national").into_iter().next() else {
+        let Some(nat) = of(&ind.id, Level::National).into_iter().next() else {
             continue;
         };
-        let practices = of(&ind.id, "practice");
+        let practices = of(&ind.id, Level::Practice);
         let count = |f: &dyn Fn(&IndicatorRow) -> bool| practices.iter().filter(|r| f(r)).count();
         let _ = write!(
             w,
@@ -434,8 +436,11 @@ pub fn render(run: &AuditRun, spec: &AuditSpec, quality: &DataQuality) -> Result
     let _ = write!(w, "<h2>Practices compared</h2><p class=\"note\">Funnel plots: each dot a practice; solid lines the 95% (grey) and 99.8% (red) limits around the rate for {top}; \
                 dashed the 99.8% limits adjusted for over-dispersion. Practices outside 99.8% are labelled. Caterpillar plots rank practices with their 95% intervals.</p>");
     for ind in &spec.compiled.indicators {
-        let practices = of(&ind.id, "practice");
-        let Some(target) = of(&ind.id, "national").first().and_then(|r| r.stats.rate) else {
+        let practices = of(&ind.id, Level::Practice);
+        let Some(target) = of(&ind.id, Level::National)
+            .first()
+            .and_then(|r| r.stats.rate)
+        else {
             continue;
         };
         let _ = write!(
@@ -467,7 +472,9 @@ pub fn render(run: &AuditRun, spec: &AuditSpec, quality: &DataQuality) -> Result
                     run.rows
                         .iter()
                         .find(|r| {
-                            r.index_date == *d && r.indicator_id == ind.id && r.level == "national"
+                            r.index_date == *d
+                                && r.indicator_id == ind.id
+                                && r.level == Level::National
                         })
                         .and_then(|r| r.stats.rate)
                         .unwrap_or(0.0)
@@ -494,10 +501,10 @@ pub fn render(run: &AuditRun, spec: &AuditSpec, quality: &DataQuality) -> Result
             .or_insert(*r);
     }
     w.push_str("<h2>Localities</h2><p class=\"note\">Rate (numerator/denominator) at the latest index date; red above, blue below the 99.8% limits.</p>");
-    for level in &LEVELS[1..5] {
+    for level in Level::LOCALITIES {
         let mut units: Vec<(&str, &str)> = latest
             .iter()
-            .filter(|r| r.level == *level)
+            .filter(|r| r.level == level)
             .map(|r| (r.unit_code.as_str(), r.unit_name.as_str()))
             .collect();
         units.sort();
@@ -505,7 +512,7 @@ pub fn render(run: &AuditRun, spec: &AuditSpec, quality: &DataQuality) -> Result
         let _ = write!(
             w,
             "<h3>{}</h3><div class=\"scroll\"><table><tr><th class=\"l\">Unit</th>",
-            level.replace('_', "-").to_uppercase()
+            level.heading()
         );
         for ind in &spec.compiled.indicators {
             let _ = write!(w, "<th title=\"{}\">{}</th>", esc(&ind.title), esc(&ind.id));
@@ -514,7 +521,7 @@ pub fn render(run: &AuditRun, spec: &AuditSpec, quality: &DataQuality) -> Result
         for (code, name) in units {
             let _ = write!(w, "<tr><td class=\"l\">{} {}</td>", esc(code), esc(name));
             for ind in &spec.compiled.indicators {
-                match cells.get(&(*level, code, ind.id.as_str())) {
+                match cells.get(&(level, code, ind.id.as_str())) {
                     Some(r) => {
                         let class = match r.stats.flag[P998] {
                             Some(Flag::High) => " class=\"high\"",
