@@ -2,13 +2,13 @@
 //! a funnel plot, caterpillar plot and decile chart per measure, the
 //! practice and locality tables, and what was left out of the data.
 
-use crate::aggregate::statistics::P998;
 use std::fmt::Write;
 
 use super::charts::{self, Point, Scale};
 use super::{esc, CSS};
-use crate::aggregate::statistics::Model;
+use crate::aggregate::statistics::{Model, P998};
 use crate::aggregate::Flag;
+use crate::date::Month;
 use crate::ingest::locality::Level;
 use crate::pipeline::measures::roll_up::model;
 use crate::pipeline::measures::roll_up::MeasureRow;
@@ -38,13 +38,50 @@ fn flag_class(r: &MeasureRow) -> &'static str {
     }
 }
 
-/// Renders the report.
+/// Renders the page: the header, the headline with the measures left
+/// out, changes (over several months), the practices compared, how to
+/// read it, the localities and what the data held, in that order.
 pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
     let last = *run.months.last().ok_or("no month")?;
+    let top = super::top_words(run.rows.iter().map(|r| (r.level, r.unit_name.as_str())));
+    let latest = Latest {
+        rows: run.rows.iter().filter(|r| r.month == last).collect(),
+    };
     let mut h = String::new();
     let w = &mut h;
+    header(w, run, spec, last, &top);
+    headline(w, run, &latest, last, &top);
+    if run.months.len() > 1 {
+        change_section(w, run, last);
+    }
+    practices_compared(w, run, &latest, &top)?;
+    super::glossary(w, &top, true);
+    locality_tables(w, run, &latest);
+    what_the_data_held(w, run);
+    w.push_str("</body></html>");
+    Ok(h)
+}
+
+/// The rows of the latest month, the month every table but the changes shows.
+struct Latest<'a> {
+    rows: Vec<&'a MeasureRow>,
+}
+
+impl<'a> Latest<'a> {
+    /// One measure's rows at one level.
+    fn of(&self, id: &str, level: Level) -> Vec<&'a MeasureRow> {
+        self.rows
+            .iter()
+            .copied()
+            .filter(|r| r.measure_id == id && r.level == level)
+            .collect()
+    }
+}
+
+/// The title, the months, the practices' source, spec and engine, and the
+/// models the statistics use.
+fn header(w: &mut String, run: &MeasuresRun, spec: &AuditSpec, last: Month, top: &str) {
     let months: Vec<String> = run.months.iter().map(|m| m.to_string()).collect();
-    let top = super::top_words(run.rows.iter().map(|r| (r.level, r.unit_name.as_str())));
     let _ = write!(
         w,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Psychotropic prescribing measures {last}</title><style>{CSS}</style></head><body>\
@@ -65,26 +102,21 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
         env!("CARGO_PKG_NAME"),
         env!("CARGO_PKG_VERSION"),
     );
+}
 
-    let latest: Vec<&MeasureRow> = run.rows.iter().filter(|r| r.month == last).collect();
-    let of = |id: &str, level: Level| -> Vec<&MeasureRow> {
-        latest
-            .iter()
-            .copied()
-            .filter(|r| r.measure_id == id && r.level == level)
-            .collect()
-    };
-
+/// Each measure's value for the top level, with how many practices lie
+/// beyond its limits, and the measures a month could not have.
+fn headline(w: &mut String, run: &MeasuresRun, latest: &Latest, last: Month, top: &str) {
     let _ = write!(
         w,
         "<h2>Headline, {last}</h2><table><tr><th class=\"l\">Measure</th><th>{top}</th><th>Practices</th>\
          <th>Above 99.8%</th><th>Below 99.8%</th><th>Above adjusted 99.8%</th><th>Below adjusted 99.8%</th><th>φ</th><th class=\"l\">Model</th></tr>"
     );
     for m in &run.measures {
-        let Some(nat) = of(&m.id, Level::National).into_iter().next() else {
+        let Some(nat) = latest.of(&m.id, Level::National).into_iter().next() else {
             continue;
         };
-        let practices = of(&m.id, Level::Practice);
+        let practices = latest.of(&m.id, Level::Practice);
         let count = |f: &dyn Fn(&MeasureRow) -> bool| practices.iter().filter(|r| f(r)).count();
         let _ = write!(
             w,
@@ -115,54 +147,67 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
             esc(&s.reason)
         );
     }
+}
 
-    if run.months.len() > 1 {
-        let (changes, significant) =
-            super::significant_first(&run.changes, |c| Some((c.significant, c.difference?.0)));
+/// The changes from the first month to the last, significant ones first.
+fn change_section(w: &mut String, run: &MeasuresRun, last: Month) {
+    let (changes, significant) =
+        super::significant_first(&run.changes, |c| Some((c.significant, c.difference?.0)));
+    let _ = write!(
+        w,
+        "<h2>Change since {}</h2><p>{significant} unit-measure pairs changed significantly between {} and {last} (95% interval of the difference excludes zero: Newcombe for shares, Poisson Wald for rates).</p>\
+         <div class=\"scroll\"><table><tr><th class=\"l\">Measure</th><th class=\"l\">Level</th><th class=\"l\">Unit</th><th>{}</th><th>{last}</th><th>Difference (95% CI)</th></tr>",
+        run.months[0], run.months[0], run.months[0]
+    );
+    for c in changes.iter().take(significant.max(10) + 10) {
+        let per = run
+            .measures
+            .iter()
+            .find(|m| m.id == c.measure_id)
+            .map_or(1.0, |m| m.per);
+        let rate = |n: f64, d: f64| value((d > 0.0).then(|| n / d), per);
+        let (d, lo, hi) = c.difference.unwrap_or_default();
         let _ = write!(
             w,
-            "<h2>Change since {}</h2><p>{significant} unit-measure pairs changed significantly between {} and {last} (95% interval of the difference excludes zero: Newcombe for shares, Poisson Wald for rates).</p>\
-             <div class=\"scroll\"><table><tr><th class=\"l\">Measure</th><th class=\"l\">Level</th><th class=\"l\">Unit</th><th>{}</th><th>{last}</th><th>Difference (95% CI)</th></tr>",
-            run.months[0], run.months[0], run.months[0]
+            "<tr class=\"{}\"><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{} {}</td><td>{}</td><td>{}</td><td>{:+.2} ({:+.2} to {:+.2})</td></tr>",
+            if c.significant { if d > 0.0 { "high" } else { "low" } } else { "" },
+            esc(&c.measure_id), c.level, esc(&c.unit_code), esc(&c.unit_name),
+            rate(c.baseline.1, c.baseline.2), rate(c.current.1, c.current.2),
+            d * per, lo * per, hi * per
         );
-        for c in changes.iter().take(significant.max(10) + 10) {
-            let per = run
-                .measures
-                .iter()
-                .find(|m| m.id == c.measure_id)
-                .map_or(1.0, |m| m.per);
-            let rate = |n: f64, d: f64| value((d > 0.0).then(|| n / d), per);
-            let (d, lo, hi) = c.difference.unwrap_or_default();
-            let _ = write!(
-                w,
-                "<tr class=\"{}\"><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{} {}</td><td>{}</td><td>{}</td><td>{:+.2} ({:+.2} to {:+.2})</td></tr>",
-                if c.significant { if d > 0.0 { "high" } else { "low" } } else { "" },
-                esc(&c.measure_id), c.level, esc(&c.unit_code), esc(&c.unit_name),
-                rate(c.baseline.1, c.baseline.2), rate(c.current.1, c.current.2),
-                d * per, lo * per, hi * per
-            );
-        }
-        w.push_str("</table></div>");
     }
+    w.push_str("</table></div>");
+}
 
+/// Per measure: the funnel, caterpillar and decile charts of the practices.
+fn practices_compared(
+    w: &mut String,
+    run: &MeasuresRun,
+    latest: &Latest,
+    top: &str,
+) -> Result<(), String> {
     let _ = write!(w, "<h2>Practices compared</h2><p class=\"note\">Funnel plots: each dot a practice; solid lines the 95% (grey) and 99.8% (red) limits around the value for {top}; \
                 dashed the 99.8% limits adjusted for over-dispersion. Practices outside 99.8% are labelled; tables mark them red (above) or blue (below).</p>");
     for m in &run.measures {
-        let practices = of(&m.id, Level::Practice);
-        let Some(target) = of(&m.id, Level::National)
+        let practices = latest.of(&m.id, Level::Practice);
+        let Some(target) = latest
+            .of(&m.id, Level::National)
             .first()
             .and_then(|r| r.stats.rate)
         else {
             continue;
         };
-        section(w, run, m, &practices, target, &top)?;
+        section(w, run, m, &practices, target, top)?;
     }
 
-    super::glossary(w, &top, true);
+    Ok(())
+}
 
+/// A table per level above the practice of every unit's value for each measure.
+fn locality_tables(w: &mut String, run: &MeasuresRun, latest: &Latest) {
     w.push_str("<h2>Localities</h2><p class=\"note\">Each measure at each level in the latest month; numerators and denominators are pooled from the practices.</p>");
     for level in &Level::ALL[1..] {
-        let rows: Vec<&&MeasureRow> = latest.iter().filter(|r| r.level == *level).collect();
+        let rows: Vec<&&MeasureRow> = latest.rows.iter().filter(|r| r.level == *level).collect();
         if rows.is_empty() {
             continue;
         }
@@ -197,7 +242,12 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
         }
         w.push_str("</table></div>");
     }
+}
 
+/// Each input file's rows read, used, ignored and rejected, and what the
+/// fold left out: prescribers that are not practices, practice-months
+/// without a list size.
+fn what_the_data_held(w: &mut String, run: &MeasuresRun) {
     w.push_str("<h2>What the data held</h2><table><tr><th class=\"l\">File</th><th class=\"l\">Layout</th><th>Rows</th><th>Used</th><th class=\"l\">Ignored</th><th class=\"l\">Rejected</th></tr>");
     for i in &run.inputs {
         let _ = write!(
@@ -250,8 +300,6 @@ pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
                 .join(", ")
         );
     }
-    w.push_str("</body></html>");
-    Ok(h)
 }
 
 fn reasons(counts: impl Iterator<Item = (&'static str, u64)>) -> String {
