@@ -2,7 +2,7 @@
 //! roll-up, changes and deciles. A normal run is one partial merged alone.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::audit::AuditRun;
@@ -12,11 +12,12 @@ use crate::aggregate::{roll_up, AggregateOptions};
 use crate::audit::coverage::DrugCoverage;
 use crate::audit::evaluate::{Counts, STRATA};
 use crate::audit::partial::{
-    codelist_versions, file_error, sort_review, Partial, PartialError, PracticeEntry,
+    codelist_versions, file_error, sort_review, InputEntry, Partial, PartialError, PracticeEntry,
+    ReviewLine,
 };
 use crate::audit::AuditInput;
 use crate::date::Date;
-use crate::ingest::accounting::Tally;
+use crate::ingest::accounting::{Rejection, Tally};
 use crate::ingest::locality::Units;
 use crate::ingest::practices::Practices;
 use crate::ingest::provenance::InputFile;
@@ -31,14 +32,72 @@ pub fn merge(
     paths: &[PathBuf],
     aggregate: AggregateOptions,
 ) -> Result<AuditRun, PartialError> {
-    let first = partials.first().ok_or(PartialError::Empty)?;
-    let versions = codelist_versions(spec);
     let name = |k: usize| {
         paths
             .get(k)
             .cloned()
             .unwrap_or_else(|| PathBuf::from(format!("partial {}", k + 1)))
     };
+    let first = partials.first().ok_or(PartialError::Empty)?;
+    check_alike(spec, &partials, &name)?;
+    let clock = Instant::now();
+    let dates = index_dates(first, &name(0))?;
+    let mut practices = practice_union(&partials, &name(0))?;
+    let mut sums = Sums::new(dates.len(), spec.compiled.indicators.len(), &practices);
+    for (k, p) in partials.into_iter().enumerate() {
+        sums.add(p, &practices, &name(k))?;
+    }
+    let Sums {
+        counts,
+        mut review,
+        inputs,
+        patients,
+        cohort_patients,
+        cohort_sizes,
+        mut timings,
+        drug_coverage,
+    } = sums;
+    sort_review(&mut review);
+    practices.set_scope(aggregate.scope);
+    let rows = roll_up(
+        &counts,
+        &practices,
+        &spec.compiled.indicators,
+        &dates,
+        aggregate,
+    );
+    let changes = changes(&rows, &dates);
+    let deciles = deciles(&rows);
+    *timings.entry("aggregate".into()).or_default() += clock.elapsed().as_secs_f64();
+    Ok(AuditRun {
+        dates,
+        practices,
+        counts,
+        rows,
+        changes,
+        deciles,
+        aggregate,
+        review,
+        cohort_sizes,
+        patients,
+        cohort_patients,
+        inputs,
+        timings: timings.into_iter().collect(),
+        drug_coverage,
+    })
+}
+
+/// Refuses partials that are not of one audit: each must carry this spec,
+/// these codelist versions and the first partial's index dates.
+fn check_alike(
+    spec: &AuditSpec,
+    partials: &[Partial],
+    name: &dyn Fn(usize) -> PathBuf,
+) -> Result<(), PartialError> {
+    let Some(first) = partials.first() else {
+        return Err(PartialError::Empty);
+    };
+    let versions = codelist_versions(spec);
     for (k, p) in partials.iter().enumerate() {
         let mismatch = |what, this, first| PartialError::Mismatch {
             path: name(k),
@@ -79,18 +138,26 @@ pub fn merge(
             ));
         }
     }
-    let clock = Instant::now();
-    let dates: Vec<Date> = first
+    Ok(())
+}
+
+/// The index dates the partials share.
+fn index_dates(first: &Partial, path: &Path) -> Result<Vec<Date>, PartialError> {
+    first
         .meta
         .index_dates
         .iter()
         .map(|d| {
             d.parse()
-                .map_err(|_| file_error(&name(0), format!("bad index date '{d}'")))
+                .map_err(|_| file_error(path, format!("bad index date '{d}'")))
         })
-        .collect::<Result<_, _>>()?;
+        .collect()
+}
 
-    // Practices: the union by code; a listed entry wins over an unlisted one.
+/// Every partial's practices, once each by code; a listed entry wins over
+/// an unlisted one (a bucket may meet a practice only through a
+/// registration).
+fn practice_union(partials: &[Partial], path: &Path) -> Result<Practices, PartialError> {
     let mut by_code: BTreeMap<String, PracticeEntry> = BTreeMap::new();
     for p in partials.iter().flat_map(|p| &p.meta.practices) {
         let code = p.units.first().map(|u| u.0.clone()).unwrap_or_default();
@@ -104,34 +171,87 @@ pub fn merge(
     let mut practices = Practices::default();
     for e in by_code.values() {
         let units = Units::from_vec(e.units.clone())
-            .ok_or_else(|| file_error(&name(0), "a practice entry does not have six levels"))?;
+            .ok_or_else(|| file_error(path, "a practice entry does not have six levels"))?;
         practices.insert_entry(units, e.unlisted);
     }
+    Ok(practices)
+}
 
-    let indicators = spec.compiled.indicators.len();
-    let mut counts = Counts::new(dates.len(), indicators, practices.list.len());
-    let mut review = Vec::new();
-    let mut inputs = Vec::new();
-    let (mut patients, mut cohort_patients) = (0, 0);
-    let mut cohort_sizes = vec![0; dates.len()];
-    let mut timings: BTreeMap<String, f64> = BTreeMap::new();
-    let mut drug_coverage = DrugCoverage::default();
-    for (k, p) in partials.into_iter().enumerate() {
-        drug_coverage.merge(&p.meta.drug_coverage);
+/// What the partials add up to, before the roll-up.
+struct Sums {
+    counts: Counts,
+    review: Vec<ReviewLine>,
+    inputs: Vec<AuditInput>,
+    patients: u64,
+    cohort_patients: u64,
+    cohort_sizes: Vec<u64>,
+    timings: BTreeMap<String, f64>,
+    drug_coverage: DrugCoverage,
+}
+
+impl Sums {
+    fn new(dates: usize, indicators: usize, practices: &Practices) -> Sums {
+        Sums {
+            counts: Counts::new(dates, indicators, practices.list.len()),
+            review: Vec::new(),
+            inputs: Vec::new(),
+            patients: 0,
+            cohort_patients: 0,
+            cohort_sizes: vec![0; dates],
+            timings: BTreeMap::new(),
+            drug_coverage: DrugCoverage::default(),
+        }
+    }
+
+    /// Adds one partial, refusing cells and review lines out of range.
+    fn add(&mut self, p: Partial, practices: &Practices, path: &Path) -> Result<(), PartialError> {
+        self.drug_coverage.merge(&p.meta.drug_coverage);
+        self.add_counts(&p, practices, path)?;
+        // An indicator out of range would break the review list: refuse it here.
+        if p.review
+            .iter()
+            .any(|r| r.indicator >= self.counts.indicators)
+        {
+            return Err(file_error(
+                path,
+                "a review line names an indicator out of range",
+            ));
+        }
+        self.review.extend(p.review);
+        self.patients += p.meta.patients;
+        self.cohort_patients += p.meta.cohort_patients;
+        for (total, n) in self.cohort_sizes.iter_mut().zip(&p.meta.cohort_sizes) {
+            *total += n;
+        }
+        for (stage, secs) in &p.meta.timings {
+            *self.timings.entry(stage.clone()).or_default() += secs;
+        }
+        self.inputs
+            .extend(inputs_of(p.meta.inputs, p.rejections, path)?);
+        Ok(())
+    }
+
+    fn add_counts(
+        &mut self,
+        p: &Partial,
+        practices: &Practices,
+        path: &Path,
+    ) -> Result<(), PartialError> {
+        let (dates, indicators) = (self.cohort_sizes.len(), self.counts.indicators);
         for c in &p.counts {
             let practice = practices.get(&c.practice).ok_or_else(|| {
                 file_error(
-                    &name(k),
+                    path,
                     format!(
                         "counts name the practice {} that the partial does not list",
                         c.practice
                     ),
                 )
             })?;
-            if c.date >= dates.len() || c.indicator >= indicators || c.stratum >= STRATA {
-                return Err(file_error(&name(k), "a count cell is out of range"));
+            if c.date >= dates || c.indicator >= indicators || c.stratum >= STRATA {
+                return Err(file_error(path, "a count cell is out of range"));
             }
-            counts.add_cell(
+            self.counts.add_cell(
                 c.date,
                 c.indicator,
                 practice as usize,
@@ -140,42 +260,37 @@ pub fn merge(
                 c.denominator,
             );
         }
-        // An indicator out of range would break the review list: refuse it here.
-        if p.review.iter().any(|r| r.indicator >= indicators) {
-            return Err(file_error(
-                &name(k),
-                "a review line names an indicator out of range",
-            ));
+        Ok(())
+    }
+}
+
+/// A partial's input files with their row accounts and rejections.
+fn inputs_of(
+    entries: Vec<InputEntry>,
+    rejections: Vec<(usize, Rejection)>,
+    path: &Path,
+) -> Result<Vec<AuditInput>, PartialError> {
+    let mut tallies: Vec<Tally> = entries
+        .iter()
+        .map(|e| Tally {
+            account: e.account.clone(),
+            rejections: Vec::new(),
+            latest_date: e.latest_date.as_deref().and_then(|d| d.parse().ok()),
+            code_rows: Vec::new(),
+        })
+        .collect();
+    for (i, r) in rejections {
+        if let Some(t) = tallies.get_mut(i) {
+            t.rejections.push(r);
         }
-        review.extend(p.review);
-        patients += p.meta.patients;
-        cohort_patients += p.meta.cohort_patients;
-        for (total, n) in cohort_sizes.iter_mut().zip(&p.meta.cohort_sizes) {
-            *total += n;
-        }
-        for (stage, secs) in &p.meta.timings {
-            *timings.entry(stage.clone()).or_default() += secs;
-        }
-        let mut tallies: Vec<Tally> = p
-            .meta
-            .inputs
-            .iter()
-            .map(|e| Tally {
-                account: e.account.clone(),
-                rejections: Vec::new(),
-                latest_date: e.latest_date.as_deref().and_then(|d| d.parse().ok()),
-                code_rows: Vec::new(),
-            })
-            .collect();
-        for (i, r) in p.rejections {
-            if let Some(t) = tallies.get_mut(i) {
-                t.rejections.push(r);
-            }
-        }
-        for (e, tally) in p.meta.inputs.into_iter().zip(tallies) {
+    }
+    entries
+        .into_iter()
+        .zip(tallies)
+        .map(|(e, tally)| {
             let table = TableKind::from_stem(&e.table)
-                .ok_or_else(|| file_error(&name(k), format!("unknown table '{}'", e.table)))?;
-            inputs.push(AuditInput {
+                .ok_or_else(|| file_error(path, format!("unknown table '{}'", e.table)))?;
+            Ok(AuditInput {
                 file: InputFile {
                     table,
                     path: PathBuf::from(e.path),
@@ -183,37 +298,9 @@ pub fn merge(
                     bytes: e.bytes,
                 },
                 tally,
-            });
-        }
-    }
-    sort_review(&mut review);
-    practices.set_scope(aggregate.scope);
-    let rows = roll_up(
-        &counts,
-        &practices,
-        &spec.compiled.indicators,
-        &dates,
-        aggregate,
-    );
-    let changes = changes(&rows, &dates);
-    let deciles = deciles(&rows);
-    *timings.entry("aggregate".into()).or_default() += clock.elapsed().as_secs_f64();
-    Ok(AuditRun {
-        dates,
-        practices,
-        counts,
-        rows,
-        changes,
-        deciles,
-        aggregate,
-        review,
-        cohort_sizes,
-        patients,
-        cohort_patients,
-        inputs,
-        timings: timings.into_iter().collect(),
-        drug_coverage,
-    })
+            })
+        })
+        .collect()
 }
 
 fn short(sha: &str) -> &str {
