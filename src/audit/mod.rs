@@ -10,7 +10,6 @@ pub mod evaluate;
 pub mod facts;
 pub mod partial;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -103,71 +102,27 @@ pub fn run_partial(
     config: &AuditConfig,
     progress: &dyn Progress,
 ) -> Result<partial::Partial, AuditError> {
-    let mut dates = config.index_dates.clone();
-    dates.sort_unstable();
-    dates.dedup();
-    let (Some(&first), Some(&last)) = (dates.first(), dates.last()) else {
-        return Err(AuditError::NoIndexDate);
-    };
+    let (dates, horizon) = dates_and_horizon(spec, config)?;
     let compiled = &spec.compiled;
-    let horizon = if config.check_every_row {
-        Horizon {
-            last: Date(i32::MAX),
-            cohort_by: last,
-            drugs_after: Date(i32::MIN),
-        }
-    } else {
-        Horizon {
-            last,
-            cohort_by: last,
-            drugs_after: first.add_months(-(compiled.drug_lookback_months as i32)),
-        }
-    };
     let batch = config.batch_rows.max(1);
     let extract = Extract::open(&config.extract, &config.mapping)?;
     for t in &extract.tables {
         t.check_columns()?;
     }
     // The inputs are hashed on a thread of their own while the scans run.
-    let tables = [
-        TableKind::Practices,
-        TableKind::Patients,
-        TableKind::Registrations,
-        TableKind::ClinicalEvents,
-        TableKind::Medications,
-    ];
     std::thread::scope(|s| {
-        let sums = s.spawn(|| tables.map(|k| checksum(&extract.table(k).path)));
+        let sums = s.spawn(|| TABLE_ORDER.map(|k| checksum(&extract.table(k).path)));
         let mut timings = Vec::new();
-        let mut tallies: BTreeMap<TableKind, Tally> = TableKind::ALL
-            .iter()
-            .map(|k| (*k, Tally::default()))
-            .collect();
-        let mut tally = |k: TableKind| tallies.get_mut(&k).map(std::mem::take).unwrap_or_default();
 
         let clock = Instant::now();
         progress.stage("reading patients and registrations");
-        let mut t_pr = tally(TableKind::Practices);
-        let mut practices = Practices::load(extract.table(TableKind::Practices), &mut t_pr)?;
-        let mut t_pat = tally(TableKind::Patients);
-        let mut pop = Population::load_patients(
-            extract.table(TableKind::Patients),
-            config.batch_rows,
-            &mut t_pat,
-        )?;
-        let mut t_reg = tally(TableKind::Registrations);
-        pop.load_registrations(
-            extract.table(TableKind::Registrations),
-            &mut practices,
-            config.batch_rows,
-            &mut t_reg,
-        )?;
+        let (practices, pop, [t_pr, t_pat, t_reg]) = read_population(&extract, config)?;
         timings.push(("population", clock.elapsed().as_secs_f64()));
         progress.done(t_pr.account.read + t_pat.account.read + t_reg.account.read);
 
         let clock = Instant::now();
         progress.stage("reading clinical events and finding the cohort");
-        let mut t_ev = tally(TableKind::ClinicalEvents);
+        let mut t_ev = Tally::default();
         // This run's drug table: a spec reused for another run starts afresh.
         let drug_session = spec.classifier.session();
         let (events, cohort) = collect::collect_events(
@@ -184,7 +139,7 @@ pub fn run_partial(
 
         let clock = Instant::now();
         progress.stage("reading medications");
-        let mut t_med = tally(TableKind::Medications);
+        let mut t_med = Tally::default();
         let (meds, drugs, drug_rows) = collect::collect_medications(
             extract.table(TableKind::Medications),
             &pop,
@@ -211,44 +166,11 @@ pub fn run_partial(
             dates: &dates,
         });
         timings.push(("evaluate", clock.elapsed().as_secs_f64()));
-
         progress.done(0);
 
-        let review = evaluation
-            .review
-            .iter()
-            .map(|r| {
-                let date = dates[r.date];
-                partial::ReviewLine {
-                    date,
-                    indicator: r.indicator,
-                    patient_id: pop.ids.id(r.patient).into_owned(),
-                    practice_code: practices.list[r.practice as usize].code().to_string(),
-                    age_band: age_band(pop.date_of_birth[r.patient as usize].get(), date)
-                        .to_string(),
-                    sex: pop.sex[r.patient as usize].as_str().to_string(),
-                    drugs: r.drugs.clone(),
-                    last_review: r.last_review,
-                }
-            })
-            .collect();
+        let review = review_lines(&evaluation.review, &dates, &pop, &practices);
         let sums = sums.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-        let mut inputs = Vec::new();
-        let fates = [t_pr, t_pat, t_reg, t_ev, t_med];
-        for ((k, mut t), sum) in tables.into_iter().zip(fates).zip(sums) {
-            t.rejections.sort();
-            let path = &extract.table(k).path;
-            let (sha256, bytes) = sum?;
-            inputs.push(AuditInput {
-                file: InputFile {
-                    table: k,
-                    path: path.clone(),
-                    sha256,
-                    bytes,
-                },
-                tally: t,
-            });
-        }
+        let inputs = with_checksums(&extract, [t_pr, t_pat, t_reg, t_ev, t_med], sums)?;
         Ok(partial::build::from_parts(
             spec,
             Parts {
@@ -265,4 +187,118 @@ pub fn run_partial(
             },
         ))
     })
+}
+
+/// The tables in the order they are read, and listed in the outputs.
+const TABLE_ORDER: [TableKind; 5] = [
+    TableKind::Practices,
+    TableKind::Patients,
+    TableKind::Registrations,
+    TableKind::ClinicalEvents,
+    TableKind::Medications,
+];
+
+/// The index dates, earliest first and each once, and the span of rows
+/// they need: nothing after the latest, no medication before the earliest
+/// date's look-back (unless every row is to be checked).
+fn dates_and_horizon(
+    spec: &AuditSpec,
+    config: &AuditConfig,
+) -> Result<(Vec<Date>, Horizon), AuditError> {
+    let mut dates = config.index_dates.clone();
+    dates.sort_unstable();
+    dates.dedup();
+    let (Some(&first), Some(&last)) = (dates.first(), dates.last()) else {
+        return Err(AuditError::NoIndexDate);
+    };
+    let horizon = if config.check_every_row {
+        Horizon {
+            last: Date(i32::MAX),
+            cohort_by: last,
+            drugs_after: Date(i32::MIN),
+        }
+    } else {
+        Horizon {
+            last,
+            cohort_by: last,
+            drugs_after: first.add_months(-(spec.compiled.drug_lookback_months as i32)),
+        }
+    };
+    Ok((dates, horizon))
+}
+
+/// The practices, the patients and their registrations, with the three
+/// tables' tallies.
+fn read_population(
+    extract: &Extract,
+    config: &AuditConfig,
+) -> Result<(Practices, Population, [Tally; 3]), AuditError> {
+    let mut t_pr = Tally::default();
+    let mut practices = Practices::load(extract.table(TableKind::Practices), &mut t_pr)?;
+    let mut t_pat = Tally::default();
+    let mut pop = Population::load_patients(
+        extract.table(TableKind::Patients),
+        config.batch_rows,
+        &mut t_pat,
+    )?;
+    let mut t_reg = Tally::default();
+    pop.load_registrations(
+        extract.table(TableKind::Registrations),
+        &mut practices,
+        config.batch_rows,
+        &mut t_reg,
+    )?;
+    Ok((practices, pop, [t_pr, t_pat, t_reg]))
+}
+
+/// The review list's lines: each flagged patient with their pseudonymised
+/// id, practice, age band and sex at the index date.
+fn review_lines(
+    rows: &[evaluate::ReviewRow],
+    dates: &[Date],
+    pop: &Population,
+    practices: &Practices,
+) -> Vec<partial::ReviewLine> {
+    rows.iter()
+        .map(|r| {
+            let date = dates[r.date];
+            partial::ReviewLine {
+                date,
+                indicator: r.indicator,
+                patient_id: pop.ids.id(r.patient).into_owned(),
+                practice_code: practices.list[r.practice as usize].code().to_string(),
+                age_band: age_band(pop.date_of_birth[r.patient as usize].get(), date).to_string(),
+                sex: pop.sex[r.patient as usize].as_str().to_string(),
+                drugs: r.drugs.clone(),
+                last_review: r.last_review,
+            }
+        })
+        .collect()
+}
+
+/// Each input file with its checksum and the fate of its rows (rejections
+/// in file order), in [`TABLE_ORDER`].
+fn with_checksums(
+    extract: &Extract,
+    tallies: [Tally; 5],
+    sums: [Result<(String, u64), ChecksumError>; 5],
+) -> Result<Vec<AuditInput>, AuditError> {
+    TABLE_ORDER
+        .into_iter()
+        .zip(tallies)
+        .zip(sums)
+        .map(|((table, mut tally), sum)| {
+            tally.rejections.sort();
+            let (sha256, bytes) = sum?;
+            Ok(AuditInput {
+                file: InputFile {
+                    table,
+                    path: extract.table(table).path.clone(),
+                    sha256,
+                    bytes,
+                },
+                tally,
+            })
+        })
+        .collect()
 }
