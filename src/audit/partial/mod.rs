@@ -1,5 +1,6 @@
-//! Partial audits: the format (this file) and how one is built from a
-//! part's counts (`build`); merging them is the pipeline's (`pipeline::merge`).
+//! Partial audits: the format (this file), how one is built from a part's
+//! counts (`build`) and read back (`read`); merging them is the pipeline's
+//! (`pipeline::merge`).
 //!
 //! The audit is per patient and its outputs are counts, so when every row
 //! of a patient is in the same part (a bucket of patients), the parts'
@@ -16,6 +17,7 @@
 //! `rejected.parquet` (rejected rows with their input).
 
 pub mod build;
+mod read;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,8 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use super::coverage::DrugCoverage;
 use crate::date::Date;
-use crate::ingest::accounting::{Location, RejectReason, Rejection, RowAccount};
-use crate::ingest::table::TableKind;
+use crate::ingest::accounting::{Rejection, RowAccount};
 use crate::spec::AuditSpec;
 
 /// The format tag of partials this engine writes and reads.
@@ -245,219 +246,10 @@ impl Partial {
         }
         Ok(())
     }
-
-    /// Reads a partial folder.
-    pub fn read(dir: &Path) -> Result<Partial, PartialError> {
-        let meta_path = dir.join("partial.json");
-        let text = std::fs::read(&meta_path).map_err(|e| file_error(&meta_path, e))?;
-        let meta: PartialMeta = serde_json::from_slice(&text)
-            .map_err(|e| file_error(&meta_path, format!("not a stomp-audit partial ({e})")))?;
-        if meta.format != FORMAT {
-            return Err(file_error(
-                &meta_path,
-                format!(
-                    "partial format '{}', this engine reads '{FORMAT}'",
-                    meta.format
-                ),
-            ));
-        }
-        let frame = |name: &str| -> Result<DataFrame, PartialError> {
-            let path = dir.join(name);
-            LazyFrame::scan_parquet(
-                PlRefPath::new(path.to_string_lossy().as_ref()),
-                ScanArgsParquet::default(),
-            )
-            .and_then(|lf| lf.collect())
-            .map_err(|e| file_error(&path, e))
-        };
-        let fail = |name: &str, e: PolarsError| file_error(&dir.join(name), e);
-        // A partial is written whole by this engine: a null, where it never
-        // writes one, means the file was made or changed by something else.
-        let no_nulls = |c: &Column, file: &str| -> Result<(), PartialError> {
-            match c.null_count() {
-                0 => Ok(()),
-                n => Err(file_error(
-                    &dir.join(file),
-                    format!(
-                        "column '{}' has {n} empty value(s); a partial has none there",
-                        c.name()
-                    ),
-                )),
-            }
-        };
-        let counts_df = frame("counts.parquet")?;
-        let column = |df: &DataFrame, c: &str, file: &str| -> Result<Column, PartialError> {
-            let col = df.column(c).map_err(|e| fail(file, e))?.clone();
-            no_nulls(&col, file)?;
-            Ok(col)
-        };
-        let u32s = |df: &DataFrame, c: &str, file: &str| -> Result<Vec<u32>, PartialError> {
-            let col = column(df, c, file)?;
-            let values = col.u32().map_err(|e| fail(file, e))?;
-            Ok(values.into_no_null_iter().collect())
-        };
-        let u64s = |df: &DataFrame, c: &str, file: &str| -> Result<Vec<u64>, PartialError> {
-            let col = column(df, c, file)?;
-            let values = col.u64().map_err(|e| fail(file, e))?;
-            Ok(values.into_no_null_iter().collect())
-        };
-        let strs = |df: &DataFrame, c: &str, file: &str| -> Result<Vec<String>, PartialError> {
-            let col = column(df, c, file)?;
-            let values = col.str().map_err(|e| fail(file, e))?;
-            Ok(values
-                .iter()
-                .map(|v| v.unwrap_or_default().to_string())
-                .collect())
-        };
-        // The one column a partial may leave empty: no review yet.
-        let optional_strs =
-            |df: &DataFrame, c: &str, file: &str| -> Result<Vec<Option<String>>, PartialError> {
-                let col = df.column(c).map_err(|e| fail(file, e))?;
-                let values = col.str().map_err(|e| fail(file, e))?;
-                Ok(values.iter().map(|v| v.map(str::to_string)).collect())
-            };
-        let f = "counts.parquet";
-        let (d, i, p, s, n, m) = (
-            u32s(&counts_df, "date", f)?,
-            u32s(&counts_df, "indicator", f)?,
-            strs(&counts_df, "practice", f)?,
-            u32s(&counts_df, "stratum", f)?,
-            u64s(&counts_df, "numerator", f)?,
-            u64s(&counts_df, "denominator", f)?,
-        );
-        let counts = (0..d.len())
-            .map(|k| CountCell {
-                date: d[k] as usize,
-                indicator: i[k] as usize,
-                practice: p[k].clone(),
-                stratum: s[k] as usize,
-                numerator: n[k],
-                denominator: m[k],
-            })
-            .collect();
-
-        let f = "review.parquet";
-        let review_df = frame(f)?;
-        let date = |v: &str| v.parse::<Date>().ok();
-        let (rd, ri, pid, pc, ab, sx, dr, lr) = (
-            strs(&review_df, "date", f)?,
-            u32s(&review_df, "indicator", f)?,
-            strs(&review_df, "patient_id", f)?,
-            strs(&review_df, "practice_code", f)?,
-            strs(&review_df, "age_band", f)?,
-            strs(&review_df, "sex", f)?,
-            strs(&review_df, "drugs", f)?,
-            optional_strs(&review_df, "last_review", f)?,
-        );
-        let review = (0..rd.len())
-            .map(|k| {
-                let when = date(&rd[k]).ok_or_else(|| {
-                    file_error(&dir.join(f), format!("row {} has no valid date", k + 1))
-                })?;
-                Ok(ReviewLine {
-                    date: when,
-                    indicator: ri[k] as usize,
-                    patient_id: pid[k].clone(),
-                    practice_code: pc[k].clone(),
-                    age_band: ab[k].clone(),
-                    sex: sx[k].clone(),
-                    drugs: dr[k].clone(),
-                    last_review: match lr[k].as_deref() {
-                        None => None,
-                        Some(v) => Some(date(v).ok_or_else(|| {
-                            file_error(
-                                &dir.join(f),
-                                format!("row {} has a bad last_review '{v}'", k + 1),
-                            )
-                        })?),
-                    },
-                })
-            })
-            .collect::<Result<_, PartialError>>()?;
-
-        let f = "rejected.parquet";
-        let rej_df = frame(f)?;
-        let inputs = u32s(&rej_df, "input", f)?;
-        let (loc, col, val, why) = (
-            strs(&rej_df, "location", f)?,
-            strs(&rej_df, "column", f)?,
-            strs(&rej_df, "value", f)?,
-            strs(&rej_df, "reason", f)?,
-        );
-        let kept_col = column(&rej_df, "row_kept", f)?;
-        let kept: Vec<bool> = kept_col
-            .bool()
-            .map_err(|e| fail(f, e))?
-            .iter()
-            .map(|v| v.unwrap_or_default())
-            .collect();
-        let mut rejections = Vec::with_capacity(inputs.len());
-        for k in 0..inputs.len() {
-            let input = inputs[k] as usize;
-            let table = meta
-                .inputs
-                .get(input)
-                .and_then(|e| TableKind::from_stem(&e.table))
-                .ok_or_else(|| file_error(&dir.join(f), format!("row {} names no input", k + 1)))?;
-            rejections.push((
-                input,
-                Rejection {
-                    table,
-                    location: parse_location(&loc[k]).ok_or_else(|| {
-                        file_error(
-                            &dir.join(f),
-                            format!("row {}: bad location '{}'", k + 1, loc[k]),
-                        )
-                    })?,
-                    column: static_column(&col[k]).ok_or_else(|| {
-                        file_error(
-                            &dir.join(f),
-                            format!("row {}: unknown column '{}'", k + 1, col[k]),
-                        )
-                    })?,
-                    value: val[k].clone(),
-                    reason: parse_reason(&why[k]).ok_or_else(|| {
-                        file_error(&dir.join(f), format!("unknown reason in row {}", k + 1))
-                    })?,
-                    row_kept: kept[k],
-                },
-            ));
-        }
-        Ok(Partial {
-            meta,
-            counts,
-            review,
-            rejections,
-        })
-    }
 }
 
-/// A location as [`Location`]'s text writes it ("line 12", "row 3").
-fn parse_location(s: &str) -> Option<Location> {
-    match s.split_once(' ')? {
-        ("row", n) => n.parse().ok().map(Location::Row),
-        ("line", n) => n.parse().ok().map(Location::Line),
-        _ => None,
-    }
-}
-
-/// Column names are static in rejections; map a read name back to one.
 /// The column name a rejection of a whole row carries.
 const WHOLE_ROW: &str = "(row)";
-
-/// A known column's name, as the rejection recorded it.
-fn static_column(name: &str) -> Option<&'static str> {
-    TableKind::ALL
-        .iter()
-        .chain([TableKind::Prescribing, TableKind::ListSizes].iter())
-        .flat_map(|t| t.columns().iter().map(|c| c.name))
-        .chain(std::iter::once(WHOLE_ROW))
-        .find(|c| *c == name)
-}
-
-fn parse_reason(s: &str) -> Option<RejectReason> {
-    RejectReason::ALL.into_iter().find(|r| r.as_str() == s)
-}
 
 /// Codelist name -> (version, SHA-256), as a partial records them.
 pub(crate) fn codelist_versions(spec: &AuditSpec) -> BTreeMap<String, (String, String)> {
@@ -470,6 +262,8 @@ pub(crate) fn codelist_versions(spec: &AuditSpec) -> BTreeMap<String, (String, S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::accounting::{Location, RejectReason};
+    use crate::ingest::table::TableKind;
 
     fn partial() -> Partial {
         Partial {
