@@ -27,24 +27,44 @@ fn spec() -> &'static AuditSpec {
 /// A 20,000-patient synthetic Parquet extract, made once.
 fn extract() -> &'static std::path::Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("temp dir");
-        generate(&SynthConfig {
-            patients: 20_000,
-            seed: 1,
-            out: dir.path().to_path_buf(),
-            format: SynthFormat::Parquet,
-            practices: Some(4),
-            ld_prevalence: 0.02,
-            autism_prevalence: 0.01,
-            extract_date: "2024-06-30".parse().expect("date"),
-            history_years: 4,
-            coding: Default::default(),
-        })
-        .expect("synth");
-        dir
+    DIR.get_or_init(|| synthetic(SynthFormat::Parquet)).path()
+}
+
+/// The same extract as CSV, made once.
+fn csv_extract() -> &'static std::path::Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| synthetic(SynthFormat::Csv)).path()
+}
+
+fn synthetic(format: SynthFormat) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    generate(&SynthConfig {
+        patients: 20_000,
+        seed: 1,
+        out: dir.path().to_path_buf(),
+        format,
+        practices: Some(4),
+        ld_prevalence: 0.02,
+        autism_prevalence: 0.01,
+        extract_date: "2024-06-30".parse().expect("date"),
+        history_years: 4,
+        coding: Default::default(),
     })
-    .path()
+    .expect("synth");
+    dir
+}
+
+/// The CSV structure pass (field counts and line numbers) over the
+/// medications file, the largest input.
+#[divan::bench]
+fn csv_structure(b: divan::Bencher) {
+    let path = csv_extract().join("medications.csv");
+    let bytes = std::fs::metadata(&path).expect("medications.csv").len();
+    b.counter(divan::counter::BytesCount::new(bytes)).bench(|| {
+        stomp_audit::ingest::csv_structure::scan(&path)
+            .expect("scan")
+            .rows
+    });
 }
 
 fn run_audit() -> AuditRun {

@@ -1,5 +1,9 @@
 //! One quote-aware pass over a CSV file (plain or gzipped) before polars
-//! parses it, for what a fast parser glosses over:
+//! parses it, for what a fast parser glosses over. The fields are found by
+//! `csv-core` (the state machine of the `csv` crate: a quote opens a quoted
+//! field only at a field's start, `""` inside one is a quote), so the
+//! header's names and every row's field count are those of a CSV reader,
+//! not of a split on commas. It finds:
 //!
 //! - rows with more or fewer fields than the header (polars pads or drops
 //!   them silently): each is rejected, never half-read;
@@ -8,10 +12,13 @@
 //!   and column, not a bare "invalid utf-8";
 //! - a duplicated column name, an unclosed quote, a file with no header.
 //!
-//! A UTF-8 byte order mark and CRLF line ends are accepted. Blank lines
-//! hold no row.
+//! A UTF-8 byte order mark and CRLF line ends are accepted. A blank line is
+//! a row, as polars reads it: with one empty field, it is rejected when the
+//! header has more. Only `\n` ends a line (a lone `\r` is a character, as
+//! for polars). The rows counted here must equal the rows polars delivers
+//! (`source` checks), so every line number given is right.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
@@ -34,7 +41,7 @@ pub enum StructureError {
     },
     /// A quote opened and never closed.
     UnclosedQuote {
-        /// The line where the unclosed field starts.
+        /// The line where the row holding the unclosed field starts.
         line: u64,
     },
     /// A column name appears twice in the header.
@@ -113,52 +120,6 @@ pub fn scan(path: &Path) -> Result<CsvStructure, StructureError> {
     scan_reader(reader)
 }
 
-struct State {
-    line: u64,
-    in_quotes: bool,
-    quote_line: u64,
-    fields: usize,
-    record_bytes: u64,
-    record_line: u64,
-    header: Vec<u8>,
-    in_header: bool,
-    out: CsvStructure,
-    extra: u64,
-}
-
-impl State {
-    fn end_record(&mut self) -> Result<(), StructureError> {
-        if self.record_bytes > 0 {
-            if self.in_header {
-                self.in_header = false;
-                self.out.header_fields = self.fields;
-                let text = String::from_utf8_lossy(&self.header).into_owned();
-                let mut seen = std::collections::HashSet::new();
-                for name in text.split(',').map(|n| n.trim().trim_matches('"')) {
-                    if !seen.insert(name.to_string()) {
-                        return Err(StructureError::DuplicateColumn(name.to_string()));
-                    }
-                }
-            } else {
-                let row = self.out.rows;
-                let extra = self.record_line - (row + 2);
-                if extra != self.extra {
-                    self.out.breaks.push((row, extra));
-                    self.extra = extra;
-                }
-                if self.fields != self.out.header_fields {
-                    self.out.ragged.insert(row, (self.record_line, self.fields));
-                }
-                self.out.rows += 1;
-            }
-        }
-        self.fields = 1;
-        self.record_bytes = 0;
-        self.record_line = self.line + 1;
-        Ok(())
-    }
-}
-
 /// Refuses what is not comma-separated UTF-8 text, from its first bytes:
 /// a spreadsheet saved under a .csv name, UTF-16 text, tab-separated values.
 fn sniff(head: &[u8]) -> Result<(), StructureError> {
@@ -182,25 +143,162 @@ fn sniff(head: &[u8]) -> Result<(), StructureError> {
     Ok(())
 }
 
+/// The record being read: its fields so far, and the newlines inside its
+/// quoted fields (to find the line it starts on). The header's bytes and
+/// field ends are kept to read its names.
+#[derive(Default)]
+struct Record {
+    fields: usize,
+    quoted_newlines: u64,
+    header: Option<(Vec<u8>, Vec<usize>)>,
+}
+
+/// Counts records and their fields as `csv-core` finds them.
+struct Records {
+    csv: csv_core::Reader,
+    output: Vec<u8>,
+    ends: Vec<usize>,
+    record: Record,
+    out: CsvStructure,
+    in_header: bool,
+    /// The last line offset seen, for [`CsvStructure::line_of`].
+    extra: u64,
+    /// The line after the last record: a record starting later follows
+    /// blank lines.
+    next_line: u64,
+}
+
+impl Records {
+    fn new() -> Records {
+        Records {
+            csv: csv_core::ReaderBuilder::new()
+                .terminator(csv_core::Terminator::Any(b'\n'))
+                .build(),
+            output: vec![0; 1 << 16],
+            ends: vec![0; 1 << 12],
+            record: Record {
+                header: Some(Default::default()),
+                ..Record::default()
+            },
+            out: CsvStructure::default(),
+            in_header: true,
+            extra: 0,
+            next_line: 1,
+        }
+    }
+
+    /// Feeds bytes; an empty slice ends the file.
+    fn feed(&mut self, mut input: &[u8]) -> Result<(), StructureError> {
+        use csv_core::ReadRecordResult::*;
+        loop {
+            let (result, nin, nout, nend) =
+                self.csv
+                    .read_record(input, &mut self.output, &mut self.ends);
+            let last = nin.checked_sub(1).map(|i| input[i]);
+            input = &input[nin..];
+            self.keep(nout, nend);
+            match result {
+                InputEmpty => return Ok(()),
+                OutputFull | OutputEndsFull => {}
+                Record => self.end_record(last == Some(b'\n'))?,
+                End => return Ok(()),
+            }
+        }
+    }
+
+    /// Notes what a call read into the buffers, which the next call reuses.
+    fn keep(&mut self, nout: usize, nend: usize) {
+        let output = &self.output[..nout];
+        self.record.quoted_newlines += output.iter().filter(|&&b| b == b'\n').count() as u64;
+        if let Some((bytes, ends)) = &mut self.record.header {
+            // csv-core counts a record's field ends from its first byte,
+            // across calls, as if the output were one buffer.
+            ends.extend_from_slice(&self.ends[..nend]);
+            bytes.extend_from_slice(output);
+        }
+        self.record.fields += nend;
+    }
+
+    /// A record ended; `newline_read` when its terminator was a `\n`
+    /// already counted in the reader's line.
+    fn end_record(&mut self, newline_read: bool) -> Result<(), StructureError> {
+        let record = std::mem::take(&mut self.record);
+        let line = self.csv.line() - record.quoted_newlines - u64::from(newline_read);
+        let blank = self.next_line..line;
+        self.next_line = line + record.quoted_newlines + 1;
+        if let Some((bytes, ends)) = record.header {
+            self.in_header = false;
+            self.out.header_fields = record.fields;
+            let mut seen = HashSet::new();
+            let mut start = 0;
+            for end in ends {
+                let name = String::from_utf8_lossy(&bytes[start..end])
+                    .trim()
+                    .to_string();
+                if !seen.insert(name.clone()) {
+                    return Err(StructureError::DuplicateColumn(name));
+                }
+                start = end;
+            }
+            return Ok(());
+        }
+        for blank_line in blank {
+            self.row(blank_line, 1);
+        }
+        self.row(line, record.fields);
+        Ok(())
+    }
+
+    /// A data row starting on `line` with `fields` fields.
+    fn row(&mut self, line: u64, fields: usize) {
+        let row = self.out.rows;
+        let extra = line - (row + 2);
+        if extra != self.extra {
+            self.out.breaks.push((row, extra));
+            self.extra = extra;
+        }
+        if fields != self.out.header_fields {
+            self.out.ragged.insert(row, (line, fields));
+        }
+        self.out.rows += 1;
+    }
+
+    /// Ends the file: a quoted field still open swallows a newline fed
+    /// after the last byte, where any other state ends the row with it or
+    /// skips it as a blank line.
+    fn finish(mut self) -> Result<CsvStructure, StructureError> {
+        let (_, _, nout, nend) = self
+            .csv
+            .read_record(b"\n", &mut self.output, &mut self.ends);
+        if nout > 0 && nend == 0 && self.output[nout - 1] == b'\n' {
+            let line = self.csv.line() - 1 - self.record.quoted_newlines;
+            return Err(StructureError::UnclosedQuote { line });
+        }
+        self.keep(nout, nend);
+        if nend > 0 {
+            self.end_record(true)?;
+        }
+        self.feed(&[])?;
+        if self.in_header {
+            return Err(StructureError::Empty);
+        }
+        // Blank lines after the last row (not the empty end of the last
+        // line, nor the newline fed here).
+        for blank_line in self.next_line..self.csv.line() - 1 {
+            self.row(blank_line, 1);
+        }
+        Ok(self.out)
+    }
+}
+
 /// [`scan`] over any reader (for tests and gzipped files).
 pub fn scan_reader(mut reader: impl Read) -> Result<CsvStructure, StructureError> {
-    let mut st = State {
-        line: 1,
-        in_quotes: false,
-        quote_line: 1,
-        fields: 1,
-        record_bytes: 0,
-        record_line: 1,
-        header: Vec::new(),
-        in_header: true,
-        out: CsvStructure::default(),
-        extra: 0,
-    };
+    let mut records = Records::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut carry: Vec<u8> = Vec::new();
     let mut first = true;
-    let mut total = 0u64;
-    let mut col = 0u64;
+    // Where the chunk starts: its line, and the bytes of that line before it.
+    let mut column = 0u64;
     loop {
         let n = reader
             .read(&mut buf)
@@ -213,24 +311,24 @@ pub fn scan_reader(mut reader: impl Read) -> Result<CsvStructure, StructureError
         let mut start = 0;
         if first {
             sniff(&chunk)?;
+            if chunk.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                start = 3;
+            }
+            first = false;
         }
-        if first && chunk.len() >= 3 && chunk[..3] == [0xEF, 0xBB, 0xBF] {
-            start = 3;
-        }
-        first = false;
         // Validate UTF-8, keeping an incomplete trailing sequence for the next chunk.
         let mut valid_to = chunk.len();
         if let Err(e) = std::str::from_utf8(&chunk[start..]) {
             if e.error_len().is_some() || n == 0 {
                 let bad = start + e.valid_up_to();
                 let before = &chunk[start..bad];
-                let nl = before.iter().filter(|&&b| b == b'\n').count() as u64;
+                let newlines = before.iter().filter(|&&b| b == b'\n').count() as u64;
                 let column = match before.iter().rposition(|&b| b == b'\n') {
                     Some(p) => (bad - start - p) as u64,
-                    None => col + (bad - start) as u64 + 1,
+                    None => column + (bad - start) as u64 + 1,
                 };
                 return Err(StructureError::InvalidUtf8 {
-                    line: st.line + nl,
+                    line: records.csv.line() + newlines,
                     column,
                     byte: chunk[bad],
                 });
@@ -238,53 +336,20 @@ pub fn scan_reader(mut reader: impl Read) -> Result<CsvStructure, StructureError
             valid_to = start + e.valid_up_to();
             carry = chunk[valid_to..].to_vec();
         }
-        for &b in &chunk[start..valid_to] {
-            total += 1;
-            col += 1;
-            if st.in_header && b != b'\n' && b != b'\r' {
-                st.header.push(b);
-            }
-            match b {
-                b'"' => {
-                    if !st.in_quotes {
-                        st.quote_line = st.line;
-                    }
-                    st.in_quotes = !st.in_quotes;
-                    st.record_bytes += 1;
-                }
-                b',' if !st.in_quotes => {
-                    st.fields += 1;
-                    st.record_bytes += 1;
-                }
-                b'\n' => {
-                    if st.in_quotes {
-                        st.line += 1;
-                        col = 0;
-                        continue;
-                    }
-                    st.end_record()?;
-                    st.line += 1;
-                    st.record_line = st.line;
-                    col = 0;
-                }
-                b'\r' => {}
-                _ => st.record_bytes += 1,
-            }
+        let text = &chunk[start..valid_to];
+        column = match text.iter().rposition(|&b| b == b'\n') {
+            Some(p) => (text.len() - p - 1) as u64,
+            None => column + text.len() as u64,
+        };
+        // An empty slice would tell csv-core the file has ended.
+        if !text.is_empty() {
+            records.feed(text)?;
         }
         if n == 0 {
             break;
         }
     }
-    if st.in_quotes {
-        return Err(StructureError::UnclosedQuote {
-            line: st.quote_line,
-        });
-    }
-    st.end_record()?;
-    if total == 0 || st.in_header {
-        return Err(StructureError::Empty);
-    }
-    Ok(st.out)
+    records.finish()
 }
 
 #[cfg(test)]
@@ -345,10 +410,18 @@ mod tests {
     }
 
     #[test]
-    fn bom_crlf_and_blank_lines_are_accepted() {
+    fn bom_and_crlf_are_accepted_and_blank_lines_are_rows() {
         let s = scan_str(b"\xEF\xBB\xBFa,b\r\n1,2\r\n\r\n3,4\r\n").unwrap();
-        assert_eq!((s.header_fields, s.rows), (2, 2));
-        assert_eq!(s.line_of(1), 4);
+        assert_eq!((s.header_fields, s.rows), (2, 3));
+        assert_eq!(s.ragged, BTreeMap::from([(1, (3, 1))]));
+        assert_eq!(s.line_of(2), 4);
+        // Blank lines at the end are rows too; the end of the last line is not.
+        let s = scan_str(b"a,b\n1,2\n\n\n").unwrap();
+        assert_eq!(s.ragged, BTreeMap::from([(1, (3, 1)), (2, (4, 1))]));
+        assert_eq!(scan_str(b"a,b\n1,2\n").unwrap().rows, 1);
+        // A lone carriage return ends no line.
+        let s = scan_str(b"a,b\n1,2\r3,4\n").unwrap();
+        assert_eq!((s.rows, s.ragged.get(&0)), (1, Some(&(2, 3))));
     }
 
     #[test]
@@ -376,5 +449,109 @@ mod tests {
             StructureError::DuplicateColumn("a".into())
         );
         assert_eq!(scan_str(b"a,b\n").unwrap().rows, 0);
+    }
+
+    #[test]
+    fn a_quote_opens_a_field_only_at_its_start() {
+        // A quote inside an unquoted value is a character, not a quote.
+        let s = scan_str(b"name,dose\n5\" tablet,1\nab\"c,2\n").unwrap();
+        assert_eq!((s.rows, s.ragged.len()), (2, 0));
+        // After a closing quote the field goes on to the next comma.
+        let s = scan_str(b"a,b\n\"x\"y,1\n").unwrap();
+        assert_eq!((s.rows, s.ragged.len()), (1, 0));
+    }
+
+    #[test]
+    fn the_header_is_read_as_csv() {
+        // A quoted name may hold a comma: two columns, not three.
+        let s = scan_str(b"\"dose, mg\",code\n1,2\n").unwrap();
+        assert_eq!((s.header_fields, s.ragged.len()), (2, 0));
+        // Quoting does not make a name another name.
+        assert_eq!(
+            scan_str(b"\"a\",b,a\n").unwrap_err(),
+            StructureError::DuplicateColumn("a".into())
+        );
+    }
+
+    #[test]
+    fn the_last_row_needs_no_line_end() {
+        let s = scan_str(b"a,b\n1,2\n3").unwrap();
+        assert_eq!(s.rows, 2);
+        assert_eq!(s.ragged, BTreeMap::from([(1, (3, 1))]));
+        assert_eq!(
+            scan_str(b"a,b\n1,2\n3,\"x\ny").unwrap_err(),
+            StructureError::UnclosedQuote { line: 3 }
+        );
+        assert_eq!(scan_str(b"a,b\n1,\"x\"").unwrap().rows, 1);
+    }
+
+    /// Hands bytes out a few at a time, to cross chunk edges anywhere.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.1.min(self.0.len()).min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    proptest::proptest! {
+        /// Rows written as a CSV writer writes them (a field quoted when it
+        /// holds a comma, a quote or a line end), with blank lines among
+        /// and after them, come back with their field counts and the lines
+        /// they start on, however the bytes arrive.
+        #[test]
+        fn rows_and_lines_agree_with_what_was_written(
+            rows in proptest::collection::vec(
+                proptest::collection::vec("[a-cé,\"\n\r ]{0,6}", 1..4), 1..20),
+            crlf: bool,
+            trailing: bool,
+            blank_after in proptest::option::of(0usize..20),
+            blanks_at_end in 0usize..3,
+            step in 1usize..9,
+        ) {
+            let end = if crlf { "\r\n" } else { "\n" };
+            let quote = |f: &str| {
+                if f.contains([',', '"', '\n', '\r']) || f.is_empty() {
+                    format!("\"{}\"", f.replace('"', "\"\""))
+                } else {
+                    f.to_string()
+                }
+            };
+            let mut text = String::from("a,b,c");
+            // Each row's (line, fields), blank lines included.
+            let mut want = Vec::new();
+            let mut line = 2u64;
+            for (r, fields) in rows.iter().enumerate() {
+                text.push_str(end);
+                if blank_after == Some(r) {
+                    text.push_str(end);
+                    want.push((line, 1));
+                    line += 1;
+                }
+                want.push((line, fields.len()));
+                let row: Vec<String> = fields.iter().map(|f| quote(f)).collect();
+                let row = row.join(",");
+                line += 1 + row.matches('\n').count() as u64;
+                text.push_str(&row);
+            }
+            if trailing {
+                text.push_str(end);
+                for _ in 0..blanks_at_end {
+                    text.push_str(end);
+                    want.push((line, 1));
+                    line += 1;
+                }
+            }
+            let s = scan_reader(Trickle(text.as_bytes(), step)).unwrap();
+            proptest::prop_assert_eq!(s.rows, want.len() as u64);
+            for (r, &(line, fields)) in want.iter().enumerate() {
+                proptest::prop_assert_eq!(s.line_of(r as u64), line);
+                let ragged = s.ragged.get(&(r as u64)).copied();
+                proptest::prop_assert_eq!(ragged, (fields != 3).then_some((line, fields)));
+            }
+        }
     }
 }

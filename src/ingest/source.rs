@@ -383,7 +383,13 @@ impl TableSource {
                 FileFormat::Csv => "CSV",
                 FileFormat::Parquet => "Parquet",
             },
-            message: e.to_string(),
+            message: match self.format {
+                FileFormat::Csv if e.to_string().contains("CSV malformed") => format!(
+                    "{e}\n  hint: a value holding a double quote that is not quoted as a whole \
+                     (5\" tablet) cannot be read; write it quoted, the quote doubled (\"5\"\" tablet\")"
+                ),
+                _ => e.to_string(),
+            },
         }
     }
 
@@ -567,7 +573,10 @@ impl TableSource {
                 return Err(e);
             }
             match ran {
-                Ok(Ok(())) => Ok(structural),
+                Ok(Ok(())) => {
+                    self.rows_agree(structure.as_deref(), next_row)?;
+                    Ok(structural)
+                }
                 Ok(Err(e)) => Err(ScanError::Source(self.unreadable(e))),
                 Err(_) => Err(ScanError::Source(SourceError::Unreadable {
                     path: self.path.clone(),
@@ -576,6 +585,28 @@ impl TableSource {
                 })),
             }
         })
+    }
+
+    /// Refuses a CSV file whose rows the parser and the structure pass
+    /// count differently: every line number given for a row of it would
+    /// be wrong, so the disagreement is an error, never a shifted line.
+    fn rows_agree<E>(
+        &self,
+        structure: Option<&CsvStructure>,
+        delivered: u64,
+    ) -> Result<(), ScanError<E>> {
+        match structure {
+            Some(st) if st.rows != delivered => Err(ScanError::Source(SourceError::Malformed {
+                path: self.path.clone(),
+                message: format!(
+                    "the CSV parser read {delivered} rows where the structure pass found {}; \
+                     rows and line numbers cannot be trusted\n  hint: look for stray quotes or \
+                     line ends inside values, or export the file again",
+                    st.rows
+                ),
+            })),
+            _ => Ok(()),
+        }
     }
 
     /// Removes rows with the wrong number of fields, counting each as

@@ -116,6 +116,10 @@ fn errors_name_the_file_line_and_column() {
             "unclosed_quote/medications.csv: line 3: a quoted field is never closed\n  hint: a value contains a stray double quote",
         ),
         (
+            "stray_quote",
+            "hint: a value holding a double quote that is not quoted as a whole (5\" tablet) cannot be read",
+        ),
+        (
             "xlsx_as_csv",
             "xlsx_as_csv/practices.csv: this is a spreadsheet (an Excel .xlsx or .xls file), not CSV text, though its name ends in .csv\n  hint: open it and save it as \"CSV UTF-8 (Comma delimited)\"",
         ),
@@ -158,6 +162,17 @@ fn bad_rows_are_rejected_exactly() {
             vec![
                 "medications.csv line 3 (row) '3 fields; the header has 6' wrong_field_count row_rejected",
                 "medications.csv line 4 (row) '7 fields; the header has 6' wrong_field_count row_rejected",
+            ],
+            "STOMP02",
+            (1, 2),
+        ),
+        (
+            // A blank line is a row to the CSV parser: one empty field, so
+            // rejected on its own line; the end of the last line is not one.
+            "blank_lines",
+            vec![
+                "medications.csv line 3 (row) '1 fields; the header has 6' wrong_field_count row_rejected",
+                "medications.csv line 5 (row) '1 fields; the header has 6' wrong_field_count row_rejected",
             ],
             "STOMP02",
             (1, 2),
