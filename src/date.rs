@@ -20,7 +20,7 @@ pub struct MaybeDate(i32);
 
 impl MaybeDate {
     /// The missing date.
-    pub const NONE: MaybeDate = MaybeDate(i32::MIN);
+    pub(crate) const NONE: MaybeDate = MaybeDate(i32::MIN);
 
     /// The date, if there is one.
     pub fn get(self) -> Option<Date> {
@@ -36,14 +36,14 @@ impl From<Option<Date>> for MaybeDate {
 }
 
 /// The earliest year accepted in any input date.
-pub const MIN_YEAR: i32 = 1900;
+pub(crate) const MIN_YEAR: i32 = 1900;
 /// The latest year accepted in any input date (9999-12-31 is a common
 /// "open ended" sentinel in registration exports).
-pub const MAX_YEAR: i32 = 9999;
+pub(crate) const MAX_YEAR: i32 = 9999;
 
 impl Date {
     /// Builds a date from year, month and day; `None` if it does not exist.
-    pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
+    pub(crate) fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
         if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
             return None;
         }
@@ -51,13 +51,13 @@ impl Date {
     }
 
     /// The (year, month, day) of this date.
-    pub fn ymd(self) -> (i32, u32, u32) {
+    pub(crate) fn ymd(self) -> (i32, u32, u32) {
         civil_from_days(self.0)
     }
 
     /// Moves by whole calendar months, clamping the day to the target
     /// month's last day (2024-03-31 minus one month is 2024-02-29).
-    pub fn add_months(self, months: i32) -> Date {
+    pub(crate) fn add_months(self, months: i32) -> Date {
         let (y, m, d) = self.ymd();
         let total = y * 12 + (m as i32 - 1) + months;
         let (ny, nm) = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
@@ -66,12 +66,12 @@ impl Date {
     }
 
     /// Moves by whole days.
-    pub fn add_days(self, days: i32) -> Date {
+    pub(crate) fn add_days(self, days: i32) -> Date {
         Date(self.0 + days)
     }
 
     /// Whole years of age on `on` for someone born on `self`.
-    pub fn years_until(self, on: Date) -> i32 {
+    pub(crate) fn years_until(self, on: Date) -> i32 {
         let (by, bm, bd) = self.ymd();
         let (y, m, d) = on.ymd();
         let mut age = y - by;
@@ -120,7 +120,7 @@ impl DateFormat {
     }
 
     /// Reads a format name from a mapping file: `iso` or a `%`-pattern.
-    pub fn from_spec(spec: &str) -> Result<DateFormat, String> {
+    pub(crate) fn from_spec(spec: &str) -> Result<DateFormat, String> {
         let lower = spec.trim().to_ascii_lowercase();
         if lower == "iso" || spec.trim() == "%Y-%m-%d" {
             return Ok(DateFormat::Iso);
@@ -334,7 +334,7 @@ impl Month {
     }
 
     /// Reads a prescribing period: `201709`, `2017_09` or `2017-09`.
-    pub fn parse_period(raw: &str) -> Option<Month> {
+    pub(crate) fn parse_period(raw: &str) -> Option<Month> {
         let raw = raw.trim();
         let (y, m) = match raw.len() {
             6 => (raw.get(..4)?, raw.get(4..)?),
@@ -348,7 +348,7 @@ impl Month {
     }
 
     /// Reads a list-size extract date: `01SEP2017` (NHS Digital) or ISO `2017-09-01`.
-    pub fn parse_extract_date(raw: &str) -> Option<Month> {
+    pub(crate) fn parse_extract_date(raw: &str) -> Option<Month> {
         let raw = raw.trim();
         if let Ok(d) = raw.parse::<Date>() {
             let (y, m, _) = d.ymd();
@@ -371,7 +371,7 @@ impl Month {
     }
 
     /// The year and month (1–12).
-    pub fn year_month(self) -> (i32, u32) {
+    pub(crate) fn year_month(self) -> (i32, u32) {
         (self.0.div_euclid(12), self.0.rem_euclid(12) as u32 + 1)
     }
 }

@@ -2,7 +2,7 @@
 //! threads or row order) are renumbered by key before results use them.
 
 /// Sorts `items` by `key` and returns old index -> new index.
-pub fn sort_with_remap<T, K: Ord>(items: &mut Vec<T>, key: impl Fn(&T) -> K) -> Vec<u32> {
+pub(crate) fn sort_with_remap<T, K: Ord>(items: &mut Vec<T>, key: impl Fn(&T) -> K) -> Vec<u32> {
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by_key(|&i| key(&items[i]));
     let mut remap = vec![0u32; order.len()];

@@ -76,7 +76,7 @@ where
 
 /// Writes a frame as a JSON array of objects, one per row (null for a
 /// missing or non-finite value).
-pub fn write_json(df: &DataFrame, path: &Path) -> Result<PathBuf, OutputError> {
+pub(crate) fn write_json(df: &DataFrame, path: &Path) -> Result<PathBuf, OutputError> {
     let names: Vec<String> = df
         .get_column_names()
         .iter()
@@ -115,7 +115,7 @@ fn json_value(v: AnyValue) -> serde_json::Value {
 }
 
 /// The file names of written paths.
-pub fn file_names(written: &[PathBuf]) -> Vec<String> {
+pub(crate) fn file_names(written: &[PathBuf]) -> Vec<String> {
     written
         .iter()
         .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
@@ -123,7 +123,7 @@ pub fn file_names(written: &[PathBuf]) -> Vec<String> {
 }
 
 /// A polars failure while writing `out`.
-pub fn polars_failure(out: &Path, e: PolarsError) -> OutputError {
+pub(crate) fn polars_failure(out: &Path, e: PolarsError) -> OutputError {
     OutputError::Write {
         path: out.to_path_buf(),
         message: e.to_string(),
@@ -131,7 +131,7 @@ pub fn polars_failure(out: &Path, e: PolarsError) -> OutputError {
 }
 
 /// Writes through `f` to `path.tmp`, then renames to `path`.
-pub fn write_atomic(
+pub(crate) fn write_atomic(
     path: &Path,
     f: impl FnOnce(&mut BufWriter<File>) -> Result<(), String>,
 ) -> Result<PathBuf, OutputError> {
@@ -159,7 +159,7 @@ pub fn write_atomic(
 }
 
 /// Writes a frame as CSV (header, ISO dates, full float precision).
-pub fn write_csv(df: &mut DataFrame, path: &Path) -> Result<PathBuf, OutputError> {
+pub(crate) fn write_csv(df: &mut DataFrame, path: &Path) -> Result<PathBuf, OutputError> {
     write_atomic(path, |w| {
         CsvWriter::new(w)
             .include_header(true)

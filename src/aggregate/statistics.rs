@@ -128,18 +128,22 @@ pub struct UnitStats {
 }
 
 /// Two-sided coverage of the limits, indexed by [`P95`] and [`P998`].
-pub const COVERAGE: [(f64, f64); 2] = [(0.025, 0.975), (0.001, 0.999)];
+pub(crate) const COVERAGE: [(f64, f64); 2] = [(0.025, 0.975), (0.001, 0.999)];
 
 /// The index of the 95% limits and flags in [`UnitStats`].
-pub const P95: usize = 0;
+pub(crate) const P95: usize = 0;
 
 /// The index of the 99.8% limits and flags in [`UnitStats`].
-pub const P998: usize = 1;
+pub(crate) const P998: usize = 1;
 
 /// The statistics of every unit of one group from its `(numerator,
 /// denominator)` pairs, against `target` (the national rate); `isr` is left
 /// empty.
-pub fn group_stats(units: &[(f64, f64)], target: Option<f64>, model: Model) -> Vec<UnitStats> {
+pub(crate) fn group_stats(
+    units: &[(f64, f64)],
+    target: Option<f64>,
+    model: Model,
+) -> Vec<UnitStats> {
     let rates: Vec<Option<f64>> = units
         .iter()
         .map(|&(o, n)| (n > 0.0).then(|| o / n))
@@ -212,7 +216,7 @@ pub fn group_stats(units: &[(f64, f64)], target: Option<f64>, model: Model) -> V
 /// Fills the statistics of every unit of one indicator group (binomial),
 /// against the national `(numerator, denominator)`. Units with a
 /// suppressed count get none, and play no part in the group's statistics.
-pub fn attach(group: &mut [IndicatorRow], national: Option<(u64, u64)>) {
+pub(crate) fn attach(group: &mut [IndicatorRow], national: Option<(u64, u64)>) {
     let target = national
         .filter(|(_, d)| *d > 0)
         .map(|(n, d)| n as f64 / d as f64);

@@ -352,7 +352,7 @@ fn scan<T: Send>(
 /// code of `cohort_events` recorded by the last index date) and the
 /// matched events of cohort patients, sorted. Matched events of other
 /// patients are counted as ignored once the pass has found the cohort.
-pub fn collect_events(
+pub(crate) fn collect_events(
     source: &TableSource,
     pop: &Population,
     classifier: &DrugSession,
@@ -415,7 +415,7 @@ pub fn collect_events(
 /// the table of distinct drugs they refer to (in canonical order) and the
 /// rows of each drug (any patient, any date).
 #[allow(clippy::too_many_arguments)]
-pub fn collect_medications(
+pub(crate) fn collect_medications(
     source: &TableSource,
     pop: &Population,
     classifier: &DrugSession,

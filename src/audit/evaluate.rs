@@ -31,10 +31,10 @@ pub struct Counts {
 }
 
 /// Strata per practice: every age band x sex.
-pub const STRATA: usize = AGE_BANDS.len() * 4;
+pub(crate) const STRATA: usize = AGE_BANDS.len() * 4;
 
 /// The stratum of an age band index and sex.
-pub fn stratum(age_band: usize, sex: Sex) -> usize {
+pub(crate) fn stratum(age_band: usize, sex: Sex) -> usize {
     age_band * 4 + sex as usize
 }
 
@@ -62,7 +62,7 @@ impl Counts {
     }
 
     /// `(numerator, denominator)` of one practice and stratum.
-    pub fn get_stratum(&self, d: usize, i: usize, p: usize, s: usize) -> (u64, u64) {
+    pub(crate) fn get_stratum(&self, d: usize, i: usize, p: usize, s: usize) -> (u64, u64) {
         let k = self.slot(d, i, p, s);
         (self.data[k], self.data[k + 1])
     }
@@ -74,7 +74,7 @@ impl Counts {
     }
 
     /// Adds counts to one cell (merging partial audits).
-    pub fn add_cell(&mut self, d: usize, i: usize, p: usize, s: usize, num: u64, den: u64) {
+    pub(crate) fn add_cell(&mut self, d: usize, i: usize, p: usize, s: usize, num: u64, den: u64) {
         let k = self.slot(d, i, p, s);
         self.data[k] += num;
         self.data[k + 1] += den;

@@ -120,7 +120,7 @@ fn term(values: &[FactValue], t: &Term) -> bool {
 }
 
 /// True when every term holds.
-pub fn all_terms(values: &[FactValue], terms: &[Term]) -> bool {
+pub(crate) fn all_terms(values: &[FactValue], terms: &[Term]) -> bool {
     terms.iter().all(|t| term(values, t))
 }
 

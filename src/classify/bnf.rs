@@ -7,7 +7,7 @@
 //! characters; chemical = 9; presentation = 15.
 
 /// Length of a BNF chemical substance code.
-pub const CHEMICAL_LEN: usize = 9;
+pub(crate) const CHEMICAL_LEN: usize = 9;
 
 /// One BNF pattern: a prefix, and optionally (after `%`) a required ending.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -148,7 +148,7 @@ pub struct DrugTable {
 impl DrugTable {
     /// Renumbers drugs in key order so ids no longer depend on which thread
     /// saw a code first; returns old id -> new id.
-    pub fn canonical_order(&mut self) -> Vec<u32> {
+    pub(crate) fn canonical_order(&mut self) -> Vec<u32> {
         let remap = crate::order::sort_with_remap(&mut self.drugs, |d| d.key);
         self.index = self
             .drugs
@@ -236,7 +236,7 @@ impl DrugSession<'_> {
 
     /// The table of drugs seen so far, in canonical order, with the old id
     /// -> new id map for the items that refer to them.
-    pub fn take_drugs(&self) -> (DrugTable, Vec<u32>) {
+    pub(crate) fn take_drugs(&self) -> (DrugTable, Vec<u32>) {
         let mut table = self.read().clone();
         let remap = table.canonical_order();
         (table, remap)
@@ -244,7 +244,7 @@ impl DrugSession<'_> {
 }
 
 /// The id of "no drug": a code pair that matches no concept.
-pub const NO_DRUG: u32 = u32::MAX;
+pub(crate) const NO_DRUG: u32 = u32::MAX;
 
 impl Classifier {
     /// Builds a classifier from its dictionaries.
@@ -276,7 +276,7 @@ impl Classifier {
     }
 
     /// A fresh drug table for one run.
-    pub fn session(&self) -> DrugSession<'_> {
+    pub(crate) fn session(&self) -> DrugSession<'_> {
         DrugSession {
             classifier: self,
             drugs: RwLock::new(self.known.clone()),

@@ -78,7 +78,7 @@ pub struct CodelistColumns<'a> {
 
 impl Codelist {
     /// Reads a codelist from its CSV bytes.
-    pub fn from_csv(
+    pub(crate) fn from_csv(
         name: &str,
         source_name: &str,
         version: &str,
@@ -149,7 +149,12 @@ impl Codelist {
 impl Codelist {
     /// Reads a Greater Manchester SDE code set: `code<TAB>description` per
     /// line, no header. Lines without a tab or a code are skipped.
-    pub fn from_gm_sde(name: &str, source_name: &str, version: &str, bytes: &[u8]) -> Codelist {
+    pub(crate) fn from_gm_sde(
+        name: &str,
+        source_name: &str,
+        version: &str,
+        bytes: &[u8],
+    ) -> Codelist {
         let text = String::from_utf8_lossy(bytes);
         let entries = text
             .lines()
@@ -174,7 +179,7 @@ impl Codelist {
 }
 
 /// Parses a SNOMED CT or dm+d id: digits only, at most 18 of them (fits u64).
-pub fn parse_sctid(s: &str) -> Option<u64> {
+pub(crate) fn parse_sctid(s: &str) -> Option<u64> {
     if s.is_empty() || s.len() > 18 {
         return None;
     }
@@ -185,14 +190,14 @@ pub fn parse_sctid(s: &str) -> Option<u64> {
 }
 
 /// True for a plausible BNF code or prefix: 1 to 15 ASCII letters and digits.
-pub fn is_bnf_code(s: &str) -> bool {
+pub(crate) fn is_bnf_code(s: &str) -> bool {
     !s.is_empty() && s.len() <= 15 && s.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// True for the BNF code of a prescribed item: a 15-character presentation
 /// code, or an 11-character appliance code (chapters 20-23). A 14-character
 /// code has usually lost its leading zero in a spreadsheet.
-pub fn is_bnf_item_code(s: &str) -> bool {
+pub(crate) fn is_bnf_item_code(s: &str) -> bool {
     (s.len() == 15 || s.len() == 11) && is_bnf_code(s)
 }
 

@@ -59,7 +59,7 @@ impl Resolution {
 
 /// A product name as matched: lower case, without the dm+d type tag
 /// ("(VMP)", "(AMP)", "(product)") or a trailing supplier in brackets.
-pub fn normalise(term: &str) -> String {
+pub(crate) fn normalise(term: &str) -> String {
     let mut t = term.trim().to_ascii_lowercase();
     for tag in ["(vmp)", "(amp)", "(product)"] {
         if let Some(rest) = t.strip_suffix(tag) {

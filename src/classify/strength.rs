@@ -11,7 +11,7 @@
 //! never guesses.
 
 /// Milligrams per unit of quantity, from the first strength in `name`.
-pub fn mg_per_unit(name: &str) -> Option<f64> {
+pub(crate) fn mg_per_unit(name: &str) -> Option<f64> {
     name.split(|c: char| c.is_whitespace() || c == '_')
         .find_map(strength)
 }

@@ -268,7 +268,7 @@ impl Tally {
     }
 
     /// Counts `n` rows as used.
-    pub fn used_rows(&mut self, n: u64) {
+    pub(crate) fn used_rows(&mut self, n: u64) {
         self.account.read += n;
         self.account.used += n;
     }
@@ -328,7 +328,7 @@ impl Tally {
     }
 
     /// Counts a row with the related code numbered `id`.
-    pub fn code_row(&mut self, id: u32) {
+    pub(crate) fn code_row(&mut self, id: u32) {
         let i = id as usize;
         if i >= self.code_rows.len() {
             self.code_rows.resize(i + 1, 0);
@@ -337,7 +337,7 @@ impl Tally {
     }
 
     /// Notes the date of a valid row.
-    pub fn saw(&mut self, date: crate::date::Date) {
+    pub(crate) fn saw(&mut self, date: crate::date::Date) {
         self.latest_date = self.latest_date.max(Some(date));
     }
 

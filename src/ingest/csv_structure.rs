@@ -101,7 +101,7 @@ pub struct CsvStructure {
 
 impl CsvStructure {
     /// The 1-based line where data row `row` (0-based) starts.
-    pub fn line_of(&self, row: u64) -> u64 {
+    pub(crate) fn line_of(&self, row: u64) -> u64 {
         let i = self.breaks.partition_point(|(r, _)| *r <= row);
         let extra = if i == 0 { 0 } else { self.breaks[i - 1].1 };
         row + 2 + extra
@@ -292,7 +292,7 @@ impl Records {
 }
 
 /// [`scan`] over any reader (for tests and gzipped files).
-pub fn scan_reader(mut reader: impl Read) -> Result<CsvStructure, StructureError> {
+pub(crate) fn scan_reader(mut reader: impl Read) -> Result<CsvStructure, StructureError> {
     let mut records = Records::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut carry: Vec<u8> = Vec::new();

@@ -31,7 +31,7 @@ pub struct PracticeList {
 
 impl PracticeList {
     /// Σ weight × patients over bands and sexes; `None` without band rows.
-    pub fn weighted(&self, weights: &[[f64; 2]; 9]) -> Option<f64> {
+    pub(crate) fn weighted(&self, weights: &[[f64; 2]; 9]) -> Option<f64> {
         self.has_bands.then(|| {
             self.bands
                 .iter()

@@ -37,7 +37,8 @@ impl Level {
     ];
 
     /// The levels between a practice and the top.
-    pub const LOCALITIES: [Level; 4] = [Level::Pcn, Level::SubIcb, Level::Icb, Level::Region];
+    pub(crate) const LOCALITIES: [Level; 4] =
+        [Level::Pcn, Level::SubIcb, Level::Icb, Level::Region];
 
     /// The name in the `level` column of the output tables.
     pub fn as_str(self) -> &'static str {
@@ -52,7 +53,7 @@ impl Level {
     }
 
     /// A heading for the level's table in a report: "PCN", "SUB-ICB", ….
-    pub fn heading(self) -> String {
+    pub(crate) fn heading(self) -> String {
         self.as_str().replace('_', "-").to_uppercase()
     }
 }
@@ -88,12 +89,12 @@ impl Units {
 
     /// The units from smallest to the top, as a partial audit stores them;
     /// `None` unless there is one per level.
-    pub fn from_vec(units: Vec<Unit>) -> Option<Units> {
+    pub(crate) fn from_vec(units: Vec<Unit>) -> Option<Units> {
         units.try_into().ok().map(Units)
     }
 
     /// The units from smallest to the top.
-    pub fn as_slice(&self) -> &[Unit] {
+    pub(crate) fn as_slice(&self) -> &[Unit] {
         &self.0
     }
 }

@@ -75,7 +75,7 @@ pub struct TableMapping {
 
 impl TableMapping {
     /// The export's name for a canonical column.
-    pub fn source_name<'a>(&'a self, canonical: &'a str) -> &'a str {
+    pub(crate) fn source_name<'a>(&'a self, canonical: &'a str) -> &'a str {
         self.rename
             .get(canonical)
             .map(String::as_str)

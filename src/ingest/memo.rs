@@ -76,7 +76,7 @@ impl<K: MemoKey, V: Copy + Default> Memo<K, V> {
 
     /// The answer for `key`: remembered, or made by `make` and remembered
     /// when it makes one (a `None` is not remembered).
-    pub fn get_or_try(&mut self, key: K, make: impl FnOnce() -> Option<V>) -> Option<V> {
+    pub(crate) fn get_or_try(&mut self, key: K, make: impl FnOnce() -> Option<V>) -> Option<V> {
         if let Some(v) = self.get(key) {
             return Some(v);
         }

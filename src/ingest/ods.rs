@@ -21,7 +21,7 @@ use super::table::TableKind;
 use crate::ingest::accounting::Location;
 
 /// The prescribing setting ODS gives a GP practice.
-pub const GP_PRACTICE_SETTING: &str = "4";
+pub(crate) const GP_PRACTICE_SETTING: &str = "4";
 
 /// Practices from an ODS practice file.
 #[derive(Debug, Default)]
@@ -127,7 +127,7 @@ pub fn load(
 
 /// True when a practices file is in the ODS layout: a CSV file whose first
 /// line is not a header naming `practice_code`.
-pub fn is_ods_file(path: &Path) -> bool {
+pub(crate) fn is_ods_file(path: &Path) -> bool {
     use std::io::BufRead;
     let Ok(f) = std::fs::File::open(path) else {
         return false;

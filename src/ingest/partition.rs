@@ -52,7 +52,7 @@ pub struct PartitionSummary {
 }
 
 /// The bucket of a patient id among `buckets`.
-pub fn bucket_of(patient_id: &str, buckets: u32) -> u32 {
+pub(crate) fn bucket_of(patient_id: &str, buckets: u32) -> u32 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in patient_id.trim().bytes() {
         h ^= u64::from(b);
@@ -62,7 +62,7 @@ pub fn bucket_of(patient_id: &str, buckets: u32) -> u32 {
 }
 
 /// The folder name of bucket `k`.
-pub fn bucket_name(k: u32) -> String {
+pub(crate) fn bucket_name(k: u32) -> String {
     format!("bucket-{k:03}")
 }
 

@@ -41,7 +41,7 @@ fn text_index(n: u64) -> Option<usize> {
 /// The id as the number it is kept as, when it is written canonically in
 /// decimal (`None` for a text id). Readers work this out in parallel and
 /// hand runs of numbers to [`PatientIds::extend_ascending`].
-pub fn as_number(id: &str) -> Option<u64> {
+pub(crate) fn as_number(id: &str) -> Option<u64> {
     let b = id.as_bytes();
     if b.is_empty() || b.len() > 19 || (b[0] == b'0' && b.len() > 1) {
         return None;
@@ -65,7 +65,7 @@ impl PatientIds {
     }
 
     /// Makes room for `n` more ids.
-    pub fn reserve(&mut self, n: usize) {
+    pub(crate) fn reserve(&mut self, n: usize) {
         self.numbers.reserve(n);
     }
 
@@ -82,7 +82,7 @@ impl PatientIds {
     /// The dense index of an id, searching forward from patient `near`
     /// first: a table sorted by patient finds each id a step or two after
     /// the last one. Same answer as [`PatientIds::get`] whatever `near` is.
-    pub fn get_near(&self, id: &str, near: Option<u32>) -> Option<u32> {
+    pub(crate) fn get_near(&self, id: &str, near: Option<u32>) -> Option<u32> {
         let Some(n) = as_number(id) else {
             return self.texts.get(id).copied();
         };
@@ -126,7 +126,7 @@ impl PatientIds {
     }
 
     /// Adds an id; `None` if it is already there.
-    pub fn insert(&mut self, id: &str) -> Option<u32> {
+    pub(crate) fn insert(&mut self, id: &str) -> Option<u32> {
         let next = self.numbers.len() as u32;
         match as_number(id) {
             Some(n) => {
@@ -158,7 +158,7 @@ impl PatientIds {
     /// answers false; the caller then adds them one by one with
     /// [`PatientIds::insert`], which also finds duplicates. Same result
     /// either way; this one does no search and no parsing.
-    pub fn extend_ascending(&mut self, numbers: &[u64]) -> bool {
+    pub(crate) fn extend_ascending(&mut self, numbers: &[u64]) -> bool {
         let continues = self.ascending()
             && match (self.numbers.last(), numbers.first()) {
                 (Some(last), Some(first)) => last < first,

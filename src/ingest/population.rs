@@ -111,7 +111,12 @@ struct PatientChunk {
 
 /// The patient id of row `i` (column 0), or `None` after rejecting the
 /// row for having none.
-pub fn id_of<'a>(b: &'a Batch, i: usize, table: TableKind, t: &mut Tally) -> Option<&'a str> {
+pub(crate) fn id_of<'a>(
+    b: &'a Batch,
+    i: usize,
+    table: TableKind,
+    t: &mut Tally,
+) -> Option<&'a str> {
     let id = b.get(0, i);
     if id.is_none() {
         let reason = RejectReason::EmptyPatientId;
@@ -201,7 +206,7 @@ impl Population {
     }
 
     /// The practice a patient is registered at on `t`, if registered and alive.
-    pub fn practice_at(&self, patient: u32, t: Date) -> Option<u32> {
+    pub(crate) fn practice_at(&self, patient: u32, t: Date) -> Option<u32> {
         let p = patient as usize;
         if self.date_of_death[p].get().is_some_and(|d| d <= t) {
             return None;
@@ -228,7 +233,7 @@ impl Population {
     /// period registered at `t`, extended back through periods that end on
     /// or after it starts (a move between practices of the extract keeps
     /// the patient's history in view). `None` when not registered at `t`.
-    pub fn registered_since(&self, patient: u32, t: Date) -> Option<Date> {
+    pub(crate) fn registered_since(&self, patient: u32, t: Date) -> Option<Date> {
         let p = patient as usize;
         let regs = &self.registrations[self.offsets[p] as usize..self.offsets[p + 1] as usize];
         let mut since = regs
@@ -250,7 +255,7 @@ impl Population {
     /// Reads the patients table. A repeated id rejects the later row; a bad
     /// date of birth, date of death or sex is set to missing and reported.
     /// Each batch is parsed in parallel chunks, then indexed in file order.
-    pub fn load_patients(
+    pub(crate) fn load_patients(
         source: &TableSource,
         batch_rows: usize,
         tally: &mut Tally,
@@ -313,7 +318,7 @@ impl Population {
 
     /// Reads the registrations table. Practices not in the practices table
     /// are added as unlisted (kept, under unknown localities), never dropped.
-    pub fn load_registrations(
+    pub(crate) fn load_registrations(
         &mut self,
         source: &TableSource,
         practices: &mut Practices,
@@ -464,16 +469,16 @@ impl Population {
 }
 
 /// Age bands for review lists and standardisation; the last is "unknown".
-pub const AGE_BANDS: [&str; 10] = [
+pub(crate) const AGE_BANDS: [&str; 10] = [
     "0-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75-84", "85+", "unknown",
 ];
 
 /// The index in [`AGE_BANDS`] of the band for an unknown age: no date of
 /// birth, or one after the date.
-pub const UNKNOWN_AGE_BAND: usize = AGE_BANDS.len() - 1;
+pub(crate) const UNKNOWN_AGE_BAND: usize = AGE_BANDS.len() - 1;
 
 /// The index into [`AGE_BANDS`] of someone born on `dob` at `t`.
-pub fn age_band_index(dob: Option<Date>, t: Date) -> usize {
+pub(crate) fn age_band_index(dob: Option<Date>, t: Date) -> usize {
     let Some(dob) = dob else {
         return UNKNOWN_AGE_BAND;
     };

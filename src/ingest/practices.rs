@@ -44,7 +44,7 @@ pub struct Practices {
 impl Practices {
     /// The dense index of a practice code, adding it as unlisted when the
     /// practices table did not have it.
-    pub fn index_or_add(&mut self, code: &str) -> u32 {
+    pub(crate) fn index_or_add(&mut self, code: &str) -> u32 {
         if let Some(&i) = self.index.get(code) {
             return i;
         }
@@ -61,7 +61,7 @@ impl Practices {
 
     /// Adds a listed practice with its localities; false when the code is
     /// already there.
-    pub fn insert(&mut self, units: Units) -> bool {
+    pub(crate) fn insert(&mut self, units: Units) -> bool {
         let code = &units[Level::Practice].0;
         if self.index.contains_key(code) {
             return false;
@@ -76,7 +76,7 @@ impl Practices {
 
     /// Adds a practice as a partial audit recorded it (listed or not);
     /// false when the code is already there.
-    pub fn insert_entry(&mut self, units: Units, unlisted: bool) -> bool {
+    pub(crate) fn insert_entry(&mut self, units: Units, unlisted: bool) -> bool {
         let added = self.insert(units);
         if added {
             if let Some(p) = self.list.last_mut() {
@@ -87,7 +87,7 @@ impl Practices {
     }
 
     /// Names every practice's top level after the run's scope.
-    pub fn set_scope(&mut self, scope: Scope) {
+    pub(crate) fn set_scope(&mut self, scope: Scope) {
         let top = scope.unit();
         for p in &mut self.list {
             p.units[Level::National] = top.clone();

@@ -43,7 +43,7 @@ impl Layout {
     }
 
     /// True when the layout has ADQ values.
-    pub fn has_adq(self) -> bool {
+    pub(crate) fn has_adq(self) -> bool {
         self != Layout::Hscic
     }
 }
@@ -144,7 +144,7 @@ pub fn open(path: &Path) -> Result<PrescribingFile, LayoutError> {
 /// True for a GP practice code: one letter and five digits (`B85010`).
 /// Other prescribers (out-of-hours services, hospitals, community
 /// services) have other codes, or `-` where none was recorded.
-pub fn is_practice_code(code: &str) -> bool {
+pub(crate) fn is_practice_code(code: &str) -> bool {
     let b = code.as_bytes();
     b.len() == 6 && b[0].is_ascii_uppercase() && b[1..].iter().all(u8::is_ascii_digit)
 }

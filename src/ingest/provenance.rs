@@ -33,7 +33,7 @@ pub struct ChecksumError {
 
 /// SHA-256 and size of a file, recorded in the summary so a run can be
 /// matched to its inputs.
-pub fn checksum(path: &Path) -> Result<(String, u64), ChecksumError> {
+pub(crate) fn checksum(path: &Path) -> Result<(String, u64), ChecksumError> {
     let io = |source| ChecksumError {
         path: path.to_path_buf(),
         source,

@@ -224,7 +224,7 @@ pub struct ValueKey(pub [u64; 2]);
 impl ValueKey {
     /// The key of a null, and of an empty text (its view is all zero):
     /// memos never remember it.
-    pub const NULL: ValueKey = ValueKey([0, 0]);
+    pub(crate) const NULL: ValueKey = ValueKey([0, 0]);
 }
 
 /// Reaches `Array::is_null`, which polars does not re-export.
@@ -267,7 +267,7 @@ impl Batch {
     /// when null): two rows of this batch with the same key hold the same
     /// value, so a worker can reuse what it made of the first. (Equal
     /// values may still have different keys.)
-    pub fn value_key(&self, col: usize, i: usize) -> ValueKey {
+    pub(crate) fn value_key(&self, col: usize, i: usize) -> ValueKey {
         let column = &self.columns[col];
         if is_null(column, i) {
             ValueKey::NULL
@@ -281,7 +281,7 @@ impl Batch {
     /// (before trimming); `None` when null or empty. Read from the value's
     /// view, without reaching its text: enough to rule most values out of
     /// a rare case (a digit first: not a negative number).
-    pub fn first_byte(&self, col: usize, i: usize) -> Option<u8> {
+    pub(crate) fn first_byte(&self, col: usize, i: usize) -> Option<u8> {
         let column = &self.columns[col];
         if is_null(column, i) {
             return None;
@@ -304,7 +304,7 @@ impl Batch {
 
     /// The batch's rows split into chunks of `rows` rows (the last one
     /// shorter) for parallel parsing.
-    pub fn chunk_ranges(&self, rows: usize) -> Vec<(usize, usize)> {
+    pub(crate) fn chunk_ranges(&self, rows: usize) -> Vec<(usize, usize)> {
         let rows = rows.max(1);
         (0..self.len)
             .step_by(rows)
@@ -355,7 +355,7 @@ impl TableSource {
     }
 
     /// The file's column names as written (after its structure is checked).
-    pub fn column_names(&self) -> Result<Vec<String>, SourceError> {
+    pub(crate) fn column_names(&self) -> Result<Vec<String>, SourceError> {
         self.structure()?;
         let schema = self
             .scan()?
@@ -410,7 +410,7 @@ impl TableSource {
 
     /// The number of data rows, from the CSV structure or the Parquet
     /// metadata (0 when unknown): a size hint for the tables kept in memory.
-    pub fn row_count_hint(&self) -> usize {
+    pub(crate) fn row_count_hint(&self) -> usize {
         match self.format {
             FileFormat::Csv => self
                 .structure()
@@ -433,7 +433,7 @@ impl TableSource {
 
     /// Checks the file: its structure (CSV), every required column present
     /// (after mapping), no duplicate names. Returns the file's schema.
-    pub fn check_columns(&self) -> Result<SchemaRef, SourceError> {
+    pub(crate) fn check_columns(&self) -> Result<SchemaRef, SourceError> {
         self.structure()?;
         let mut lf = self.scan()?;
         let schema = lf.collect_schema().map_err(|e| self.unreadable(e))?;
@@ -466,7 +466,7 @@ impl TableSource {
     /// column the file lacks reads as empty. Rows with the wrong number of
     /// fields never reach `f`: they are returned as rejections. Stops at the
     /// first error `f` returns.
-    pub fn for_each_batch<E>(
+    pub(crate) fn for_each_batch<E>(
         &self,
         columns: &[&'static str],
         batch_rows: usize,
@@ -501,7 +501,7 @@ impl TableSource {
     /// Streams the table as frames of text columns named by their canonical
     /// names (rows with the wrong number of fields removed and returned as
     /// rejections), in file order.
-    pub fn for_each_frame<E>(
+    pub(crate) fn for_each_frame<E>(
         &self,
         columns: &[&'static str],
         batch_rows: usize,
@@ -686,7 +686,7 @@ pub enum ScanError<E> {
 
 impl ScanError<std::convert::Infallible> {
     /// The file error of a scan whose consumer cannot fail.
-    pub fn into_source(self) -> SourceError {
+    pub(crate) fn into_source(self) -> SourceError {
         match self {
             ScanError::Source(e) => e,
             ScanError::Consumer(never) => match never {},

@@ -125,7 +125,7 @@ impl TableKind {
     ];
 
     /// The file stem the table is found under in an extract folder.
-    pub fn file_stem(self) -> &'static str {
+    pub(crate) fn file_stem(self) -> &'static str {
         match self {
             TableKind::Patients => "patients",
             TableKind::Registrations => "registrations",
@@ -151,7 +151,7 @@ impl TableKind {
     }
 
     /// Looks a table up by its file stem.
-    pub fn from_stem(stem: &str) -> Option<TableKind> {
+    pub(crate) fn from_stem(stem: &str) -> Option<TableKind> {
         TableKind::ALL.into_iter().find(|t| t.file_stem() == stem)
     }
 }

@@ -50,7 +50,7 @@ pub struct AuditRun {
 impl AuditRun {
     /// The latest date of any valid medication or clinical event row: how
     /// far the data reaches.
-    pub fn data_to(&self) -> Option<Date> {
+    pub(crate) fn data_to(&self) -> Option<Date> {
         self.inputs
             .iter()
             .filter(|i| {

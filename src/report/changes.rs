@@ -15,7 +15,7 @@ fn rate(counts: Option<(u64, u64)>) -> Option<f64> {
 }
 
 /// The change table as a frame.
-pub fn frame(r: &[ChangeRow]) -> PolarsResult<DataFrame> {
+pub(crate) fn frame(r: &[ChangeRow]) -> PolarsResult<DataFrame> {
     DataFrame::new_infer_height(vec![
         column("indicator_id", r, |x| x.indicator_id.clone()),
         column("level", r, |x| x.level.as_str()),

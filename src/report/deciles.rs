@@ -10,7 +10,7 @@ use crate::output::column;
 pub const FILE: &str = "deciles.csv";
 
 /// The decile table as a frame (long form: one row per decile).
-pub fn frame(rows: &[DecileRow]) -> PolarsResult<DataFrame> {
+pub(crate) fn frame(rows: &[DecileRow]) -> PolarsResult<DataFrame> {
     let long: Vec<(&DecileRow, usize)> = rows
         .iter()
         .flat_map(|r| (0..9).map(move |k| (r, k)))

@@ -12,10 +12,10 @@ use crate::pipeline::audit::AuditRun;
 /// CSV file name.
 pub const CSV: &str = "indicators.csv";
 /// Parquet file name.
-pub const PARQUET: &str = "indicators.parquet";
+pub(crate) const PARQUET: &str = "indicators.parquet";
 
 /// The table as a frame.
-pub fn frame(run: &AuditRun) -> PolarsResult<DataFrame> {
+pub(crate) fn frame(run: &AuditRun) -> PolarsResult<DataFrame> {
     let r = &run.rows;
     let mut columns = vec![
         column("index_date", r, |x| x.index_date.to_string()),

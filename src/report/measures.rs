@@ -23,22 +23,22 @@ use crate::spec::Measure;
 /// The measures table (CSV).
 pub const CSV: &str = "measures.csv";
 /// The measures table (Parquet).
-pub const PARQUET: &str = "measures.parquet";
+pub(crate) const PARQUET: &str = "measures.parquet";
 /// The measures table (JSON).
-pub const JSON: &str = "measures.json";
+pub(crate) const JSON: &str = "measures.json";
 /// National deciles of practice values.
-pub const DECILES: &str = "measure_deciles.csv";
+pub(crate) const DECILES: &str = "measure_deciles.csv";
 /// Change from the first month to the last.
-pub const CHANGES: &str = "measure_changes.csv";
+pub(crate) const CHANGES: &str = "measure_changes.csv";
 /// The run summary.
-pub const SUMMARY: &str = "summary.json";
+pub(crate) const SUMMARY: &str = "summary.json";
 
 fn measure<'a>(run: &'a MeasuresRun, id: &str) -> Option<&'a Measure> {
     run.measures.iter().find(|m| m.id == id)
 }
 
 /// The measures table as a frame; rates and limits on the display scale.
-pub fn frame(run: &MeasuresRun) -> PolarsResult<DataFrame> {
+pub(crate) fn frame(run: &MeasuresRun) -> PolarsResult<DataFrame> {
     let r = &run.rows;
     let per = |x: &MeasureRow| measure(run, &x.measure_id).map_or(1.0, |m| m.per);
     let mut columns = vec![
@@ -62,7 +62,7 @@ pub fn frame(run: &MeasuresRun) -> PolarsResult<DataFrame> {
 }
 
 /// The deciles in long form, on the display scale.
-pub fn deciles_frame(run: &MeasuresRun, rows: &[MeasureDeciles]) -> PolarsResult<DataFrame> {
+pub(crate) fn deciles_frame(run: &MeasuresRun, rows: &[MeasureDeciles]) -> PolarsResult<DataFrame> {
     let long: Vec<(&MeasureDeciles, usize, f64)> = rows
         .iter()
         .flat_map(|r| {
@@ -79,7 +79,7 @@ pub fn deciles_frame(run: &MeasuresRun, rows: &[MeasureDeciles]) -> PolarsResult
 }
 
 /// The changes, on the display scale.
-pub fn changes_frame(run: &MeasuresRun, rows: &[MeasureChange]) -> PolarsResult<DataFrame> {
+pub(crate) fn changes_frame(run: &MeasuresRun, rows: &[MeasureChange]) -> PolarsResult<DataFrame> {
     let per = |c: &MeasureChange| measure(run, &c.measure_id).map_or(1.0, |m| m.per);
     let value = |(n, d): (f64, f64)| (d > 0.0).then(|| n / d);
     DataFrame::new_infer_height(vec![

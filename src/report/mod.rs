@@ -152,7 +152,7 @@ fn write_tables(
 
 /// The statistics columns every aggregate table shares, from `rate` (named
 /// `rate_name`) to `tau2`; rates and limits multiplied by `scale`.
-pub fn stat_columns<R>(
+pub(crate) fn stat_columns<R>(
     rows: &[R],
     rate_name: &str,
     stats: impl Fn(&R) -> &UnitStats + Copy,

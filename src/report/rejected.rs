@@ -13,12 +13,12 @@ use crate::pipeline::audit::AuditRun;
 pub const FILE: &str = "rejected_rows.csv";
 
 /// The rejected rows as a frame; `None` when nothing was rejected.
-pub fn frame(run: &AuditRun) -> PolarsResult<Option<DataFrame>> {
+pub(crate) fn frame(run: &AuditRun) -> PolarsResult<Option<DataFrame>> {
     frame_of(run.inputs.iter().map(|i| (i.file.path.as_path(), &i.tally)))
 }
 
 /// The rejections of each input file's tally as one frame; `None` when none.
-pub fn frame_of<'a>(
+pub(crate) fn frame_of<'a>(
     inputs: impl Iterator<Item = (&'a Path, &'a Tally)>,
 ) -> PolarsResult<Option<DataFrame>> {
     let mut file = Vec::new();

@@ -14,7 +14,7 @@ use crate::spec::AuditSpec;
 pub const FILE: &str = "review_list.csv";
 
 /// The review list as a frame.
-pub fn frame(run: &AuditRun, spec: &AuditSpec) -> PolarsResult<DataFrame> {
+pub(crate) fn frame(run: &AuditRun, spec: &AuditSpec) -> PolarsResult<DataFrame> {
     let rows = &run.review;
     let inds = &spec.compiled.indicators;
     df!(

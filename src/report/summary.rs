@@ -130,7 +130,7 @@ impl InputSummary {
 }
 
 /// The spec's identity, for a summary.
-pub fn spec_info(spec: &AuditSpec) -> SpecInfo {
+pub(crate) fn spec_info(spec: &AuditSpec) -> SpecInfo {
     SpecInfo {
         name: spec.name.clone(),
         version: spec.version.clone(),

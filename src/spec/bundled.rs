@@ -3,10 +3,10 @@
 //! codelist to the default spec means adding its line here.
 
 /// The default spec file's text.
-pub const DEFAULT_SPEC: &str = include_str!("../../spec/default.toml");
+pub(crate) const DEFAULT_SPEC: &str = include_str!("../../spec/default.toml");
 
 /// The bundled files, by path relative to the spec file.
-pub const FILES: &[(&str, &[u8])] = &[
+pub(crate) const FILES: &[(&str, &[u8])] = &[
     ("codelists/ebmdatalab-rx_df-bnf-chapter04-psychotropic-subset.csv", include_bytes!("../../spec/codelists/ebmdatalab-rx_df-bnf-chapter04-psychotropic-subset.csv")),
     ("codelists/nhs-drug-refsets-antidepdrug_cod.csv", include_bytes!("../../spec/codelists/nhs-drug-refsets-antidepdrug_cod.csv")),
     ("codelists/nhs-drug-refsets-epildrug_cod.csv", include_bytes!("../../spec/codelists/nhs-drug-refsets-epildrug_cod.csv")),

@@ -201,7 +201,7 @@ fn sorted<'a>(names: impl Iterator<Item = &'a &'a str>) -> String {
 }
 
 /// Compiles a parsed spec with its loaded codelists (by name).
-pub fn compile(
+pub(crate) fn compile(
     file: &SpecFile,
     lists: &BTreeMap<String, Codelist>,
 ) -> Result<CompiledSpec, SpecError> {

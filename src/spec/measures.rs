@@ -11,7 +11,7 @@ use crate::classify::codelist::CodelistEntry;
 use crate::classify::strength::mg_per_unit;
 
 /// STAR-PU age bands, in the order of [`StarPu::weights`].
-pub const STAR_PU_BANDS: [&str; 9] = [
+pub(crate) const STAR_PU_BANDS: [&str; 9] = [
     "0-4", "5-14", "15-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+",
 ];
 
@@ -51,7 +51,7 @@ impl Ddd {
     /// DDDs in `quantity` of a presentation; `name` (from the data) gives
     /// the strength when the names table lacks the code. `None` when the
     /// strength or the chemical's DDD is unknown.
-    pub fn ddds(&self, bnf: &str, name: Option<&str>, quantity: f64) -> Option<f64> {
+    pub(crate) fn ddds(&self, bnf: &str, name: Option<&str>, quantity: f64) -> Option<f64> {
         let per_ddd = self.mg_per_ddd.get(bnf.get(..9)?)?;
         let mg = self
             .strength
@@ -93,18 +93,18 @@ pub struct Measure {
 impl Measure {
     /// True when the measure is a share of prescribing (binomial model);
     /// false for a rate per population (Poisson model).
-    pub fn is_proportion(&self) -> bool {
+    pub(crate) fn is_proportion(&self) -> bool {
         matches!(self.denominator, Denominator::Prescribed(_))
     }
 
     /// True when the measure needs ADQ values, which older layouts lack.
-    pub fn needs_adq(&self) -> bool {
+    pub(crate) fn needs_adq(&self) -> bool {
         self.numerator.value == MeasureValue::Adq
             || matches!(&self.denominator, Denominator::Prescribed(p) if p.value == MeasureValue::Adq)
     }
 
     /// The denominator in words, for reports.
-    pub fn denominator_text(&self) -> String {
+    pub(crate) fn denominator_text(&self) -> String {
         match &self.denominator {
             Denominator::ListSize => "registered patients".into(),
             Denominator::StarPu(s) => format!("STAR-PU ({})", s.name),
@@ -113,7 +113,7 @@ impl Measure {
     }
 
     /// The numerator in words, for reports.
-    pub fn numerator_text(&self) -> String {
+    pub(crate) fn numerator_text(&self) -> String {
         prescribed_text(&self.numerator)
     }
 }
@@ -173,7 +173,7 @@ fn prescribed_of(value: MeasureValue, bnf: &[String], id: &str) -> Result<Prescr
 }
 
 /// Parses OpenPrescribing's STAR-PU file: `{ name: { band: [male, female] } }`.
-pub fn parse_star_pu(bytes: &[u8]) -> Result<BTreeMap<String, [[f64; 2]; 9]>, String> {
+pub(crate) fn parse_star_pu(bytes: &[u8]) -> Result<BTreeMap<String, [[f64; 2]; 9]>, String> {
     let raw: BTreeMap<String, BTreeMap<String, [f64; 2]>> =
         serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     raw.into_iter()
@@ -192,7 +192,7 @@ pub fn parse_star_pu(bytes: &[u8]) -> Result<BTreeMap<String, [[f64; 2]; 9]>, St
 /// Compiles the measures; `star_pu` is the parsed STAR-PU file, if the
 /// spec names one; `bnf_names` give the strengths of presentations for
 /// measures in defined daily doses.
-pub fn compile(
+pub(crate) fn compile(
     defs: &[MeasureDef],
     star_pu: Option<&BTreeMap<String, [[f64; 2]; 9]>>,
     bnf_names: &[CodelistEntry],

@@ -95,7 +95,7 @@ impl AuditSpec {
     }
 
     /// Parses and compiles spec text, reading codelists through `read`.
-    pub fn from_text(
+    pub(crate) fn from_text(
         text: &str,
         origin: &str,
         read: impl Fn(&str) -> Result<Vec<u8>, SpecError>,

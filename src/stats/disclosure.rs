@@ -4,7 +4,7 @@
 //! (midpoints cannot occur for whole numbers).
 
 /// The count as it may be published; `None` when it is suppressed.
-pub fn round_count(n: u64) -> Option<u64> {
+pub(crate) fn round_count(n: u64) -> Option<u64> {
     match n {
         0 => Some(0),
         1..=7 => None,

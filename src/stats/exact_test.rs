@@ -27,7 +27,7 @@ pub struct Tails {
 }
 
 /// Tails of `y` out of `n` under Binomial(n, `p`); `None` for n = 0 or y > n.
-pub fn binomial_tails(y: u64, n: u64, p: f64) -> Option<Tails> {
+pub(crate) fn binomial_tails(y: u64, n: u64, p: f64) -> Option<Tails> {
     if n == 0 || y > n || !(0.0..=1.0).contains(&p) {
         return None;
     }
@@ -40,7 +40,7 @@ pub fn binomial_tails(y: u64, n: u64, p: f64) -> Option<Tails> {
 
 /// Tails of a total `y` ≥ 0 under Poisson(`mu`); `None` for a negative or
 /// non-finite input.
-pub fn poisson_tails(y: f64, mu: f64) -> Option<Tails> {
+pub(crate) fn poisson_tails(y: f64, mu: f64) -> Option<Tails> {
     if !(y.is_finite() && mu.is_finite() && y >= 0.0 && mu >= 0.0) {
         return None;
     }

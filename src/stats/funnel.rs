@@ -14,7 +14,7 @@
 use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, Normal};
 
 /// The standard normal quantile Φ⁻¹(p).
-pub fn normal_quantile(p: f64) -> f64 {
+pub(crate) fn normal_quantile(p: f64) -> f64 {
     Normal::standard().inverse_cdf(p)
 }
 
@@ -30,7 +30,7 @@ pub fn binomial_limit(target: f64, n: u64, p: f64) -> Option<f64> {
 /// r_p − α for a discrete distribution given by its `cdf`: r_p the smallest
 /// r in 0..=`hi` with cdf(r) ≥ p (by bisection on the monotone cdf), α the
 /// interpolation (cdf(r_p) − p) / (cdf(r_p) − cdf(r_p − 1)).
-pub fn interpolated_quantile(cdf: impl Fn(u64) -> f64, p: f64, hi: u64) -> f64 {
+pub(crate) fn interpolated_quantile(cdf: impl Fn(u64) -> f64, p: f64, hi: u64) -> f64 {
     let (mut lo, mut hi) = (0u64, hi);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
@@ -52,7 +52,7 @@ pub fn interpolated_quantile(cdf: impl Fn(u64) -> f64, p: f64, hi: u64) -> f64 {
 
 /// The arcsine-scale limit at probability `p` for `n` cases, with an extra
 /// between-unit variance `tau2` (0 for the unadjusted limit).
-pub fn arcsine_limit(target: f64, n: u64, p: f64, tau2: f64) -> Option<f64> {
+pub(crate) fn arcsine_limit(target: f64, n: u64, p: f64, tau2: f64) -> Option<f64> {
     if n == 0 {
         return None;
     }
@@ -63,7 +63,7 @@ pub fn arcsine_limit(target: f64, n: u64, p: f64, tau2: f64) -> Option<f64> {
 }
 
 /// A unit's z-score on the arcsine scale: (asin √y − asin √θ) · 2√n.
-pub fn arcsine_z(rate: f64, target: f64, n: u64) -> f64 {
+pub(crate) fn arcsine_z(rate: f64, target: f64, n: u64) -> f64 {
     (rate.sqrt().asin() - target.sqrt().asin()) * 2.0 * (n as f64).sqrt()
 }
 

@@ -16,7 +16,7 @@
 use statrs::distribution::{ContinuousCDF, Normal};
 
 /// The two-sided p-value of `x1/n1` against `x2/n2`.
-pub fn two_proportion_p(x1: u64, n1: u64, x2: u64, n2: u64) -> Option<f64> {
+pub(crate) fn two_proportion_p(x1: u64, n1: u64, x2: u64, n2: u64) -> Option<f64> {
     if n1 == 0 || n2 == 0 {
         return None;
     }
@@ -32,7 +32,7 @@ pub fn two_proportion_p(x1: u64, n1: u64, x2: u64, n2: u64) -> Option<f64> {
 
 /// Benjamini–Hochberg adjusted p-values (q-values), in the input's order;
 /// missing p-values stay missing and do not count among the m tests.
-pub fn benjamini_hochberg(p: &[Option<f64>]) -> Vec<Option<f64>> {
+pub(crate) fn benjamini_hochberg(p: &[Option<f64>]) -> Vec<Option<f64>> {
     let mut order: Vec<(usize, f64)> = p
         .iter()
         .enumerate()

@@ -46,7 +46,7 @@ pub fn dispersion(units: &[(u64, u64)], target: f64) -> Option<Dispersion> {
 
 /// φ and τ² for rates per population `(numerator, population)` around
 /// `target`, on the square-root scale; units with no population are skipped.
-pub fn rate_dispersion(units: &[(f64, f64)], target: f64) -> Option<Dispersion> {
+pub(crate) fn rate_dispersion(units: &[(f64, f64)], target: f64) -> Option<Dispersion> {
     let used: Vec<(f64, f64)> = units.iter().copied().filter(|(_, n)| *n > 0.0).collect();
     let z: Vec<f64> = used
         .iter()

@@ -9,7 +9,7 @@
 //!   values x and h = (n − 1)p, Q(p) = x[⌊h⌋] + (h − ⌊h⌋)(x[⌊h⌋+1] − x[⌊h⌋]).
 
 /// The percentile rank of each value among those present.
-pub fn percent_rank(values: &[Option<f64>]) -> Vec<Option<f64>> {
+pub(crate) fn percent_rank(values: &[Option<f64>]) -> Vec<Option<f64>> {
     let mut sorted: Vec<f64> = values.iter().flatten().copied().collect();
     sorted.sort_by(f64::total_cmp);
     let n = sorted.len();
@@ -28,7 +28,7 @@ pub fn percent_rank(values: &[Option<f64>]) -> Vec<Option<f64>> {
 }
 
 /// The p-quantile (0 ≤ p ≤ 1) of sorted values by linear interpolation.
-pub fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
+pub(crate) fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
     let n = sorted.len();
     if n == 0 {
         return None;

@@ -25,7 +25,7 @@ use statrs::distribution::{ChiSquared, ContinuousCDF, DiscreteCDF, Poisson};
 use super::funnel::{interpolated_quantile, normal_quantile};
 
 /// The exact 95% interval for a Poisson count (or a non-negative total).
-pub fn exact_interval(observed: f64) -> (f64, f64) {
+pub(crate) fn exact_interval(observed: f64) -> (f64, f64) {
     let chi = |df: f64, p: f64| {
         ChiSquared::new(df)
             .map(|c| c.inverse_cdf(p) / 2.0)
@@ -52,7 +52,7 @@ pub struct Ratio {
 }
 
 /// O/E with exact Poisson limits; `None` when nothing is expected.
-pub fn standardised_ratio(observed: u64, expected: f64) -> Option<Ratio> {
+pub(crate) fn standardised_ratio(observed: u64, expected: f64) -> Option<Ratio> {
     if expected <= 0.0 {
         return None;
     }
@@ -66,7 +66,7 @@ pub fn standardised_ratio(observed: u64, expected: f64) -> Option<Ratio> {
 
 /// The exact Poisson funnel limit at probability `p` for a unit with
 /// population `n` around the rate `target`.
-pub fn poisson_limit(target: f64, n: f64, p: f64) -> Option<f64> {
+pub(crate) fn poisson_limit(target: f64, n: f64, p: f64) -> Option<f64> {
     if n <= 0.0 || !target.is_finite() || target < 0.0 {
         return None;
     }
@@ -85,7 +85,7 @@ pub fn poisson_limit(target: f64, n: f64, p: f64) -> Option<f64> {
 
 /// The square-root-scale funnel limit at probability `p`, with an extra
 /// between-unit variance `tau2` (0 for the unadjusted limit).
-pub fn sqrt_limit(target: f64, n: f64, p: f64, tau2: f64) -> Option<f64> {
+pub(crate) fn sqrt_limit(target: f64, n: f64, p: f64, tau2: f64) -> Option<f64> {
     if n <= 0.0 || target < 0.0 {
         return None;
     }
@@ -94,7 +94,7 @@ pub fn sqrt_limit(target: f64, n: f64, p: f64, tau2: f64) -> Option<f64> {
 }
 
 /// A unit's z-score on the square-root scale: (√y − √θ) · 2√n.
-pub fn sqrt_z(rate: f64, target: f64, n: f64) -> f64 {
+pub(crate) fn sqrt_z(rate: f64, target: f64, n: f64) -> f64 {
     (rate.sqrt() - target.sqrt()) * 2.0 * n.sqrt()
 }
 

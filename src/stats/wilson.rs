@@ -11,7 +11,7 @@
 //! ```
 
 /// The two-sided 95% normal quantile, Φ⁻¹(0.975).
-pub const Z95: f64 = 1.959_963_984_540_054;
+pub(crate) const Z95: f64 = 1.959_963_984_540_054;
 
 /// A rate with its interval.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -25,7 +25,7 @@ pub struct Interval {
 }
 
 /// The Wilson score interval of `x` events in `n` at quantile `z`; `None` when `n` is 0.
-pub fn wilson(x: u64, n: u64, z: f64) -> Option<Interval> {
+pub(crate) fn wilson(x: u64, n: u64, z: f64) -> Option<Interval> {
     if n == 0 {
         return None;
     }

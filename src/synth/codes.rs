@@ -55,7 +55,7 @@ pub struct CodePools {
 }
 
 /// Real BNF presentations outside chapter 4 (from the September 2017 EPD).
-pub const NOISE_BNF: &[&str] = &[
+pub(crate) const NOISE_BNF: &[&str] = &[
     "020400060AAAAAA", // celiprolol 200mg tablets
     "0204000H0AAALAL", // bisoprolol 7.5mg tablets
     "0206020L0AAABAB", // lercanidipine 20mg tablets
@@ -66,7 +66,7 @@ pub const NOISE_BNF: &[&str] = &[
 ];
 
 /// Real SNOMED CT codes of common conditions that no STOMP concept uses.
-pub const NOISE_SNOMED: &[&str] = &[
+pub(crate) const NOISE_SNOMED: &[&str] = &[
     "38341003",  // hypertensive disorder
     "195967001", // asthma
     "44054006",  // type 2 diabetes mellitus
@@ -79,12 +79,12 @@ pub const NOISE_SNOMED: &[&str] = &[
 /// OpenSAFELY's medication-reviews-all-types list, 69f99fda): repeat
 /// medication check, synchronisation of repeats, labelling amended,
 /// dispensing review of use of medicines.
-pub const ADMIN_REVIEW_SNOMED: &[&str] =
+pub(crate) const ADMIN_REVIEW_SNOMED: &[&str] =
     &["185381007", "415693003", "395005007", "279681000000105"];
 
 impl CodePools {
     /// Builds the pools from the bundled spec's codelists and drug dictionary.
-    pub fn from_spec(spec: &AuditSpec) -> CodePools {
+    pub(crate) fn from_spec(spec: &AuditSpec) -> CodePools {
         let snomed = |names: &[&str]| -> Vec<String> {
             names
                 .iter()
@@ -259,7 +259,7 @@ fn depots_with_oral(drugs: &[DrugInfo], antipsychotic: u64) -> Vec<(DrugCode, Dr
 }
 
 /// Picks one element; the pools are never empty for the bundled spec.
-pub fn pick<'a, T>(rng: &mut impl Rng, pool: &'a [T]) -> Option<&'a T> {
+pub(crate) fn pick<'a, T>(rng: &mut impl Rng, pool: &'a [T]) -> Option<&'a T> {
     pool.choose(rng)
 }
 

@@ -185,7 +185,7 @@ fn write_person(
 }
 
 /// Generates and writes one patient.
-pub fn write_patient(
+pub(crate) fn write_patient(
     ctx: &Context<'_>,
     rng: &mut impl Rng,
     n: u64,

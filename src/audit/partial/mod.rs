@@ -31,7 +31,7 @@ use crate::ingest::accounting::{Rejection, RowAccount};
 use crate::spec::AuditSpec;
 
 /// The format tag of partials this engine writes and reads.
-pub const FORMAT: &str = "stomp-audit-partial/1";
+pub(crate) const FORMAT: &str = "stomp-audit-partial/1";
 
 /// One flagged patient for one indicator, resolved to ids and names.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,7 +69,7 @@ impl ReviewLine {
 }
 
 /// Sorts review lines into the review list's order.
-pub fn sort_review(lines: &mut [ReviewLine]) {
+pub(crate) fn sort_review(lines: &mut [ReviewLine]) {
     lines.sort_by(|a, b| a.key().cmp(&b.key()));
 }
 

@@ -416,7 +416,7 @@ fn amount(
 /// The practices that are units, in code order, each placed by the
 /// practices file when one was given (those it lacks go under UNKNOWN),
 /// else by the prescribing files' own columns.
-pub fn practices_of(
+pub(crate) fn practices_of(
     values: &Values,
     listed: Option<&Practices>,
     hierarchy: &Hierarchy,
@@ -446,6 +446,6 @@ pub fn practices_of(
 }
 
 /// True when no practice has a known unit at `level` (then the level is not reported).
-pub fn level_unknown(practices: &Practices, level: Level) -> bool {
+pub(crate) fn level_unknown(practices: &Practices, level: Level) -> bool {
     practices.list.iter().all(|p| p.units[level].0 == UNKNOWN)
 }

@@ -23,7 +23,8 @@ use crate::ingest::provenance::{checksum, ChecksumError, InputFile};
 use crate::ingest::source::{SourceError, TableSource};
 use crate::ingest::table::TableKind;
 use crate::spec::Measure;
-pub use fold::{level_unknown, FoldSummary, Outside, Values};
+pub(crate) use fold::level_unknown;
+pub use fold::{FoldSummary, Outside, Values};
 use roll_up::{changes, deciles, roll_up, MeasureChange, MeasureDeciles, MeasureRow};
 
 /// Why the measures could not be computed.

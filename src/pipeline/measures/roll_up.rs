@@ -207,7 +207,10 @@ pub fn changes(rows: &[MeasureRow], measures: &[Measure], months: &[Month]) -> V
 }
 
 /// Difference of two Poisson rates (O1/n1 − O0/n0) with a 95% Wald interval.
-pub fn rate_difference((o1, n1): (f64, f64), (o0, n0): (f64, f64)) -> Option<(f64, f64, f64)> {
+pub(crate) fn rate_difference(
+    (o1, n1): (f64, f64),
+    (o0, n0): (f64, f64),
+) -> Option<(f64, f64, f64)> {
     if n1 <= 0.0 || n0 <= 0.0 {
         return None;
     }

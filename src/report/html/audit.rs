@@ -19,7 +19,11 @@ use crate::spec::AuditSpec;
 /// Renders the report: the header, the headline, data quality, changes
 /// and trends (over several index dates), the practices compared, the
 /// locality tables, how to read it and the definitions, in that order.
-pub fn render(run: &AuditRun, spec: &AuditSpec, quality: &DataQuality) -> Result<String, String> {
+pub(crate) fn render(
+    run: &AuditRun,
+    spec: &AuditSpec,
+    quality: &DataQuality,
+) -> Result<String, String> {
     let last = *run.dates.last().ok_or("no index date")?;
     let top = top_words(run.rows.iter().map(|r| (r.level, r.unit_name.as_str())));
     let latest = Latest {

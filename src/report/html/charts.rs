@@ -76,7 +76,7 @@ fn legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>) -> std::result::Result<(), Stri
 }
 
 /// A proportion as a percentage (one decimal below 10%).
-pub fn percent(v: &f64) -> String {
+pub(crate) fn percent(v: &f64) -> String {
     if *v < 0.1 {
         format!("{:.1}%", v * 100.0)
     } else {
@@ -266,7 +266,7 @@ pub fn caterpillar(title: &str, practices: &[Point], target: f64, scale: &Scale)
 
 /// The 10th..90th percentiles of practice rates at each index date (grey;
 /// the median dark), with the top level's rate (red).
-pub fn deciles_over_time(
+pub(crate) fn deciles_over_time(
     title: &str,
     dates: &[String],
     deciles: &[[f64; 9]],
@@ -351,7 +351,7 @@ pub struct Trend {
 
 /// One indicator's or measure's charts: the funnel plot, the caterpillar
 /// plot and, with a history of two or more periods, deciles over time.
-pub fn panel(
+pub(crate) fn panel(
     id: &str,
     period: &str,
     practices: &[Point],

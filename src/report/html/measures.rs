@@ -41,7 +41,7 @@ fn flag_class(r: &MeasureRow) -> &'static str {
 /// Renders the page: the header, the headline with the measures left
 /// out, changes (over several months), the practices compared, how to
 /// read it, the localities and what the data held, in that order.
-pub fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
+pub(crate) fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
     let last = *run.months.last().ok_or("no month")?;
     let top = super::top_words(run.rows.iter().map(|r| (r.level, r.unit_name.as_str())));
     let latest = Latest {

@@ -11,7 +11,7 @@ use std::fmt::Write;
 
 use crate::ingest::locality::Level;
 
-pub use audit::render;
+pub(crate) use audit::render;
 
 /// File name.
 pub const FILE: &str = "report.html";
