@@ -36,10 +36,10 @@ impl From<Option<Date>> for MaybeDate {
 }
 
 /// The earliest year accepted in any input date.
-pub(crate) const MIN_YEAR: i32 = 1900;
+pub const MIN_YEAR: i32 = 1900;
 /// The latest year accepted in any input date (9999-12-31 is a common
 /// "open ended" sentinel in registration exports).
-pub(crate) const MAX_YEAR: i32 = 9999;
+pub const MAX_YEAR: i32 = 9999;
 
 impl Date {
     /// Builds a date from year, month and day; `None` if it does not exist.
@@ -71,7 +71,7 @@ impl Date {
     }
 
     /// Whole years of age on `on` for someone born on `self`.
-    pub(crate) fn years_until(self, on: Date) -> i32 {
+    pub fn years_until(self, on: Date) -> i32 {
         let (by, bm, bd) = self.ymd();
         let (y, m, d) = on.ymd();
         let mut age = y - by;

@@ -131,10 +131,10 @@ pub struct UnitStats {
 pub(crate) const COVERAGE: [(f64, f64); 2] = [(0.025, 0.975), (0.001, 0.999)];
 
 /// The index of the 95% limits and flags in [`UnitStats`].
-pub(crate) const P95: usize = 0;
+pub const P95: usize = 0;
 
 /// The index of the 99.8% limits and flags in [`UnitStats`].
-pub(crate) const P998: usize = 1;
+pub const P998: usize = 1;
 
 /// The statistics of every unit of one group from its `(numerator,
 /// denominator)` pairs, against `target` (the national rate); `isr` is left

@@ -148,7 +148,7 @@ pub struct DrugTable {
 impl DrugTable {
     /// Renumbers drugs in key order so ids no longer depend on which thread
     /// saw a code first; returns old id -> new id.
-    pub(crate) fn canonical_order(&mut self) -> Vec<u32> {
+    pub fn canonical_order(&mut self) -> Vec<u32> {
         let remap = crate::order::sort_with_remap(&mut self.drugs, |d| d.key);
         self.index = self
             .drugs
@@ -244,7 +244,7 @@ impl DrugSession<'_> {
 }
 
 /// The id of "no drug": a code pair that matches no concept.
-pub(crate) const NO_DRUG: u32 = u32::MAX;
+pub const NO_DRUG: u32 = u32::MAX;
 
 impl Classifier {
     /// Builds a classifier from its dictionaries.

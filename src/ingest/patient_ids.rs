@@ -82,7 +82,7 @@ impl PatientIds {
     /// The dense index of an id, searching forward from patient `near`
     /// first: a table sorted by patient finds each id a step or two after
     /// the last one. Same answer as [`PatientIds::get`] whatever `near` is.
-    pub(crate) fn get_near(&self, id: &str, near: Option<u32>) -> Option<u32> {
+    pub fn get_near(&self, id: &str, near: Option<u32>) -> Option<u32> {
         let Some(n) = as_number(id) else {
             return self.texts.get(id).copied();
         };

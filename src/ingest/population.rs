@@ -469,7 +469,7 @@ impl Population {
 }
 
 /// Age bands for review lists and standardisation; the last is "unknown".
-pub(crate) const AGE_BANDS: [&str; 10] = [
+pub const AGE_BANDS: [&str; 10] = [
     "0-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75-84", "85+", "unknown",
 ];
 
@@ -478,7 +478,7 @@ pub(crate) const AGE_BANDS: [&str; 10] = [
 pub(crate) const UNKNOWN_AGE_BAND: usize = AGE_BANDS.len() - 1;
 
 /// The index into [`AGE_BANDS`] of someone born on `dob` at `t`.
-pub(crate) fn age_band_index(dob: Option<Date>, t: Date) -> usize {
+pub fn age_band_index(dob: Option<Date>, t: Date) -> usize {
     let Some(dob) = dob else {
         return UNKNOWN_AGE_BAND;
     };

@@ -224,7 +224,7 @@ pub struct ValueKey(pub [u64; 2]);
 impl ValueKey {
     /// The key of a null, and of an empty text (its view is all zero):
     /// memos never remember it.
-    pub(crate) const NULL: ValueKey = ValueKey([0, 0]);
+    pub const NULL: ValueKey = ValueKey([0, 0]);
 }
 
 /// Reaches `Array::is_null`, which polars does not re-export.
@@ -267,7 +267,7 @@ impl Batch {
     /// when null): two rows of this batch with the same key hold the same
     /// value, so a worker can reuse what it made of the first. (Equal
     /// values may still have different keys.)
-    pub(crate) fn value_key(&self, col: usize, i: usize) -> ValueKey {
+    pub fn value_key(&self, col: usize, i: usize) -> ValueKey {
         let column = &self.columns[col];
         if is_null(column, i) {
             ValueKey::NULL

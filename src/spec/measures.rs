@@ -11,7 +11,7 @@ use crate::classify::codelist::CodelistEntry;
 use crate::classify::strength::mg_per_unit;
 
 /// STAR-PU age bands, in the order of [`StarPu::weights`].
-pub(crate) const STAR_PU_BANDS: [&str; 9] = [
+pub const STAR_PU_BANDS: [&str; 9] = [
     "0-4", "5-14", "15-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+",
 ];
 

@@ -63,7 +63,7 @@ pub(crate) fn arcsine_limit(target: f64, n: u64, p: f64, tau2: f64) -> Option<f6
 }
 
 /// A unit's z-score on the arcsine scale: (asin √y − asin √θ) · 2√n.
-pub(crate) fn arcsine_z(rate: f64, target: f64, n: u64) -> f64 {
+pub fn arcsine_z(rate: f64, target: f64, n: u64) -> f64 {
     (rate.sqrt().asin() - target.sqrt().asin()) * 2.0 * (n as f64).sqrt()
 }
 

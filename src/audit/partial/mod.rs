@@ -31,7 +31,7 @@ use crate::ingest::accounting::{Rejection, RowAccount};
 use crate::spec::AuditSpec;
 
 /// The format tag of partials this engine writes and reads.
-pub(crate) const FORMAT: &str = "stomp-audit-partial/1";
+pub const FORMAT: &str = "stomp-audit-partial/1";
 
 /// One flagged patient for one indicator, resolved to ids and names.
 #[derive(Clone, Debug, PartialEq, Eq)]

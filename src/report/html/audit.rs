@@ -63,6 +63,20 @@ impl<'a> Latest<'a> {
     }
 }
 
+/// The units of one level among `rows`, each once, by code.
+fn units_at<'a>(
+    rows: impl Iterator<Item = &'a IndicatorRow>,
+    level: Level,
+) -> Vec<(&'a str, &'a str)> {
+    let mut units: Vec<(&str, &str)> = rows
+        .filter(|r| r.level == level)
+        .map(|r| (r.unit_code.as_str(), r.unit_name.as_str()))
+        .collect();
+    units.sort();
+    units.dedup();
+    units
+}
+
 /// The title, the run's dates, spec and engine, and what kind of report it is.
 fn header(w: &mut String, run: &AuditRun, spec: &AuditSpec, last: Date, top: &str) {
     let _ = write!(
@@ -239,14 +253,7 @@ fn locality_tables(w: &mut String, spec: &AuditSpec, latest: &Latest) {
     }
     w.push_str("<h2>Localities</h2><p class=\"note\">Rate (numerator/denominator) at the latest index date; red above, blue below the 99.8% limits.</p>");
     for level in Level::LOCALITIES {
-        let mut units: Vec<(&str, &str)> = latest
-            .rows
-            .iter()
-            .filter(|r| r.level == level)
-            .map(|r| (r.unit_code.as_str(), r.unit_name.as_str()))
-            .collect();
-        units.sort();
-        units.dedup();
+        let units = units_at(latest.rows.iter().copied(), level);
         let _ = write!(
             w,
             "<h3>{}</h3><div class=\"scroll\"><table><tr><th class=\"l\">Unit</th>",
@@ -302,14 +309,7 @@ fn trend_section(w: &mut String, run: &AuditRun, spec: &AuditSpec, top: &str) {
          a quarter end is the same day in calendar quarters and in NHS financial-year quarters (31 March 2024 ends 2024Q1 and 2023/24 Q4).</p>"
     );
     for level in [Level::National, Level::Icb, Level::SubIcb] {
-        let mut units: Vec<(&str, &str)> = run
-            .rows
-            .iter()
-            .filter(|r| r.level == level)
-            .map(|r| (r.unit_code.as_str(), r.unit_name.as_str()))
-            .collect();
-        units.sort();
-        units.dedup();
+        let units = units_at(run.rows.iter(), level);
         let heading = match level {
             Level::National => top.to_string(),
             other => other.heading(),
