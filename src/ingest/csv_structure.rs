@@ -160,7 +160,6 @@ struct Records {
     ends: Vec<usize>,
     record: Record,
     out: CsvStructure,
-    in_header: bool,
     /// The last line offset seen, for [`CsvStructure::line_of`].
     extra: u64,
     /// The line after the last record: a record starting later follows
@@ -181,7 +180,6 @@ impl Records {
                 ..Record::default()
             },
             out: CsvStructure::default(),
-            in_header: true,
             extra: 0,
             next_line: 1,
         }
@@ -227,7 +225,6 @@ impl Records {
         let blank = self.next_line..line;
         self.next_line = line + record.quoted_newlines + 1;
         if let Some((bytes, ends)) = record.header {
-            self.in_header = false;
             self.out.header_fields = record.fields;
             let mut seen = HashSet::new();
             let mut start = 0;
@@ -279,7 +276,8 @@ impl Records {
             self.end_record(true)?;
         }
         self.feed(&[])?;
-        if self.in_header {
+        // Only the header's record keeps its bytes: no header was read.
+        if self.record.header.is_some() {
             return Err(StructureError::Empty);
         }
         // Blank lines after the last row (not the empty end of the last
@@ -297,7 +295,7 @@ pub(crate) fn scan_reader(mut reader: impl Read) -> Result<CsvStructure, Structu
     let mut buf = vec![0u8; 1 << 20];
     let mut carry: Vec<u8> = Vec::new();
     let mut first = true;
-    // Where the chunk starts: its line, and the bytes of that line before it.
+    // The bytes of the chunk's first line that came in earlier chunks.
     let mut column = 0u64;
     loop {
         let n = reader

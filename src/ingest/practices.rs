@@ -138,11 +138,8 @@ impl Practices {
                         units[level] = (c.to_string(), name.to_string());
                     }
                 }
-                out.index.insert(code.to_string(), out.list.len() as u32);
-                out.list.push(Practice {
-                    units,
-                    unlisted: false,
-                });
+                // New: the duplicate was refused above.
+                out.insert(units);
                 tally.used();
             }
             Ok::<(), std::convert::Infallible>(())

@@ -383,12 +383,12 @@ impl TableSource {
                 FileFormat::Csv => "CSV",
                 FileFormat::Parquet => "Parquet",
             },
-            message: match self.format {
-                FileFormat::Csv if e.to_string().contains("CSV malformed") => format!(
-                    "{e}\n  hint: a value holding a double quote that is not quoted as a whole \
+            message: match (self.format, e.to_string()) {
+                (FileFormat::Csv, m) if m.contains("CSV malformed") => format!(
+                    "{m}\n  hint: a value holding a double quote that is not quoted as a whole \
                      (5\" tablet) cannot be read; write it quoted, the quote doubled (\"5\"\" tablet\")"
                 ),
-                _ => e.to_string(),
+                (_, m) => m,
             },
         }
     }

@@ -39,7 +39,7 @@ pub fn merge(
             .unwrap_or_else(|| PathBuf::from(format!("partial {}", k + 1)))
     };
     let first = partials.first().ok_or(PartialError::Empty)?;
-    check_alike(spec, &partials, &name)?;
+    check_alike(spec, first, &partials, &name)?;
     let clock = Instant::now();
     let dates = index_dates(first, &name(0))?;
     let mut practices = practice_union(&partials, &name(0))?;
@@ -91,12 +91,10 @@ pub fn merge(
 /// these codelist versions and the first partial's index dates.
 fn check_alike(
     spec: &AuditSpec,
+    first: &Partial,
     partials: &[Partial],
     name: &dyn Fn(usize) -> PathBuf,
 ) -> Result<(), PartialError> {
-    let Some(first) = partials.first() else {
-        return Err(PartialError::Empty);
-    };
     let versions = codelist_versions(spec);
     for (k, p) in partials.iter().enumerate() {
         let mismatch = |what, this, first| PartialError::Mismatch {
