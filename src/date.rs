@@ -16,7 +16,7 @@ pub struct Date(pub i32);
 /// eight): per-patient columns of a national population stay small.
 /// Missing sorts before every date, as `None` does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct MaybeDate(i32);
+pub(crate) struct MaybeDate(i32);
 
 impl MaybeDate {
     /// The missing date.

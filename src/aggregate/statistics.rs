@@ -118,7 +118,7 @@ pub struct UnitStats {
     pub flag: [Option<Flag>; 2],
     /// Flags after over-dispersion: outside `funnel_adjusted` as well as
     /// flagged by the exact test.
-    pub flag_adjusted: [Option<Flag>; 2],
+    pub(crate) flag_adjusted: [Option<Flag>; 2],
     /// The group's multiplicative over-dispersion factor.
     pub phi: Option<f64>,
     /// The group's additive between-unit variance (arcsine scale).

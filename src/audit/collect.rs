@@ -27,7 +27,7 @@ use crate::ingest::table::TableKind;
 
 /// The horizon of dates that can matter to any index date of the run.
 #[derive(Clone, Copy, Debug)]
-pub struct Horizon {
+pub(crate) struct Horizon {
     /// The latest index date: later rows are ignored.
     pub last: Date,
     /// The latest index date, by which a cohort code must be recorded
@@ -38,7 +38,7 @@ pub struct Horizon {
 }
 
 /// Which patients are in the cohort (by dense index).
-pub type Cohort = Vec<bool>;
+pub(crate) type Cohort = Vec<bool>;
 
 /// The date of a row (column 1), or `None` after counting the row as
 /// rejected. Dates repeat within a chunk; each is parsed once.

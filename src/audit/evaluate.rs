@@ -149,7 +149,7 @@ pub struct Inputs<'a> {
     /// The compiled spec.
     pub spec: &'a CompiledSpec,
     /// Patients and registrations.
-    pub pop: &'a Population,
+    pub(crate) pop: &'a Population,
     /// Number of practices.
     pub practices: usize,
     /// Cohort membership per patient.

@@ -17,7 +17,7 @@ use super::dictionary::NameResolver;
 use super::form::Form;
 
 /// A set of concepts, one bit per concept (at most 64).
-pub type ConceptMask = u64;
+pub(crate) type ConceptMask = u64;
 
 /// A distinct medication code pair.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -51,7 +51,7 @@ impl DrugKey {
 /// Whether a medication row's class came from its dm+d code or from the
 /// BNF code the row carried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Via {
+pub(crate) enum Via {
     /// The row had no BNF code: classified through the dm+d dictionary.
     Dmd,
     /// The row carried a BNF code, which was used.
@@ -76,7 +76,7 @@ pub struct DrugInfo {
     /// How it is given.
     pub form: Form,
     /// Where its class came from.
-    pub via: Via,
+    pub(crate) via: Via,
     /// A readable name: the dm+d or BNF description, else the code.
     pub name: String,
 }
@@ -118,7 +118,7 @@ pub struct ClassifierParts {
 /// Classifies event codes and medications to concept masks. Built once
 /// with a spec and never changed: what one run learns (the drugs it meets
 /// that only a BNF code or a name places) lives in that run's
-/// [`DrugSession`], so a spec reused across runs gives each the same start.
+/// `DrugSession`, so a spec reused across runs gives each the same start.
 #[derive(Debug)]
 pub struct Classifier {
     parts: ClassifierParts,
@@ -132,7 +132,7 @@ pub struct Classifier {
 /// One run's drug table: the classifier's known drugs and those the run
 /// meets, numbered as met (threads share it behind a lock).
 #[derive(Debug)]
-pub struct DrugSession<'a> {
+pub(crate) struct DrugSession<'a> {
     classifier: &'a Classifier,
     drugs: RwLock<DrugTable>,
 }

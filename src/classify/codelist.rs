@@ -67,7 +67,7 @@ pub struct Codelist {
 
 /// Which columns of a codelist file to read.
 #[derive(Clone, Debug)]
-pub struct CodelistColumns<'a> {
+pub(crate) struct CodelistColumns<'a> {
     /// The code column.
     pub code: &'a str,
     /// The description column, if any.

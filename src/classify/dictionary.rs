@@ -204,7 +204,7 @@ impl NameResolver {
 
 /// What the dictionary knows of one dm+d id.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DmdEntry {
+pub(crate) struct DmdEntry {
     /// Its BNF code: a presentation (15 characters), a chemical (9) or a
     /// paragraph (7).
     pub bnf: String,
@@ -224,7 +224,7 @@ pub struct ListCoverage {
     /// Valid dm+d ids in the list.
     pub codes: usize,
     /// Ids resolved, by how (each id counted under the best source any list gave it).
-    pub resolved: BTreeMap<Resolution, usize>,
+    pub(crate) resolved: BTreeMap<Resolution, usize>,
     /// Ids no source could resolve.
     pub unresolved: usize,
     /// The commonest first words of the unresolved names, with counts.
@@ -233,7 +233,7 @@ pub struct ListCoverage {
 
 /// dm+d id -> BNF code for every id of the dictionary lists.
 #[derive(Clone, Debug, Default)]
-pub struct DrugDictionary {
+pub(crate) struct DrugDictionary {
     /// The resolved ids.
     pub entries: HashMap<u64, DmdEntry>,
     /// Per list, in the order given.

@@ -19,7 +19,7 @@ use crate::date::Month;
 
 /// One practice's registered patients in one month.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct PracticeList {
+pub(crate) struct PracticeList {
     /// All patients (the `ALL`/`ALL` row, else the sum of the bands).
     pub total: f64,
     /// `[male, female]` patients per STAR-PU age band (0-4, 5-14, 15-24, ..., 75+).
@@ -44,7 +44,7 @@ impl PracticeList {
 
 /// List sizes by practice code and month.
 #[derive(Clone, Debug, Default)]
-pub struct ListSizes {
+pub(crate) struct ListSizes {
     lists: HashMap<String, BTreeMap<Month, PracticeList>>,
 }
 

@@ -65,7 +65,7 @@ impl fmt::Display for Level {
 }
 
 /// A unit of the hierarchy: its code and its name.
-pub type Unit = (String, String);
+pub(crate) type Unit = (String, String);
 
 /// A practice's unit at every level. Localities the inputs do not give are
 /// [`UNKNOWN`]; the top level is named after the run's [`Scope`].

@@ -6,7 +6,7 @@
 use super::source::ValueKey;
 
 /// A key of a [`Memo`]: its bits mixed into a slot choice.
-pub trait MemoKey: Copy + Eq {
+pub(crate) trait MemoKey: Copy + Eq {
     /// A key never asked for: it marks an empty slot.
     const EMPTY: Self;
     /// The key's bits, mixed so that similar keys land in different slots.
@@ -42,7 +42,7 @@ impl MemoKey for (ValueKey, ValueKey) {
 /// [`MemoKey::EMPTY`] marking a slot not used yet (no `Option` tag, so the
 /// slots stay small and more of them stay in cache).
 #[derive(Debug)]
-pub struct Memo<K, V> {
+pub(crate) struct Memo<K, V> {
     slots: Vec<(K, V)>,
     shift: u32,
 }

@@ -8,7 +8,7 @@
 //! increasing numbers, the dense index of an id is its position in that
 //! sorted list: no hash table, 8 bytes per patient, and the lookups of a
 //! table sorted the same way walk forward through memory
-//! ([`PatientIds::get_near`]) instead of missing the cache on every patient
+//! (`PatientIds::get_near`) instead of missing the cache on every patient
 //! of a national extract. The first id out of order (or the first text id)
 //! moves the numbers into a hash table, which works for any order.
 
@@ -22,7 +22,7 @@ const TEXT: u64 = u64::MAX;
 
 /// The patient ids of an extract.
 #[derive(Debug, Default)]
-pub struct PatientIds {
+pub(crate) struct PatientIds {
     /// The id of each patient by dense index, or a tag for a text id.
     numbers: Vec<u64>,
     /// Number -> dense index, once the ids stopped arriving in order.
@@ -59,11 +59,6 @@ impl PatientIds {
         self.numbers.len()
     }
 
-    /// True when there is none.
-    pub fn is_empty(&self) -> bool {
-        self.numbers.is_empty()
-    }
-
     /// Makes room for `n` more ids.
     pub(crate) fn reserve(&mut self, n: usize) {
         self.numbers.reserve(n);
@@ -74,14 +69,16 @@ impl PatientIds {
         self.hashed.is_none() && self.text_list.is_empty()
     }
 
-    /// The dense index of an id.
+    /// The dense index of an id, found without a hint (the tests' reference
+    /// for `get_near`).
+    #[cfg(test)]
     pub fn get(&self, id: &str) -> Option<u32> {
         self.get_near(id, None)
     }
 
     /// The dense index of an id, searching forward from patient `near`
     /// first: a table sorted by patient finds each id a step or two after
-    /// the last one. Same answer as [`PatientIds::get`] whatever `near` is.
+    /// the last one. Same answer whatever `near` is.
     pub fn get_near(&self, id: &str, near: Option<u32>) -> Option<u32> {
         let Some(n) = as_number(id) else {
             return self.texts.get(id).copied();

@@ -26,7 +26,7 @@ const PARSE_CHUNK_ROWS: usize = super::DEFAULT_BATCH_ROWS / 4;
 /// Recorded sex, as ehrQL writes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
-pub enum Sex {
+pub(crate) enum Sex {
     /// female / F
     Female,
     /// male / M
@@ -70,17 +70,16 @@ impl Sex {
 
 /// One registration period of a patient.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Registration {
+pub(crate) struct Registration {
     /// Dense patient index.
     pub patient: u32,
-    /// The period.
     pub period: Period,
 }
 
 /// When and where a patient was registered; a patient's periods are kept
 /// together, so the patient is not repeated (12 bytes a registration).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Period {
+pub(crate) struct Period {
     /// First day registered.
     pub start: Date,
     /// First day no longer registered; missing while still registered.
@@ -179,7 +178,7 @@ impl PatientChunk {
 
 /// Every patient of the extract, indexed densely, with their registrations.
 #[derive(Debug, Default)]
-pub struct Population {
+pub(crate) struct Population {
     /// Pseudonymised id of each patient.
     pub ids: PatientIds,
     /// Date of birth, when known.
@@ -198,11 +197,6 @@ impl Population {
     /// Number of patients.
     pub fn len(&self) -> usize {
         self.ids.len()
-    }
-
-    /// True when there are no patients.
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
     }
 
     /// The practice a patient is registered at on `t`, if registered and alive.
@@ -502,7 +496,7 @@ pub fn age_band_index(dob: Option<Date>, t: Date) -> usize {
 /// 28 February in other years, as [`Date::years_until`] does): a few
 /// comparisons a person instead of two calendar conversions.
 #[derive(Clone, Copy, Debug)]
-pub struct AgeBandsAt {
+pub(crate) struct AgeBandsAt {
     t: Date,
     /// Latest birth date of ages 18, 25, 35, ..., 85 on `t`.
     born_by: [Date; 8],

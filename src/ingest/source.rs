@@ -219,7 +219,7 @@ fn format_of(path: &Path) -> FileFormat {
 /// dictionary-encoded column shares between equal values), as two words:
 /// 8-byte aligned, so a memo slot holding one stays small.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ValueKey(pub [u64; 2]);
+pub(crate) struct ValueKey(pub [u64; 2]);
 
 impl ValueKey {
     /// The key of a null, and of an empty text (its view is all zero):
@@ -233,7 +233,7 @@ fn is_null<A: StaticArray>(a: &A, i: usize) -> bool {
 }
 
 /// A batch of rows: the requested columns as text, in the order asked for.
-pub struct Batch {
+pub(crate) struct Batch {
     columns: Vec<<StringType as PolarsDataType>::Array>,
     len: usize,
     /// The file row (0-based) of the first row in the batch.
@@ -248,11 +248,6 @@ impl Batch {
     /// Rows in the batch.
     pub fn len(&self) -> usize {
         self.len
-    }
-
-    /// True when the batch has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     /// The value of column `col` (index into the requested columns) at row
@@ -675,7 +670,7 @@ impl TableSource {
 
 /// An error while streaming: from the file, or from the consumer of batches.
 #[derive(Debug, thiserror::Error)]
-pub enum ScanError<E> {
+pub(crate) enum ScanError<E> {
     /// The file could not be read.
     #[error(transparent)]
     Source(SourceError),

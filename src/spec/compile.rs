@@ -21,7 +21,7 @@ pub enum ConceptKind {
     Drug,
 }
 
-/// A compiled concept; its index is its bit in a [`ConceptMask`].
+/// A compiled concept; its index is its bit in a `ConceptMask`.
 #[derive(Clone, Debug)]
 pub struct Concept {
     /// Name in the spec.

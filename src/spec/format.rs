@@ -7,7 +7,7 @@ use serde::Deserialize;
 /// The whole spec file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SpecFile {
+pub(crate) struct SpecFile {
     /// A human name for the audit.
     pub name: String,
     /// The spec's own version, recorded in every output.
@@ -45,7 +45,7 @@ fn six() -> u32 {
 /// The drug dictionary: which lists say what a dm+d id is.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DrugsDef {
+pub(crate) struct DrugsDef {
     /// dm+d codelists, most trusted first: each id gets the BNF code of its
     /// list's BNF column, else the one its name resolves to.
     #[serde(default)]
@@ -64,7 +64,7 @@ pub struct DrugsDef {
 /// How a codelist file is laid out.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum CodelistFormat {
+pub(crate) enum CodelistFormat {
     /// CSV with a header (OpenCodelists downloads).
     #[default]
     Csv,
@@ -76,7 +76,7 @@ pub enum CodelistFormat {
 /// The coding system of a codelist.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum CodeSystem {
+pub(crate) enum CodeSystem {
     /// SNOMED CT concept ids (clinical events).
     Snomedct,
     /// dm+d product ids (medications).
@@ -88,7 +88,7 @@ pub enum CodeSystem {
 /// One codelist file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CodelistDef {
+pub(crate) struct CodelistDef {
     /// Path relative to the spec file.
     pub file: String,
     /// CSV (default) or a GM SDE code set.
@@ -114,7 +114,7 @@ fn code_column() -> String {
 /// A named concept: codelists and/or BNF prefixes.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ConceptDef {
+pub(crate) struct ConceptDef {
     /// Codelists whose codes belong to the concept directly.
     #[serde(default)]
     pub codelists: Vec<String>,
@@ -135,7 +135,7 @@ pub struct ConceptDef {
 /// A per-patient fact evaluated at each index date.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum FactDef {
+pub(crate) enum FactDef {
     /// An event concept recorded on or before T (within `months` if given).
     Recorded {
         /// Event concept.
@@ -224,7 +224,7 @@ fn one() -> u32 {
 /// One indicator: a numerator over a denominator, both conjunctions of facts.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct IndicatorDef {
+pub(crate) struct IndicatorDef {
     /// Stable id, e.g. `STOMP03`.
     pub id: String,
     /// What it measures.
@@ -257,7 +257,7 @@ pub enum MeasureValue {
 /// A sum over the prescribing rows whose BNF code passes a filter.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PrescribedDef {
+pub(crate) struct PrescribedDef {
     /// What is summed.
     pub value: MeasureValue,
     /// BNF patterns: prefixes, `~` to exclude, one `%` for any characters.
@@ -270,7 +270,7 @@ pub struct PrescribedDef {
 /// A measure's denominator.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum DenominatorDef {
+pub(crate) enum DenominatorDef {
     /// Registered patients (the practice list size).
     ListSize,
     /// Registered patients weighted by age and sex (STAR-PU).
@@ -290,14 +290,12 @@ pub enum DenominatorDef {
 /// One practice-level measure: a numerator over a denominator.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MeasureDef {
+pub(crate) struct MeasureDef {
     /// Stable id, e.g. `EPD01`.
     pub id: String,
     /// What it measures.
     pub title: String,
-    /// The numerator.
     pub numerator: PrescribedDef,
-    /// The denominator.
     pub denominator: DenominatorDef,
     /// The scale a rate is shown on: 1000 for "per 1,000 patients", 100 for a percentage.
     pub per: f64,

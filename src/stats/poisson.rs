@@ -42,7 +42,7 @@ pub(crate) fn exact_interval(observed: f64) -> (f64, f64) {
 
 /// An indirectly standardised ratio with its interval.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Ratio {
+pub(crate) struct Ratio {
     /// Observed / expected.
     pub ratio: f64,
     /// Lower 95% limit.

@@ -15,7 +15,7 @@ pub(crate) const Z95: f64 = 1.959_963_984_540_054;
 
 /// A rate with its interval.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Interval {
+pub(crate) struct Interval {
     /// x / n.
     pub rate: f64,
     /// Lower limit.

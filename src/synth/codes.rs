@@ -15,7 +15,7 @@ use crate::spec::AuditSpec;
 
 /// A drug as it appears in a medications row.
 #[derive(Clone, Debug)]
-pub struct DrugCode {
+pub(crate) struct DrugCode {
     /// dm+d id.
     pub dmd: Option<String>,
     /// BNF presentation code.
@@ -24,7 +24,7 @@ pub struct DrugCode {
 
 /// Pools of codes to draw from.
 #[derive(Clone, Debug, Default)]
-pub struct CodePools {
+pub(crate) struct CodePools {
     pub ld: Vec<String>,
     pub autism: Vec<String>,
     pub smi: Vec<String>,

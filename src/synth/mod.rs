@@ -80,7 +80,7 @@ pub enum DrugCoding {
 
 /// One synthetic practice and its prescribing culture.
 #[derive(Clone, Debug)]
-pub struct SynthPractice {
+pub(crate) struct SynthPractice {
     /// ODS-like code (synthetic, never a real practice).
     pub code: String,
     /// Relative list size.
@@ -111,12 +111,9 @@ pub struct SynthCounts {
 }
 
 /// The open writers of one extract.
-pub struct Tables {
-    /// patients
+pub(crate) struct Tables {
     pub patients: TableWriter,
-    /// registrations
     pub registrations: TableWriter,
-    /// medications
     pub medications: TableWriter,
     /// clinical_events
     pub events: TableWriter,

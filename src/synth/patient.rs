@@ -16,7 +16,7 @@ use super::{DrugCoding, SynthConfig, SynthPractice, Tables};
 use crate::date::Date;
 
 /// What every patient draws on.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     pub cfg: &'a SynthConfig,
     pub pools: &'a CodePools,
     pub practices: &'a [SynthPractice],

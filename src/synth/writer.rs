@@ -20,7 +20,7 @@ pub enum SynthFormat {
 const ROW_GROUP: usize = 262_144;
 
 /// Writes one table, row by row; every value is text (empty = missing).
-pub enum TableWriter {
+pub(crate) enum TableWriter {
     /// CSV rows.
     Csv(BufWriter<File>),
     /// Parquet rows gathered per row group.

@@ -44,7 +44,7 @@ pub struct Values {
 }
 
 /// Each practice's localities as the prescribing files give them.
-pub type Hierarchy = HashMap<String, Units>;
+pub(crate) type Hierarchy = HashMap<String, Units>;
 
 /// Prescribing by one organisation that is not a GP practice.
 #[derive(Clone, Debug, Default, PartialEq)]

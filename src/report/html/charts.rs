@@ -8,7 +8,7 @@ use crate::aggregate::statistics::Model;
 
 /// One unit on a chart.
 #[derive(Clone, Copy, Debug)]
-pub struct Point<'a> {
+pub(crate) struct Point<'a> {
     /// The denominator (x of a funnel plot).
     pub n: f64,
     /// The rate, when the denominator is not 0.
@@ -22,7 +22,7 @@ pub struct Point<'a> {
 }
 
 /// How a chart reads its rates: proportions (0–100%) or rates per population.
-pub struct Scale<'a> {
+pub(crate) struct Scale<'a> {
     /// The y-axis label of a rate.
     pub y_format: &'a dyn Fn(&f64) -> String,
     /// What the denominator counts, for the funnel's x axis.
