@@ -9,6 +9,7 @@ mod inputs;
 mod layers;
 mod measures;
 mod merge;
+mod outcomes;
 mod report;
 mod sample;
 mod variation;
