@@ -15,26 +15,43 @@ fn national(w: &Workdir, id: &str) -> (u64, u64) {
     c[&(id.to_string(), "national".to_string(), "ALL".to_string())]
 }
 
+/// Issues of one drug on each date.
+fn issues(w: &mut Workdir, id: &str, dmd: &str, dates: &[&str]) {
+    for d in dates {
+        w.med(id, d, dmd, "");
+    }
+}
+
 #[test]
 fn stopped_counts_a_stop_not_a_continuation_or_a_restart() {
     let mut w = Workdir::new();
     // Stopped: last issue on the baseline window's last day.
     w.ld("stop");
-    w.med("stop", "2023-01-15", RISPERIDONE, "")
-        .med("stop", "2023-03-31", RISPERIDONE, "");
+    issues(&mut w, "stop", RISPERIDONE, &["2023-01-15", "2023-03-31"]);
     // Stopped: last issue exactly 6 months before T, just outside "now".
     w.ld("stop-edge");
-    w.med("stop-edge", "2022-10-01", RISPERIDONE, "")
-        .med("stop-edge", "2023-09-30", RISPERIDONE, "");
+    issues(
+        &mut w,
+        "stop-edge",
+        RISPERIDONE,
+        &["2022-10-01", "2023-09-30"],
+    );
     // Continued.
     w.ld("continued");
-    for d in ["2023-02-01", "2023-08-01", "2024-02-01"] {
-        w.med("continued", d, RISPERIDONE, "");
-    }
+    issues(
+        &mut w,
+        "continued",
+        RISPERIDONE,
+        &["2023-02-01", "2023-08-01", "2024-02-01"],
+    );
     // Stopped for months, then restarted in the 6 months to T: not a stop.
     w.ld("restart");
-    w.med("restart", "2023-01-01", RISPERIDONE, "")
-        .med("restart", "2024-03-01", RISPERIDONE, "");
+    issues(
+        &mut w,
+        "restart",
+        RISPERIDONE,
+        &["2023-01-01", "2024-03-01"],
+    );
     // Baseline issue one day too early: not in the denominator.
     w.ld("too-early");
     w.med("too-early", "2022-09-30", RISPERIDONE, "");
@@ -45,8 +62,12 @@ fn stopped_counts_a_stop_not_a_continuation_or_a_restart() {
     w.ld("ad-stop");
     w.med("ad-stop", "2023-03-01", SERTRALINE, "");
     w.ld("ad-continued");
-    w.med("ad-continued", "2023-03-01", SERTRALINE, "")
-        .med("ad-continued", "2024-01-01", SERTRALINE, "");
+    issues(
+        &mut w,
+        "ad-continued",
+        SERTRALINE,
+        &["2023-03-01", "2024-01-01"],
+    );
     ok(&w.audit(&["--index-date", T, "-q"]));
     assert_eq!(national(&w, "STOMP14"), (2, 4));
     assert_eq!(national(&w, "STOMP14B"), (1, 2));
