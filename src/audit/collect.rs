@@ -15,9 +15,11 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
+use super::dose::{StatedDaily, Thousandths};
 use super::facts::{EventItem, MedItem};
 use crate::classify::classifier::{ConceptMask, DrugKey, DrugSession, DrugTable, NO_DRUG};
 use crate::classify::codelist::{is_bnf_item_code, parse_sctid};
+use crate::classify::dose_text::daily_amount;
 use crate::date::Date;
 use crate::ingest::accounting::{IgnoreReason, RejectReason, Tally};
 use crate::ingest::memo::Memo;
@@ -435,6 +437,7 @@ pub(crate) fn collect_medications(
             "bnf_code",
             "quantity",
             "drug_name",
+            "dose_text",
         ],
         batch_rows,
         tally,
@@ -478,6 +481,8 @@ pub(crate) fn collect_medications(
                     patient,
                     date,
                     drug,
+                    quantity: Thousandths::quantity(b.get(4, i)),
+                    stated: StatedDaily::new(b.get(6, i).and_then(daily_amount)),
                 },
             )
         },

@@ -9,6 +9,7 @@
 
 use rayon::prelude::*;
 
+use super::dose::DoseProfiles;
 use super::facts::{
     all_terms, evaluate as evaluate_facts, EventItem, FactValue, FactWindows, History, MedItem,
 };
@@ -160,6 +161,8 @@ pub struct Inputs<'a> {
     pub meds: &'a [MedItem],
     /// The drugs the issues refer to.
     pub drugs: &'a DrugTable,
+    /// What each drug's dose is counted in.
+    pub(crate) doses: &'a DoseProfiles,
     /// The index dates.
     pub dates: &'a [Date],
 }
@@ -207,6 +210,7 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
                     events: events.take(p),
                     meds: meds.take(p),
                     drugs: inp.drugs,
+                    doses: inp.doses,
                 };
                 for (d, w) in windows.iter().enumerate() {
                     let Some(practice) = inp.pop.practice_at(p, w.t) else {

@@ -9,6 +9,9 @@ use crate::classify::form::Form;
 use crate::date::Date;
 use crate::spec::{Fact, Term};
 
+use super::dose::{doses_at, DoseProfiles, StatedDaily, Thousandths};
+use crate::spec::doses::DoseScale;
+
 /// One clinical event of a cohort patient that matched a concept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct EventItem {
@@ -29,6 +32,10 @@ pub struct MedItem {
     pub date: Date,
     /// Drug id in the [`DrugTable`].
     pub drug: u32,
+    /// The quantity issued.
+    pub quantity: Thousandths,
+    /// The daily amount its dosage instruction states, if clearly.
+    pub stated: StatedDaily,
 }
 
 /// A patient's matched history, each slice sorted by date.
@@ -42,6 +49,8 @@ pub struct History<'a> {
     pub meds: &'a [MedItem],
     /// The drugs the issues refer to.
     pub drugs: &'a DrugTable,
+    /// What each drug's dose is counted in.
+    pub(crate) doses: &'a DoseProfiles,
 }
 
 /// The value of a fact for one patient at one index date.
@@ -162,6 +171,16 @@ fn held_ingredients(h: &History<'_>, concept: u8, t: Date, periods: &[Date; 4]) 
         .count() as u32
 }
 
+/// Slack for floating-point sums of doses: a total within this (relative
+/// for falls) of a threshold is at it, so exactly 100% of the BNF maximum
+/// is not above it and a fall of exactly 25% is a fall of 25%.
+const ROUNDING: f64 = 1e-9;
+
+/// The total daily dose on `scale` of the concept's drugs held at `d`.
+fn total_dose(h: &History<'_>, concept: u8, scale: DoseScale, d: Date) -> Option<f64> {
+    doses_at(h.meds, h.drugs, h.doses, concept, d).total(scale)
+}
+
 /// Evaluates every fact, in order, into `out` (cleared first).
 pub fn evaluate(facts: &[Fact], w: &FactWindows, h: &History<'_>, out: &mut Vec<FactValue>) {
     out.clear();
@@ -252,6 +271,41 @@ pub fn evaluate(facts: &[Fact], w: &FactWindows, h: &History<'_>, out: &mut Vec<
                 }
                 None => FactValue::default(),
             },
+            Fact::DoseKnown {
+                concept,
+                scale,
+                months_before,
+            } => FactValue {
+                on: total_dose(
+                    h,
+                    *concept,
+                    *scale,
+                    w.t.add_months(-(*months_before as i32)),
+                )
+                .is_some(),
+                date: None,
+            },
+            Fact::DoseAbove { concept, percent } => FactValue {
+                on: total_dose(h, *concept, DoseScale::BnfMaximum, w.t)
+                    .is_some_and(|p| p > f64::from(*percent) + ROUNDING),
+                date: None,
+            },
+            Fact::DoseFell {
+                concept,
+                scale,
+                months,
+                percent,
+            } => {
+                let then = total_dose(h, *concept, *scale, w.t.add_months(-(*months as i32)));
+                let now = total_dose(h, *concept, *scale, w.t);
+                let kept = f64::from(100 - percent) / 100.0;
+                FactValue {
+                    on: then
+                        .zip(now)
+                        .is_some_and(|(a, b)| a > 0.0 && b <= a * kept + ROUNDING * a),
+                    date: None,
+                }
+            }
             Fact::Any(ts) => FactValue {
                 on: ts.iter().any(|t| term(out, t)),
                 date: None,

@@ -6,6 +6,7 @@
 
 pub mod collect;
 pub mod coverage;
+pub mod dose;
 pub mod evaluate;
 pub mod facts;
 pub mod partial;
@@ -23,6 +24,7 @@ use crate::ingest::source::{Extract, SourceError};
 use crate::ingest::table::TableKind;
 use crate::spec::AuditSpec;
 use collect::Horizon;
+use dose::DoseProfiles;
 use evaluate::Inputs;
 
 /// Why an audit could not run.
@@ -163,6 +165,7 @@ pub fn run_partial(
             events: &events,
             meds: &meds,
             drugs: &drugs,
+            doses: &DoseProfiles::new(&drugs, &spec.doses),
             dates: &dates,
         });
         timings.push(("evaluate", clock.elapsed().as_secs_f64()));

@@ -159,7 +159,7 @@ impl DrugTable {
         remap
     }
 
-    fn add(&mut self, info: DrugInfo) -> u32 {
+    pub(crate) fn add(&mut self, info: DrugInfo) -> u32 {
         let next = self.drugs.len() as u32;
         let id = *self.index.entry(info.key).or_insert(next);
         if id == next {

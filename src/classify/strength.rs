@@ -12,12 +12,27 @@
 
 /// Milligrams per unit of quantity, from the first strength in `name`.
 pub(crate) fn mg_per_unit(name: &str) -> Option<f64> {
+    first_strength(name).map(|s| s.mg / s.per_ml.unwrap_or(1.0))
+}
+
+/// The first strength in a name: milligrams, per so many millilitres when
+/// the name gives a volume ("250mg/5ml" is 250 mg per 5 ml).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Strength {
+    /// Milligrams.
+    pub mg: f64,
+    /// The volume they are in, for a liquid or an injection.
+    pub per_ml: Option<f64>,
+}
+
+/// The first strength in `name`, if it has a readable one.
+pub(crate) fn first_strength(name: &str) -> Option<Strength> {
     name.split(|c: char| c.is_whitespace() || c == '_')
         .find_map(strength)
 }
 
 /// One token such as `75mg`, `500microgram`, `1g`, `250mg/5ml`, `50mg/ml`.
-fn strength(token: &str) -> Option<f64> {
+fn strength(token: &str) -> Option<Strength> {
     let t = token.to_ascii_lowercase();
     let (amount, per) = match t.split_once('/') {
         Some((a, p)) => (a, Some(p)),
@@ -34,7 +49,7 @@ fn strength(token: &str) -> Option<f64> {
         _ => return None,
     };
     match per {
-        None => Some(mg),
+        None => Some(Strength { mg, per_ml: None }),
         Some(p) => {
             let unit_start = p.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
             let volume: f64 = if unit_start == 0 {
@@ -42,7 +57,10 @@ fn strength(token: &str) -> Option<f64> {
             } else {
                 p[..unit_start].parse().ok()?
             };
-            (&p[unit_start..] == "ml" && volume > 0.0).then(|| mg / volume)
+            (&p[unit_start..] == "ml" && volume > 0.0).then_some(Strength {
+                mg,
+                per_ml: Some(volume),
+            })
         }
     }
 }

@@ -1,9 +1,13 @@
 //! `stomp-audit codes`: every dm+d code the spec puts in a drug concept,
 //! with the BNF code it was given, how, its form and its concepts, so a
-//! pharmacist can check the classification and another tool can reuse it.
+//! pharmacist can check the classification and another tool can reuse it;
+//! and what its dose is counted in (strength, BNF maximum, chlorpromazine
+//! equivalent), so the products whose dose cannot be computed are listed.
 
 use std::io::Write;
 use std::path::PathBuf;
+
+use stomp_audit::audit::dose::ProductDose;
 
 use super::audit::load_spec;
 use super::Failure;
@@ -23,7 +27,10 @@ pub struct Args {
 pub fn run(args: Args) -> Result<(), Failure> {
     let spec = load_spec(&args.spec)?;
     let concepts = &spec.compiled.concepts;
-    let mut text = String::from("dmd_id,name,bnf_code,form,ingredient,concepts\n");
+    let mut text = String::from(
+        "dmd_id,name,bnf_code,form,ingredient,concepts,mg_per_unit,unit,bnf_max_mg_per_day,cpz_100mg_per_day\n",
+    );
+    let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for d in spec.classifier.known_dmd_drugs() {
         let names: Vec<&str> = concepts
             .iter()
@@ -31,14 +38,19 @@ pub fn run(args: Args) -> Result<(), Failure> {
             .filter(|(bit, _)| d.mask & (1 << bit) != 0)
             .map(|(_, c)| c.name.as_str())
             .collect();
+        let dose = ProductDose::of(&d, &spec.doses);
         text.push_str(&format!(
-            "{},\"{}\",{},{},{},{}\n",
+            "{},\"{}\",{},{},{},{},{},{},{},{}\n",
             d.key.dmd,
             d.name.replace('"', "\"\""),
             d.bnf.as_deref().unwrap_or(""),
             d.form.as_str(),
             d.ingredient.as_deref().unwrap_or(""),
-            names.join(" ")
+            names.join(" "),
+            number(dose.mg_per_unit),
+            dose.mg_per_unit.map_or("", |_| dose.unit(d.form)),
+            number(dose.max.map(|m| m.mg_per_day)),
+            number(dose.cpz_100mg),
         ));
     }
     let written = match &args.out {

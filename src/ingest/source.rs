@@ -362,9 +362,13 @@ impl TableSource {
     fn scan(&self) -> Result<LazyFrame, SourceError> {
         let path = PlRefPath::new(self.path.to_string_lossy().as_ref());
         let lf = match self.format {
+            // A row with too many fields is found by the structure pass and
+            // rejected by its line; polars only has to deliver it (else it
+            // fails the whole file when the last column is read).
             FileFormat::Csv => LazyCsvReader::new(path)
                 .with_has_header(true)
                 .with_infer_schema_length(Some(0))
+                .with_truncate_ragged_lines(true)
                 .finish(),
             FileFormat::Parquet => LazyFrame::scan_parquet(path, ScanArgsParquet::default()),
         };

@@ -51,6 +51,8 @@ pub(crate) const FILES: &[(&str, &[u8])] = &[
     ("codelists/user-RachelS99-dependence-forming-medications-z-drugs-dmd.csv", include_bytes!("../../spec/codelists/user-RachelS99-dependence-forming-medications-z-drugs-dmd.csv")),
     ("codelists/user-RachelS99-dfm-disorders-insomnia.csv", include_bytes!("../../spec/codelists/user-RachelS99-dfm-disorders-insomnia.csv")),
     ("codelists/user-milanwiedemann-diastolic-blood-pressure-qof.csv", include_bytes!("../../spec/codelists/user-milanwiedemann-diastolic-blood-pressure-qof.csv")),
+    ("doses/bnf-maximum-antipsychotic-doses.csv", include_bytes!("../../spec/doses/bnf-maximum-antipsychotic-doses.csv")),
+    ("doses/ropensci-chlorpromazineR-leucht2016.csv", include_bytes!("../../spec/doses/ropensci-chlorpromazineR-leucht2016.csv")),
     ("drugs/ingredients.csv", include_bytes!("../../spec/drugs/ingredients.csv")),
     ("drugs/names.csv", include_bytes!("../../spec/drugs/names.csv")),
     ("weights/star_pu_weights.json", include_bytes!("../../spec/weights/star_pu_weights.json")),

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::doses::{DoseScale, HELD_MONTHS};
 use super::format::{CodeSystem, FactDef, SpecFile};
 use super::SpecError;
 use crate::classify::bnf::BnfFilter;
@@ -98,6 +99,33 @@ pub enum Fact {
         from_days: u32,
         /// Last day counted.
         to_days: u32,
+    },
+    /// The total dose at `T - months_before` is known on `scale`.
+    DoseKnown {
+        /// Drug concept bit.
+        concept: u8,
+        /// The scale.
+        scale: DoseScale,
+        /// Months before T.
+        months_before: u32,
+    },
+    /// The total percent of the BNF maximum at T is above `percent`.
+    DoseAbove {
+        /// Drug concept bit.
+        concept: u8,
+        /// The threshold.
+        percent: u32,
+    },
+    /// The total on `scale` at T is at least `percent`% below that at `T - months`.
+    DoseFell {
+        /// Drug concept bit.
+        concept: u8,
+        /// The scale.
+        scale: DoseScale,
+        /// Months before T of the earlier dose.
+        months: u32,
+        /// The fall needed.
+        percent: u32,
     },
     /// Any term true.
     Any(Vec<Term>),
@@ -499,6 +527,44 @@ fn compile_facts<'a>(
                     to_days: *to_days,
                 }
             }
+            FactDef::DoseKnown {
+                concept,
+                scale,
+                months_before,
+            } => {
+                drug_lookback = drug_lookback.max(months_before + HELD_MONTHS);
+                Fact::DoseKnown {
+                    concept: drug(concept)?,
+                    scale: *scale,
+                    months_before: *months_before,
+                }
+            }
+            FactDef::DoseAbove { concept, percent } => {
+                drug_lookback = drug_lookback.max(HELD_MONTHS);
+                Fact::DoseAbove {
+                    concept: drug(concept)?,
+                    percent: *percent,
+                }
+            }
+            FactDef::DoseFell {
+                concept,
+                scale,
+                months,
+                percent,
+            } => {
+                if *percent == 0 || *percent > 100 {
+                    return Err(SpecError::Invalid(format!(
+                        "fact '{name}': percent must be 1 to 100, not {percent}"
+                    )));
+                }
+                drug_lookback = drug_lookback.max(months + HELD_MONTHS);
+                Fact::DoseFell {
+                    concept: drug(concept)?,
+                    scale: *scale,
+                    months: *months,
+                    percent: *percent,
+                }
+            }
             FactDef::Any { of } => Fact::Any(names.terms(of, &context)?),
             FactDef::All { of } => Fact::All(names.terms(of, &context)?),
             FactDef::Count { of, at_least } => Fact::Count(names.terms(of, &context)?, *at_least),
@@ -631,7 +697,10 @@ fn drug_concepts(facts: &[Fact], t: Term) -> ConceptMask {
     match &facts[t.fact] {
         Fact::Issued { concept, .. }
         | Fact::Ingredients { concept, .. }
-        | Fact::Started { concept, .. } => 1 << concept,
+        | Fact::Started { concept, .. }
+        | Fact::DoseKnown { concept, .. }
+        | Fact::DoseAbove { concept, .. }
+        | Fact::DoseFell { concept, .. } => 1 << concept,
         Fact::Any(ts) | Fact::All(ts) | Fact::Count(ts, _) => {
             ts.iter().fold(0, |m, t| m | drug_concepts(facts, *t))
         }

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::doses::DoseScale;
+
 /// The whole spec file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,6 +38,19 @@ pub(crate) struct SpecFile {
     /// Practice-level measures on public prescribing data (EPD), in output order.
     #[serde(default)]
     pub measures: Vec<MeasureDef>,
+    /// The dose scales, needed by dose facts.
+    pub doses: Option<DosesDef>,
+}
+
+/// The dose tables, relative to the spec file (`spec/doses/PROVENANCE.md`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DosesDef {
+    /// BNF maximum daily doses (`ingredient, form, max_mg, per_days,
+    /// name_contains, strengths_mg`).
+    pub bnf_maximum: String,
+    /// Chlorpromazine equivalents (Leucht 2016: `route, drug, CPZ100MGEQ`).
+    pub chlorpromazine: String,
 }
 
 fn six() -> u32 {
@@ -197,6 +212,38 @@ pub(crate) enum FactDef {
         from_days: u32,
         /// Last day after the start that counts.
         to_days: u32,
+    },
+    /// The total daily dose of the concept's drugs held `months_before`
+    /// months before T is known on `scale`: something is held, and every
+    /// drug's dose is computable (see `audit::dose`).
+    DoseKnown {
+        /// Drug concept.
+        concept: String,
+        /// The scale.
+        scale: DoseScale,
+        /// How many months before T the dose is taken.
+        #[serde(default)]
+        months_before: u32,
+    },
+    /// The total percent of the BNF maximum of the concept's drugs held at
+    /// T is above `percent` (known totals only).
+    DoseAbove {
+        /// Drug concept.
+        concept: String,
+        /// The threshold; a total equal to it is not above.
+        percent: u32,
+    },
+    /// The total daily dose on `scale` at T is at least `percent`% below the
+    /// total `months` before T; both known and the earlier one above zero.
+    DoseFell {
+        /// Drug concept.
+        concept: String,
+        /// The scale.
+        scale: DoseScale,
+        /// How many months before T the earlier dose is taken.
+        months: u32,
+        /// The fall needed, in percent of the earlier dose.
+        percent: u32,
     },
     /// True when any term is true.
     Any {

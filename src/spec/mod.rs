@@ -6,6 +6,7 @@ pub mod bundled;
 pub mod compile;
 #[cfg(test)]
 mod default_checks;
+pub mod doses;
 pub mod format;
 pub mod measures;
 
@@ -17,6 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::classify::classifier::Classifier;
 use crate::classify::codelist::{Codelist, CodelistColumns, CodelistError};
 pub use compile::{CompiledSpec, Concept, ConceptKind, Fact, Indicator, Term};
+pub use doses::DoseScales;
 use format::SpecFile;
 pub use measures::Measure;
 
@@ -66,6 +68,9 @@ pub struct AuditSpec {
     pub classifier: Classifier,
     /// Practice-level measures on public prescribing data.
     pub measures: Vec<Measure>,
+    /// The scales daily doses are expressed on (empty when the spec has no
+    /// `[doses]`).
+    pub doses: DoseScales,
 }
 
 impl AuditSpec {
@@ -144,7 +149,24 @@ impl AuditSpec {
             .and_then(|n| codelists.get(n))
             .map_or(&[][..], |l: &Codelist| &l.entries[..]);
         let measures = measures::compile(&file.measures, star_pu.as_ref(), bnf_names)?;
+        let doses = match &file.doses {
+            Some(d) => DoseScales::parse(&read(&d.bnf_maximum)?, &read(&d.chlorpromazine)?)
+                .map_err(|e| SpecError::Invalid(format!("the dose tables are not usable: {e}")))?,
+            None => DoseScales::default(),
+        };
         let mut compiled = compile::compile(&file, &codelists)?;
+        let needs_doses = compiled.facts.iter().any(|f| {
+            matches!(
+                f,
+                Fact::DoseKnown { .. } | Fact::DoseAbove { .. } | Fact::DoseFell { .. }
+            )
+        });
+        if needs_doses && file.doses.is_none() {
+            return Err(SpecError::Invalid(
+                "dose facts need the dose tables: add a [doses] section (bnf_maximum, chlorpromazine)"
+                    .into(),
+            ));
+        }
         let classifier = Classifier::new(std::mem::take(&mut compiled.parts));
         Ok(AuditSpec {
             name: file.name,
@@ -155,6 +177,7 @@ impl AuditSpec {
             compiled,
             classifier,
             measures,
+            doses,
         })
     }
 }

@@ -419,6 +419,28 @@ fn codes_lists_each_dmd_code_with_its_class_for_a_pharmacist_to_check() {
         ),
         ("depot", "aripiprazole", "antipsychotic")
     );
+    // What its dose is counted in: 400 mg per injection, against 400 mg
+    // every 28 days; chlorpromazine equivalents of aripiprazole LAI are not
+    // in Leucht 2016.
+    assert_eq!(
+        (
+            d["mg_per_unit"].as_str(),
+            d["unit"].as_str(),
+            d["bnf_max_mg_per_day"].as_str(),
+            d["cpz_100mg_per_day"].as_str()
+        ),
+        ("400", "injection", &(400.0f64 / 28.0).to_string()[..], "")
+    );
+    // A liquid, per ml.
+    let l = row("321597002"); // Risperidone 1mg/ml oral solution sugar free
+    assert_eq!(
+        (
+            l["mg_per_unit"].as_str(),
+            l["unit"].as_str(),
+            l["bnf_max_mg_per_day"].as_str()
+        ),
+        ("1", "ml", "16")
+    );
     // The 2023 id gets the presentation code of its name ("Lamotrigine 25mg tablets").
     assert_eq!(row(LAMOTRIGINE_NEW_ID)["bnf_code"], "0408010H0AAACAC");
     // Codes of no concept are not listed.

@@ -1,14 +1,18 @@
-//! The outcome indicators a STOMP programme is judged by (issue 14): stops
-//! since a year before T. dm+d codes only, as real extracts carry them.
-//! Expectations counted by hand at T = 2024-03-31:
+//! The outcome indicators a STOMP programme is judged by (issue 14): high
+//! doses, stops and dose reductions since a year before T. dm+d codes only,
+//! as real extracts carry them. Expectations counted by hand at
+//! T = 2024-03-31:
 //!   a year before: the 6 months to T − 12m, (2022-09-30, 2023-03-31]
 //!   now:           the 6 months to T,       (2023-09-30, 2024-03-31]
+//!   a dose at D:   issues in the 3 months to D; a single issue lasts 28 days
 
 use super::workdir::{counts, ok, Workdir};
 
 const T: &str = "2024-03-31";
 const RISPERIDONE: &str = "321589009"; // Risperidone 1mg tablets
 const SERTRALINE: &str = "321959007"; // Sertraline 50mg tablets
+const OLANZAPINE_10: &str = "321614001"; // Olanzapine 10mg tablets; BNF max 20 mg
+const RISPERIDONE_2: &str = "321590000"; // Risperidone 2mg tablets; BNF max 16 mg
 
 fn national(w: &Workdir, id: &str) -> (u64, u64) {
     let c = counts(&w.read_out("indicators.csv"));
@@ -71,4 +75,65 @@ fn stopped_counts_a_stop_not_a_continuation_or_a_restart() {
     ok(&w.audit(&["--index-date", T, "-q"]));
     assert_eq!(national(&w, "STOMP14"), (2, 4));
     assert_eq!(national(&w, "STOMP14B"), (1, 2));
+}
+
+#[test]
+fn high_dose_is_above_100_percent_of_the_bnf_maximum_not_at_it() {
+    let mut w = Workdir::new();
+    // 56 x 10 mg over 28 days: 20 mg, exactly 100%: not high dose.
+    w.ld("at-100");
+    w.med_dose("at-100", "2024-03-01", OLANZAPINE_10, "56", "");
+    // "1 twice a day" of 10 mg: 20 mg, 100%; with risperidone 2 mg a day
+    // (12.5%) the total is 112.5%: high dose.
+    w.ld("two-drugs");
+    w.med_dose(
+        "two-drugs",
+        "2024-03-01",
+        OLANZAPINE_10,
+        "28",
+        "1 twice a day",
+    )
+    .med_dose("two-drugs", "2024-03-01", RISPERIDONE_2, "28", "1 daily");
+    // 59 x 10 mg over 28 days: 21.07 mg, 105%: high dose.
+    w.ld("just-above");
+    w.med_dose("just-above", "2024-03-01", OLANZAPINE_10, "59", "");
+    // No quantity: on an antipsychotic, dose unknown, outside the denominator.
+    w.ld("unknown");
+    w.med_dose("unknown", "2024-03-01", OLANZAPINE_10, "", "");
+    // Last issued 4 months before T: on an antipsychotic (6 months), no
+    // drug held for a dose (3 months): outside the denominator.
+    w.ld("not-held");
+    w.med_dose("not-held", "2023-11-30", OLANZAPINE_10, "112", "");
+    ok(&w.audit(&["--index-date", T, "-q"]));
+    assert_eq!(national(&w, "STOMP02"), (5, 5));
+    assert_eq!(national(&w, "STOMP10"), (2, 3));
+}
+
+#[test]
+fn reduced_is_a_fall_of_at_least_25_percent_in_chlorpromazine_equivalents() {
+    let mut w = Workdir::new();
+    // 20 mg a year before (T - 12m = 2023-03-31), 15 mg now: exactly 25%.
+    w.ld("by-25");
+    w.med_dose("by-25", "2023-03-01", OLANZAPINE_10, "28", "2 daily")
+        .med_dose("by-25", "2024-03-01", OLANZAPINE_10, "28", "1.5 daily");
+    // 20 mg, then 43 x 10 mg over 28 days (15.36 mg): 23.2%, not reduced.
+    w.ld("by-23");
+    w.med_dose("by-23", "2023-03-01", OLANZAPINE_10, "28", "2 daily")
+        .med_dose("by-23", "2024-03-01", OLANZAPINE_10, "43", "");
+    // Olanzapine 20 mg (600.6 mg chlorpromazine) switched to risperidone
+    // 2 mg (119.8 mg): reduced across drugs.
+    w.ld("switched");
+    w.med_dose("switched", "2023-03-01", OLANZAPINE_10, "28", "2 daily")
+        .med_dose("switched", "2024-03-01", RISPERIDONE_2, "28", "1 daily");
+    // Up, not down.
+    w.ld("raised");
+    w.med_dose("raised", "2023-03-01", OLANZAPINE_10, "28", "1 daily")
+        .med_dose("raised", "2024-03-01", OLANZAPINE_10, "28", "2 daily");
+    // Stopped: not on an antipsychotic at T, so not in this denominator
+    // (STOMP14 counts it).
+    w.ld("stopped");
+    w.med_dose("stopped", "2023-03-01", OLANZAPINE_10, "28", "2 daily");
+    ok(&w.audit(&["--index-date", T, "-q"]));
+    assert_eq!(national(&w, "STOMP15"), (2, 4));
+    assert_eq!(national(&w, "STOMP14"), (1, 5));
 }

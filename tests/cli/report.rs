@@ -79,10 +79,10 @@ fn the_report_renders_with_its_plots_and_tables() {
         .output()
         .unwrap();
     let dom = String::from_utf8_lossy(&dom.stdout);
-    // 27 indicators x (funnel, caterpillar, deciles over five quarters).
+    // 29 indicators x (funnel, caterpillar, deciles over five quarters).
     assert_eq!(
         dom.matches("<svg").count(),
-        81,
+        87,
         "charts in the rendered page"
     );
     assert!(dom.contains("Headline, 2024-03-31"));

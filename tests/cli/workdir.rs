@@ -78,6 +78,22 @@ impl Workdir {
         self
     }
 
+    /// A dm+d-only issue with its quantity and dosage instruction.
+    pub fn med_dose(
+        &mut self,
+        id: &str,
+        date: &str,
+        dmd: &str,
+        quantity: &str,
+        text: &str,
+    ) -> &mut Self {
+        self.medications.push(format!(
+            "{id},{date},{dmd},,{quantity},\"{}\"",
+            text.replace('"', "\"\"")
+        ));
+        self
+    }
+
     /// A dm+d-only issue with the drug's name, as EMIS and SystmOne exports
     /// carry it: the medications table then gets a `drug_name` column.
     pub fn med_named(&mut self, id: &str, date: &str, dmd: &str, name: &str) -> &mut Self {

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::esc;
+use crate::spec::doses::{DoseScale, HELD_MONTHS};
 use crate::spec::{AuditSpec, Fact, Term};
 
 fn terms(spec: &AuditSpec, ts: &[Term]) -> String {
@@ -63,9 +64,41 @@ fn describe_fact(spec: &AuditSpec, i: usize) -> String {
             label(concept),
             c.fact_names[*start]
         ),
+        Fact::DoseKnown { concept, scale, months_before } => format!(
+            "total daily dose of the {} drugs held {} known {}: issued in the {HELD_MONTHS} months before, each with a readable strength and quantity (or a clear dosage instruction)",
+            label(concept),
+            when(*months_before),
+            scale_words(*scale)
+        ),
+        Fact::DoseAbove { concept, percent } => format!(
+            "total daily dose of the {} drugs held at T above {percent}% of the BNF maximum (each drug's percentage summed)",
+            label(concept)
+        ),
+        Fact::DoseFell { concept, scale, months, percent } => format!(
+            "total daily dose of the {} drugs held at T at least {percent}% below the total {months} months before T, both known {}",
+            label(concept),
+            scale_words(*scale)
+        ),
         Fact::Any(ts) => format!("any of: {}", list(ts)),
         Fact::All(ts) => format!("all of: {}", list(ts)),
         Fact::Count(ts, k) => format!("at least {k} of: {}", list(ts)),
+    }
+}
+
+/// "at T" or "N months before T".
+fn when(months_before: u32) -> String {
+    if months_before == 0 {
+        "at T".to_string()
+    } else {
+        format!("{months_before} months before T")
+    }
+}
+
+/// The scale a dose fact reads, in words.
+fn scale_words(scale: DoseScale) -> &'static str {
+    match scale {
+        DoseScale::BnfMaximum => "as a percentage of the BNF maximum",
+        DoseScale::Chlorpromazine => "in chlorpromazine equivalents (Leucht 2016)",
     }
 }
 
