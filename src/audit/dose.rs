@@ -20,7 +20,8 @@
 //!   instead of 28 days, and as the upper limit when it is over 91 days.
 //! - A dose that cannot be computed (no readable strength, no quantity, no
 //!   entry in a scale's table) is unknown, never guessed: a total with any
-//!   unknown part is unknown.
+//!   unknown part is unknown. So is one above 500% of the drug's BNF
+//!   maximum: a recording error, not a dose.
 
 use crate::classify::classifier::{ConceptMask, DrugInfo, DrugTable};
 use crate::classify::dose_text::{DailyAmount, StatedUnit};
@@ -35,6 +36,10 @@ use super::facts::MedItem;
 const SINGLE_ISSUE_DAYS: f64 = 28.0;
 /// The shortest and longest interval between issues counted.
 const INTERVAL_DAYS: (f64, f64) = (7.0, 91.0);
+/// A drug's dose above this percentage of its BNF maximum is taken as a
+/// recording error (a quantity in another unit: 28 vials for 28 days), not
+/// a dose: no one is prescribed five times the maximum.
+pub(crate) const IMPLAUSIBLE_PERCENT: f64 = 500.0;
 
 /// An amount read from the extract, in thousandths; `u32::MAX` when
 /// missing or unreadable. Kept as an integer so that issues stay `Ord`.
@@ -174,12 +179,15 @@ pub(crate) struct HeldDose {
     pub percent_max: Option<f64>,
     /// Chlorpromazine-equivalent milligrams a day.
     pub cpz_mg: Option<f64>,
+    /// The estimate was above [`IMPLAUSIBLE_PERCENT`] of the BNF maximum:
+    /// the dose is unknown.
+    pub implausible: bool,
 }
 
 /// The drugs of a concept a patient holds at a date.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct DosesAt {
-    /// Each drug held, in order of first appearance.
+    /// Each drug held, by name.
     pub held: Vec<HeldDose>,
 }
 
@@ -197,6 +205,80 @@ impl DosesAt {
                 DoseScale::Chlorpromazine => h.cpz_mg,
             })
             .sum()
+    }
+}
+
+/// What the review list shows of a patient's doses of one concept: each
+/// drug held at T, and the totals at T and 12 months before.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DoseSummary {
+    /// Each drug held at T with its daily dose, % of the BNF maximum and
+    /// chlorpromazine equivalent ("dose unknown" where it is).
+    pub doses: String,
+    /// Total % of the BNF maximum at T (empty when unknown).
+    pub percent_max: String,
+    /// Total chlorpromazine-equivalent mg a day at T.
+    pub cpz_mg: String,
+    /// Total % of the BNF maximum 12 months before T.
+    pub percent_max_before: String,
+    /// Total chlorpromazine-equivalent mg a day 12 months before T.
+    pub cpz_mg_before: String,
+}
+
+/// How far before T the review list's earlier dose is.
+pub(crate) const EARLIER_MONTHS: i32 = 12;
+
+impl DoseSummary {
+    /// The summary of the concept's drugs held at `t` and 12 months before.
+    pub(crate) fn of(
+        meds: &[MedItem],
+        drugs: &DrugTable,
+        profiles: &DoseProfiles,
+        concept: u8,
+        t: Date,
+    ) -> DoseSummary {
+        let now = doses_at(meds, drugs, profiles, concept, t);
+        let before = doses_at(
+            meds,
+            drugs,
+            profiles,
+            concept,
+            t.add_months(-EARLIER_MONTHS),
+        );
+        let one = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
+        let doses = now
+            .held
+            .iter()
+            .map(|h| {
+                let form = match h.form {
+                    Form::Depot => "depot",
+                    Form::Injection => "injection",
+                    _ => "oral",
+                };
+                match h.mg_per_day {
+                    None if h.implausible => format!(
+                        "{} ({form}): dose implausible (over {IMPLAUSIBLE_PERCENT}% of BNF max: check the quantities)",
+                        h.drug
+                    ),
+                    None => format!("{} ({form}): dose unknown", h.drug),
+                    Some(mg) => format!(
+                        "{} ({form}): {mg:.1} mg/day, {} of BNF max, {} mg chlorpromazine",
+                        h.drug,
+                        h.percent_max
+                            .map_or("unknown".into(), |p| format!("{p:.1}%")),
+                        h.cpz_mg.map_or("unknown".into(), |c| format!("{c:.1}")),
+                    ),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        DoseSummary {
+            doses,
+            percent_max: one(now.total(DoseScale::BnfMaximum)),
+            cpz_mg: one(now.total(DoseScale::Chlorpromazine)),
+            percent_max_before: one(before.total(DoseScale::BnfMaximum)),
+            cpz_mg_before: one(before.total(DoseScale::Chlorpromazine)),
+        }
     }
 }
 
@@ -222,7 +304,7 @@ pub(crate) fn doses_at(
     if recent.is_empty() {
         return DosesAt::default();
     }
-    // Drugs (ingredient, or the product's name, and form) in order of first issue.
+    // Drugs (ingredient, or the product's name, and form), by name.
     let key = |m: &MedItem| {
         let info = &drugs.drugs[m.drug as usize];
         (info.ingredient.as_deref().unwrap_or(&info.name), info.form)
@@ -234,6 +316,7 @@ pub(crate) fn doses_at(
             keys.push(k);
         }
     }
+    keys.sort_unstable();
     let held = keys
         .into_iter()
         .map(|(drug, form)| {
@@ -276,6 +359,10 @@ fn held_dose(drug: String, form: Form, issues: &[&MedItem], profiles: &DoseProfi
             *s = s.zip(v).map(|(a, b)| a + b);
         }
     }
+    let implausible = sums[1].is_some_and(|p| p > IMPLAUSIBLE_PERCENT);
+    if implausible {
+        sums = [None; 3];
+    }
     HeldDose {
         drug,
         form,
@@ -283,6 +370,7 @@ fn held_dose(drug: String, form: Form, issues: &[&MedItem], profiles: &DoseProfi
         mg_per_day: sums[0],
         percent_max: sums[1],
         cpz_mg: sums[2],
+        implausible,
     }
 }
 
@@ -478,6 +566,13 @@ mod tests {
         r.issue(RISPERIDONE_2, "2024-03-01", "28", "");
         assert_eq!(r.at(D).held.len(), 2);
         assert_eq!(r.at(D).total(DoseScale::BnfMaximum), None);
+        // 28 vials of a depot as if they were tablets: 28 x 100 mg over 28
+        // days is 933% of the maximum, a recording error: unknown.
+        let mut r = Run::new();
+        r.issue(HALOPERIDOL_DEPOT, "2024-03-10", "28", "");
+        let h = &r.at(D).held[0];
+        assert!(h.implausible);
+        assert_eq!((h.mg_per_day, h.percent_max), (None, None));
         // A missing quantity.
         let mut r = Run::new();
         r.issue(RISPERIDONE_2, "2024-03-01", "", "");

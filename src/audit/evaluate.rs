@@ -9,7 +9,7 @@
 
 use rayon::prelude::*;
 
-use super::dose::DoseProfiles;
+use super::dose::{DoseProfiles, DoseSummary};
 use super::facts::{
     all_terms, evaluate as evaluate_facts, EventItem, FactValue, FactWindows, History, MedItem,
 };
@@ -104,6 +104,8 @@ pub struct ReviewRow {
     pub drugs: String,
     /// Last medication review on or before T.
     pub last_review: Option<Date>,
+    /// The doses of the spec's dose review concept.
+    pub dose: DoseSummary,
 }
 
 /// What the evaluation produces.
@@ -240,6 +242,11 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
                                 patient: p,
                                 drugs: drugs_issued(spec, &h, ind.drug_mask, w.t),
                                 last_review: last_review(spec, &h, w.t),
+                                dose: spec
+                                    .dose_review_concept
+                                    .map_or_else(DoseSummary::default, |c| {
+                                        DoseSummary::of(h.meds, h.drugs, h.doses, c, w.t)
+                                    }),
                             });
                         }
                     }

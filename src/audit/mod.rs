@@ -274,6 +274,7 @@ fn review_lines(
                 sex: pop.sex[r.patient as usize].as_str().to_string(),
                 drugs: r.drugs.clone(),
                 last_review: r.last_review,
+                dose: r.dose.clone(),
             }
         })
         .collect()

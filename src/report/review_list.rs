@@ -27,5 +27,10 @@ pub(crate) fn frame(run: &AuditRun, spec: &AuditSpec) -> PolarsResult<DataFrame>
         "drugs" => rows.iter().map(|r| r.drugs.as_str()).collect::<Vec<_>>(),
         "reason" => rows.iter().map(|r| inds[r.indicator].reason.as_deref().unwrap_or("")).collect::<Vec<_>>(),
         "last_medication_review" => rows.iter().map(|r| r.last_review.map(|d| d.to_string())).collect::<Vec<_>>(),
+        "doses" => rows.iter().map(|r| r.dose.doses.as_str()).collect::<Vec<_>>(),
+        "total_percent_bnf_max" => rows.iter().map(|r| r.dose.percent_max.as_str()).collect::<Vec<_>>(),
+        "total_chlorpromazine_mg" => rows.iter().map(|r| r.dose.cpz_mg.as_str()).collect::<Vec<_>>(),
+        "total_percent_bnf_max_12m_before" => rows.iter().map(|r| r.dose.percent_max_before.as_str()).collect::<Vec<_>>(),
+        "total_chlorpromazine_mg_12m_before" => rows.iter().map(|r| r.dose.cpz_mg_before.as_str()).collect::<Vec<_>>(),
     )
 }

@@ -175,6 +175,8 @@ pub struct CompiledSpec {
     pub review_concept: Option<u8>,
     /// Months of drug history the review list names.
     pub current_months: u32,
+    /// Drug concept whose doses the review list shows.
+    pub dose_review_concept: Option<u8>,
     /// How many months before the earliest T a medication can matter.
     pub drug_lookback_months: u32,
     /// Classifier dictionaries.
@@ -244,6 +246,12 @@ pub(crate) fn compile(
         .as_deref()
         .map(|c| names.concept(c, ConceptKind::Event, "review_concept"))
         .transpose()?;
+    let dose_review_concept = file
+        .doses
+        .as_ref()
+        .and_then(|d| d.review_concept.as_deref())
+        .map(|c| names.concept(c, ConceptKind::Drug, "doses.review_concept"))
+        .transpose()?;
     Ok(CompiledSpec {
         concepts,
         fact_names: order,
@@ -253,6 +261,7 @@ pub(crate) fn compile(
         cohort_events,
         review_concept,
         current_months: file.current_months,
+        dose_review_concept,
         drug_lookback_months: drug_lookback.max(file.current_months),
         parts,
         dictionary,

@@ -51,6 +51,9 @@ pub(crate) struct DosesDef {
     pub bnf_maximum: String,
     /// Chlorpromazine equivalents (Leucht 2016: `route, drug, CPZ100MGEQ`).
     pub chlorpromazine: String,
+    /// The drug concept whose doses the review list shows (now and 12
+    /// months before), for every flagged patient.
+    pub review_concept: Option<String>,
 }
 
 fn six() -> u32 {

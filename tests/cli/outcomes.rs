@@ -6,13 +6,14 @@
 //!   now:           the 6 months to T,       (2023-09-30, 2024-03-31]
 //!   a dose at D:   issues in the 3 months to D; a single issue lasts 28 days
 
-use super::workdir::{counts, ok, Workdir};
+use super::workdir::{counts, ok, parse_csv, Workdir};
 
 const T: &str = "2024-03-31";
 const RISPERIDONE: &str = "321589009"; // Risperidone 1mg tablets
 const SERTRALINE: &str = "321959007"; // Sertraline 50mg tablets
 const OLANZAPINE_10: &str = "321614001"; // Olanzapine 10mg tablets; BNF max 20 mg
 const RISPERIDONE_2: &str = "321590000"; // Risperidone 2mg tablets; BNF max 16 mg
+const SMI: &str = "111484002"; // Undifferentiated schizophrenia (MH_COD)
 
 fn national(w: &Workdir, id: &str) -> (u64, u64) {
     let c = counts(&w.read_out("indicators.csv"));
@@ -104,9 +105,44 @@ fn high_dose_is_above_100_percent_of_the_bnf_maximum_not_at_it() {
     // drug held for a dose (3 months): outside the denominator.
     w.ld("not-held");
     w.med_dose("not-held", "2023-11-30", OLANZAPINE_10, "112", "");
+    // High dose with every other criterion met (an SMI diagnosis, a recent
+    // review): on the review list for STOMP10 all the same.
+    w.ld("smi").event("smi", "2020-01-01", SMI);
+    w.med_dose("smi", "2023-03-01", OLANZAPINE_10, "28", "1 daily")
+        .med_dose("smi", "2024-03-01", OLANZAPINE_10, "84", "");
     ok(&w.audit(&["--index-date", T, "-q"]));
-    assert_eq!(national(&w, "STOMP02"), (5, 5));
-    assert_eq!(national(&w, "STOMP10"), (2, 3));
+    assert_eq!(national(&w, "STOMP02"), (6, 6));
+    assert_eq!(national(&w, "STOMP10"), (3, 4));
+    let review = parse_csv(&w.read_out("review_list.csv"));
+    let row = |id: &str, ind: &str| {
+        review
+            .iter()
+            .find(|r| r["patient_id"] == id && r["indicator_id"] == ind)
+            .unwrap_or_else(|| panic!("{id} {ind} not on the review list"))
+    };
+    let r = row("two-drugs", "STOMP10");
+    assert_eq!(
+        r["doses"],
+        "olanzapine (oral): 20.0 mg/day, 100.0% of BNF max, 600.6 mg chlorpromazine; \
+         risperidone (oral): 2.0 mg/day, 12.5% of BNF max, 119.8 mg chlorpromazine"
+    );
+    assert_eq!(r["total_percent_bnf_max"], "112.5");
+    // 20 / 3.33 x 100 + 2 / 1.67 x 100 = 600.60 + 119.76.
+    assert_eq!(r["total_chlorpromazine_mg"], "720.4");
+    assert_eq!(r["total_percent_bnf_max_12m_before"], "");
+    // 84 x 10 mg over 28 days: 30 mg, 150%; a year before 10 mg, 50%.
+    let r = row("smi", "STOMP10");
+    assert_eq!(r["total_percent_bnf_max"], "150.0");
+    assert_eq!(r["total_percent_bnf_max_12m_before"], "50.0");
+    assert_eq!(r["total_chlorpromazine_mg_12m_before"], "300.3");
+    assert!(!review
+        .iter()
+        .any(|r| r["patient_id"] == "smi" && r["indicator_id"] == "STOMP03"));
+    // Every review row carries the doses, whatever flagged it.
+    assert_eq!(
+        row("unknown", "STOMP03")["doses"],
+        "olanzapine (oral): dose unknown"
+    );
 }
 
 #[test]

@@ -26,12 +26,13 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::coverage::DrugCoverage;
+use super::dose::DoseSummary;
 use crate::date::Date;
 use crate::ingest::accounting::{Rejection, RowAccount};
 use crate::spec::AuditSpec;
 
 /// The format tag of partials this engine writes and reads.
-pub const FORMAT: &str = "stomp-audit-partial/1";
+pub const FORMAT: &str = "stomp-audit-partial/2";
 
 /// One flagged patient for one indicator, resolved to ids and names.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +53,8 @@ pub struct ReviewLine {
     pub drugs: String,
     /// Last medication review on or before the index date.
     pub last_review: Option<Date>,
+    /// The doses of the spec's dose review concept, now and a year before.
+    pub dose: DoseSummary,
 }
 
 impl ReviewLine {
@@ -225,6 +228,11 @@ impl Partial {
             "sex" => r.iter().map(|x| x.sex.as_str()).collect::<Vec<_>>(),
             "drugs" => r.iter().map(|x| x.drugs.as_str()).collect::<Vec<_>>(),
             "last_review" => r.iter().map(|x| x.last_review.map(|d| d.to_string())).collect::<Vec<_>>(),
+            "doses" => r.iter().map(|x| x.dose.doses.as_str()).collect::<Vec<_>>(),
+            "percent_max" => r.iter().map(|x| x.dose.percent_max.as_str()).collect::<Vec<_>>(),
+            "cpz_mg" => r.iter().map(|x| x.dose.cpz_mg.as_str()).collect::<Vec<_>>(),
+            "percent_max_before" => r.iter().map(|x| x.dose.percent_max_before.as_str()).collect::<Vec<_>>(),
+            "cpz_mg_before" => r.iter().map(|x| x.dose.cpz_mg_before.as_str()).collect::<Vec<_>>(),
         )
         .map_err(|e| file_error(dir, e))?;
         let j = &self.rejections;

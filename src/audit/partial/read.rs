@@ -10,6 +10,7 @@ use polars::prelude::*;
 use super::{
     file_error, CountCell, Partial, PartialError, PartialMeta, ReviewLine, FORMAT, WHOLE_ROW,
 };
+use crate::audit::dose::DoseSummary;
 use crate::date::Date;
 use crate::ingest::accounting::{Location, RejectReason, Rejection};
 use crate::ingest::table::TableKind;
@@ -143,6 +144,13 @@ fn read_review(t: &Table) -> Result<Vec<ReviewLine>, PartialError> {
         v.parse::<Date>()
             .map_err(|_| t.error(format!("row {} has a bad {what} '{v}'", k + 1)))
     };
+    let doses = [
+        t.strs("doses")?,
+        t.strs("percent_max")?,
+        t.strs("cpz_mg")?,
+        t.strs("percent_max_before")?,
+        t.strs("cpz_mg_before")?,
+    ];
     let (rd, ri, pid, pc, ab, sx, dr, lr) = (
         t.strs("date")?,
         t.values::<UInt32Type>("indicator")?,
@@ -169,6 +177,13 @@ fn read_review(t: &Table) -> Result<Vec<ReviewLine>, PartialError> {
                     .as_deref()
                     .map(|v| date(k, "last_review", v))
                     .transpose()?,
+                dose: DoseSummary {
+                    doses: doses[0][k].clone(),
+                    percent_max: doses[1][k].clone(),
+                    cpz_mg: doses[2][k].clone(),
+                    percent_max_before: doses[3][k].clone(),
+                    cpz_mg_before: doses[4][k].clone(),
+                },
             })
         })
         .collect()
