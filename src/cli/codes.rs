@@ -7,7 +7,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use stomp_audit::audit::dose::ProductDose;
+use stomp_audit::spec::doses::ProductDose;
 
 use super::audit::load_spec;
 use super::Failure;

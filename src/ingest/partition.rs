@@ -53,12 +53,14 @@ pub struct PartitionSummary {
 
 /// The bucket of a patient id among `buckets`.
 pub(crate) fn bucket_of(patient_id: &str, buckets: u32) -> u32 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in patient_id.trim().bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    (h % u64::from(buckets.max(1))) as u32
+    (fnv1a(patient_id.trim()) % u64::from(buckets.max(1))) as u32
+}
+
+/// FNV-1a 64 of a text's UTF-8 bytes.
+pub(crate) fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// The folder name of bucket `k`.

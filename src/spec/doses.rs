@@ -8,7 +8,9 @@ use std::io::Cursor;
 use polars::prelude::*;
 use serde::Deserialize;
 
+use crate::classify::classifier::DrugInfo;
 use crate::classify::form::Form;
+use crate::classify::strength::first_strength;
 
 /// How far back from a date an issue makes its drug held, for its dose.
 pub const HELD_MONTHS: u32 = 3;
@@ -150,6 +152,55 @@ impl DoseScales {
             .iter()
             .find(|(d, f, _)| d == ingredient && *f == form)
             .map(|(_, _, mg)| *mg)
+    }
+}
+
+/// What one product's dose is counted in: its strength and where it
+/// stands on the spec's two scales.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProductDose {
+    /// Milligrams per unit of quantity: per tablet, per ml of a liquid, per
+    /// injection (ampoule, vial or syringe) of an injection; `None` when the
+    /// name has no readable strength.
+    pub mg_per_unit: Option<f64>,
+    /// Quantities and stated amounts are millilitres.
+    pub liquid: bool,
+    /// Its BNF maximum, when the table has its ingredient and form.
+    pub max: Option<BnfMaximum>,
+    /// Its daily dose equivalent to 100 mg of oral chlorpromazine.
+    pub cpz_100mg: Option<f64>,
+}
+
+impl ProductDose {
+    /// A product's strength and scales, from its name, ingredient and form.
+    pub fn of(d: &DrugInfo, scales: &DoseScales) -> ProductDose {
+        let strength = first_strength(&d.name);
+        let injected = matches!(d.form, Form::Depot | Form::Injection);
+        // An injection's strength is per ampoule, vial or syringe ("50mg/1ml
+        // ampoules", "150mg/1.5ml pre-filled syringes"); a liquid's per ml.
+        let (mg_per_unit, liquid) = match strength {
+            Some(s) if injected => (Some(s.mg), false),
+            Some(s) => (Some(s.mg / s.per_ml.unwrap_or(1.0)), s.per_ml.is_some()),
+            None => (None, false),
+        };
+        let per_item = strength.map(|s| s.mg);
+        let ingredient = d.ingredient.as_deref();
+        ProductDose {
+            mg_per_unit,
+            liquid,
+            max: ingredient.and_then(|i| scales.maximum(i, d.form, &d.name, per_item)),
+            cpz_100mg: ingredient.and_then(|i| scales.chlorpromazine_100mg(i, d.form)),
+        }
+    }
+
+    /// What a unit of quantity is: "ml", "injection" or "unit" (tablet,
+    /// capsule, sachet).
+    pub fn unit(&self, form: Form) -> &'static str {
+        match (self.liquid, form) {
+            (true, _) => "ml",
+            (false, Form::Depot | Form::Injection) => "injection",
+            _ => "unit",
+        }
     }
 }
 

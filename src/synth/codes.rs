@@ -11,15 +11,18 @@ use rand::Rng;
 
 use crate::classify::classifier::{DrugInfo, DrugKey};
 use crate::classify::form::Form;
+use crate::spec::doses::ProductDose;
 use crate::spec::AuditSpec;
 
 /// A drug as it appears in a medications row.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct DrugCode {
     /// dm+d id.
     pub dmd: Option<String>,
     /// BNF presentation code.
     pub bnf: Option<String>,
+    /// Its strength and BNF maximum, for antipsychotics (realistic doses).
+    pub dose: ProductDose,
 }
 
 /// Pools of codes to draw from.
@@ -125,6 +128,7 @@ impl CodePools {
                     .map(|e| DrugCode {
                         dmd: Some(e.code.clone()),
                         bnf: e.bnf.clone(),
+                        ..DrugCode::default()
                     })
                     .collect()
             })
@@ -153,7 +157,7 @@ impl CodePools {
                     .collect()
             })
             .unwrap_or_default();
-        CodePools {
+        let mut pools = CodePools {
             noise_dmd,
             ld: snomed(&["ld_cod"]),
             autism: snomed(&["autism_cod"]),
@@ -214,7 +218,9 @@ impl CodePools {
             gabapentinoid: pool("gabapentinoid", &[], Some(Form::Oral)),
             end_of_life: pool("end_of_life_antipsychotic", &[], None),
             prochlorperazine,
-        }
+        };
+        with_doses(spec, &mut pools);
+        pools
     }
 }
 
@@ -222,6 +228,23 @@ fn code(d: &DrugInfo) -> DrugCode {
     DrugCode {
         dmd: Some(d.key.dmd.to_string()),
         bnf: d.bnf.clone(),
+        ..DrugCode::default()
+    }
+}
+
+/// The antipsychotics with their strengths and maxima, so that synthetic
+/// doses sit where real ones do.
+fn with_doses(spec: &AuditSpec, pools: &mut CodePools) {
+    let dose = |c: &mut DrugCode| {
+        if let Some(id) = c.dmd.as_deref().and_then(|d| d.parse().ok()) {
+            let info = spec.classifier.describe(DrugKey::new(Some(id), None));
+            c.dose = ProductDose::of(&info, &spec.doses);
+        }
+    };
+    pools.antipsychotic.iter_mut().for_each(dose);
+    for (depot, oral) in &mut pools.depot_with_oral {
+        dose(depot);
+        dose(oral);
     }
 }
 

@@ -9,11 +9,14 @@
 //! pressure and end-of-life injections.
 
 use polars::prelude::PolarsResult;
-use rand::Rng;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 use super::codes::{pick, CodePools, DrugCode, ADMIN_REVIEW_SNOMED, NOISE_BNF, NOISE_SNOMED};
 use super::{DrugCoding, SynthConfig, SynthPractice, Tables};
 use crate::date::Date;
+use crate::ingest::partition::fnv1a;
+use crate::spec::doses::ProductDose;
 
 /// What every patient draws on.
 pub(crate) struct Context<'a> {
@@ -47,6 +50,17 @@ impl Writer<'_, '_> {
     }
 
     fn issue(&mut self, date: Date, drug: &DrugCode) -> PolarsResult<()> {
+        self.issue_as(date, drug, "28", "")
+    }
+
+    /// An issue with its quantity and dosage instruction.
+    fn issue_as(
+        &mut self,
+        date: Date,
+        drug: &DrugCode,
+        quantity: &str,
+        text: &str,
+    ) -> PolarsResult<()> {
         if date > self.end {
             return Ok(());
         }
@@ -66,9 +80,30 @@ impl Writer<'_, '_> {
             &date.to_string(),
             dmd.unwrap_or(""),
             bnf.unwrap_or(""),
-            "28",
-            "",
+            quantity,
+            text,
         ])
+    }
+
+    /// As [`Writer::course`] (the same draws of `rng`), with quantities and
+    /// instructions from `dosing`.
+    #[allow(clippy::too_many_arguments)]
+    fn dosed_course(
+        &mut self,
+        rng: &mut impl Rng,
+        drug: &DrugCode,
+        start: Date,
+        stop: Date,
+        every: i32,
+        dosing: &Dosing,
+    ) -> PolarsResult<()> {
+        let mut d = start;
+        while d <= stop {
+            let (quantity, text) = dosing.issue(d, every);
+            self.issue_as(d, drug, &quantity, &text)?;
+            d = d.add_days(every + rng.gen_range(-3..=3));
+        }
+        Ok(())
     }
 
     /// Repeat issues every `every` days (give or take 3) from `start` to `stop`.
@@ -233,6 +268,7 @@ pub(crate) fn write_patient(
             DrugCode {
                 dmd: None,
                 bnf: Some(NOISE_BNF[k % NOISE_BNF.len()].to_string()),
+                ..DrugCode::default()
             }
         } else {
             DrugCode {
@@ -241,6 +277,7 @@ pub(crate) fn write_patient(
                     .get(k % pools.noise_dmd.len().max(1))
                     .cloned(),
                 bnf: None,
+                ..DrugCode::default()
             }
         };
         let start = date_between(rng, history, end);
@@ -365,6 +402,9 @@ fn write_antipsychotics(
     autism: bool,
 ) -> PolarsResult<()> {
     let (cfg, pools) = (ctx.cfg, ctx.pools);
+    // Doses draw from their own stream, so the rest of the extract is the
+    // same as before doses were written.
+    let mut drng = ChaCha8Rng::seed_from_u64(cfg.seed ^ fnv1a(&person.id));
     let p = &ctx.practices[person.practice];
     let end = cfg.extract_date;
     let history = end.add_months(-12 * cfg.history_years as i32);
@@ -425,13 +465,15 @@ fn write_antipsychotics(
                 continue;
             };
             let every = if rng.gen_bool(0.3) { 84 } else { 28 };
-            w.course(rng, depot, start, stop, every)?;
+            w.dosed_course(rng, depot, start, stop, every, &Dosing::DEPOT)?;
             if rng.gen_bool(0.4) {
-                w.course(rng, oral, start, stop, 28)?;
+                let dosing = Dosing::draw(&mut drng, &oral.dose, end);
+                w.dosed_course(rng, oral, start, stop, 28, &dosing)?;
             }
         } else if let Some(drug) = pick(rng, &pools.antipsychotic) {
             let every = issue_interval(rng);
-            w.course(rng, drug, start, stop, every)?;
+            let dosing = Dosing::draw(&mut drng, &drug.dose, end);
+            w.dosed_course(rng, drug, start, stop, every, &dosing)?;
         }
         if !cohort {
             continue;
@@ -487,4 +529,97 @@ fn course_dates(rng: &mut impl Rng, history: Date, end: Date) -> (Date, Date) {
         end
     };
     (start, stop)
+}
+
+/// How one course of an antipsychotic is dosed: units (tablets, or ml of a
+/// liquid) a day, a reduction part way, and how the GP writes it.
+pub(crate) struct Dosing {
+    /// Units a day; 0 for a depot (one injection per issue).
+    per_day: f64,
+    /// From this date, this many units a day (a dose reduction).
+    reduced: Option<(Date, f64)>,
+    /// Whether the issue carries a clear instruction ("2 daily"), an
+    /// unclear one ("as directed") or none.
+    text: TextStyle,
+    liquid: bool,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum TextStyle {
+    Clear,
+    AsDirected,
+    None,
+}
+
+impl Dosing {
+    /// A depot: one injection per issue, no instruction.
+    const DEPOT: Dosing = Dosing {
+        per_day: 0.0,
+        reduced: None,
+        text: TextStyle::None,
+        liquid: false,
+    };
+
+    /// A dose where real ones sit: most between 15% and 75% of the BNF
+    /// maximum, one in ten at 70-90%, 2% above (high-dose therapy is a
+    /// minority in the POMH-UK audits); about one course in eight reduced
+    /// by a third to a half in the 18 months to `end`.
+    fn draw(rng: &mut impl Rng, dose: &ProductDose, end: Date) -> Dosing {
+        let u: f64 = rng.gen();
+        let percent = if u < 0.02 {
+            rng.gen_range(110.0..160.0)
+        } else if u < 0.12 {
+            rng.gen_range(70.0..90.0)
+        } else {
+            rng.gen_range(15.0..75.0)
+        };
+        let units = match (dose.max, dose.mg_per_unit) {
+            (Some(max), Some(mg)) => percent / 100.0 * max.mg_per_day / mg,
+            _ => 1.0,
+        };
+        let per_day = (units * 2.0).round().max(1.0) / 2.0;
+        let reduced = rng.gen_bool(0.12).then(|| {
+            let when = end.add_days(-rng.gen_range(0..548));
+            let after = (per_day * rng.gen_range(0.5..0.67) * 2.0).round().max(1.0) / 2.0;
+            (when, after)
+        });
+        let text = match rng.gen_range(0..20) {
+            0..=10 => TextStyle::Clear,
+            11..=12 => TextStyle::AsDirected,
+            _ => TextStyle::None,
+        };
+        Dosing {
+            per_day,
+            reduced,
+            text,
+            liquid: dose.liquid,
+        }
+    }
+
+    /// The quantity and instruction of an issue on `d` for `every` days.
+    fn issue(&self, d: Date, every: i32) -> (String, String) {
+        if self.per_day == 0.0 {
+            return ("1".into(), String::new());
+        }
+        let per_day = match self.reduced {
+            Some((from, after)) if d >= from => after,
+            _ => self.per_day,
+        };
+        let quantity = (per_day * f64::from(every)).ceil();
+        let amount = if per_day.fract() == 0.0 {
+            format!("{per_day:.0}")
+        } else {
+            format!("{per_day}")
+        };
+        let text = match (self.text, self.liquid) {
+            (TextStyle::Clear, true) => format!("{amount}ml daily"),
+            (TextStyle::Clear, false) if per_day >= 2.0 && per_day % 2.0 == 0.0 => {
+                format!("{:.0} twice a day", per_day / 2.0)
+            }
+            (TextStyle::Clear, false) => format!("{amount} daily"),
+            (TextStyle::AsDirected, _) => "as directed".into(),
+            (TextStyle::None, _) => String::new(),
+        };
+        (format!("{quantity:.0}"), text)
+    }
 }

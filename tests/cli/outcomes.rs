@@ -173,3 +173,52 @@ fn reduced_is_a_fall_of_at_least_25_percent_in_chlorpromazine_equivalents() {
     assert_eq!(national(&w, "STOMP15"), (2, 4));
     assert_eq!(national(&w, "STOMP14"), (1, 5));
 }
+
+/// `synth` writes doses where real ones sit: a few percent of LD patients
+/// on antipsychotics above 100% of the BNF maximum (a minority in the
+/// POMH-UK audits), and some stops and reductions in a year.
+#[test]
+fn synthetic_doses_stops_and_reductions_are_plausible() {
+    let tmp = tempfile::tempdir().unwrap();
+    let extract = tmp.path().join("x");
+    let out = tmp.path().join("out");
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    ok(&super::workdir::run(&[
+        "synth",
+        "--patients",
+        "8000",
+        "--seed",
+        "11",
+        "--ld-prevalence",
+        "0.1",
+        "--out",
+        &path(&extract),
+    ]));
+    ok(&super::workdir::run(&[
+        "audit",
+        &path(&extract),
+        "--index-date",
+        T,
+        "--out",
+        &path(&out),
+        "-q",
+    ]));
+    let c = counts(&std::fs::read_to_string(out.join("indicators.csv")).unwrap());
+    let national = |id: &str| c[&(id.to_string(), "national".to_string(), "ALL".to_string())];
+    let rate = |id: &str| {
+        let (n, d) = national(id);
+        assert!(d >= 30, "{id}: only {d} in the denominator");
+        n as f64 / d as f64
+    };
+    let (high, stopped, reduced) = (rate("STOMP10"), rate("STOMP14"), rate("STOMP15"));
+    assert!((0.01..=0.12).contains(&high), "STOMP10 {high}");
+    assert!((0.03..=0.40).contains(&stopped), "STOMP14 {stopped}");
+    assert!((0.03..=0.40).contains(&reduced), "STOMP15 {reduced}");
+    // Most antipsychotic doses are known: STOMP10's denominator is most of
+    // STOMP02's numerator.
+    let (on, known) = (national("STOMP02").0, national("STOMP10").1);
+    assert!(
+        known as f64 >= 0.6 * on as f64,
+        "{known} of {on} doses known"
+    );
+}
