@@ -85,28 +85,8 @@ impl Writer<'_, '_> {
         ])
     }
 
-    /// As [`Writer::course`] (the same draws of `rng`), with quantities and
-    /// instructions from `dosing`.
-    #[allow(clippy::too_many_arguments)]
-    fn dosed_course(
-        &mut self,
-        rng: &mut impl Rng,
-        drug: &DrugCode,
-        start: Date,
-        stop: Date,
-        every: i32,
-        dosing: &Dosing,
-    ) -> PolarsResult<()> {
-        let mut d = start;
-        while d <= stop {
-            let (quantity, text) = dosing.issue(d, every);
-            self.issue_as(d, drug, &quantity, &text)?;
-            d = d.add_days(every + rng.gen_range(-3..=3));
-        }
-        Ok(())
-    }
-
-    /// Repeat issues every `every` days (give or take 3) from `start` to `stop`.
+    /// Repeat issues every `every` days (give or take 3) from `start` to
+    /// `stop`, 28 of them each, with no instruction.
     fn course(
         &mut self,
         rng: &mut impl Rng,
@@ -115,9 +95,22 @@ impl Writer<'_, '_> {
         stop: Date,
         every: i32,
     ) -> PolarsResult<()> {
+        self.dosed_course(rng, drug, (start, stop, every), &Dosing::PLAIN)
+    }
+
+    /// As [`Writer::course`] (the same draws of `rng`), with quantities and
+    /// instructions from `dosing`; `when` is (start, stop, every).
+    fn dosed_course(
+        &mut self,
+        rng: &mut impl Rng,
+        drug: &DrugCode,
+        (start, stop, every): (Date, Date, i32),
+        dosing: &Dosing,
+    ) -> PolarsResult<()> {
         let mut d = start;
         while d <= stop {
-            self.issue(d, drug)?;
+            let (quantity, text) = dosing.issue(d, every);
+            self.issue_as(d, drug, &quantity, &text)?;
             d = d.add_days(every + rng.gen_range(-3..=3));
         }
         Ok(())
@@ -465,15 +458,15 @@ fn write_antipsychotics(
                 continue;
             };
             let every = if rng.gen_bool(0.3) { 84 } else { 28 };
-            w.dosed_course(rng, depot, start, stop, every, &Dosing::DEPOT)?;
+            w.dosed_course(rng, depot, (start, stop, every), &Dosing::DEPOT)?;
             if rng.gen_bool(0.4) {
                 let dosing = Dosing::draw(&mut drng, &oral.dose, end);
-                w.dosed_course(rng, oral, start, stop, 28, &dosing)?;
+                w.dosed_course(rng, oral, (start, stop, 28), &dosing)?;
             }
         } else if let Some(drug) = pick(rng, &pools.antipsychotic) {
             let every = issue_interval(rng);
             let dosing = Dosing::draw(&mut drng, &drug.dose, end);
-            w.dosed_course(rng, drug, start, stop, every, &dosing)?;
+            w.dosed_course(rng, drug, (start, stop, every), &dosing)?;
         }
         if !cohort {
             continue;
@@ -534,7 +527,8 @@ fn course_dates(rng: &mut impl Rng, history: Date, end: Date) -> (Date, Date) {
 /// How one course of an antipsychotic is dosed: units (tablets, or ml of a
 /// liquid) a day, a reduction part way, and how the GP writes it.
 pub(crate) struct Dosing {
-    /// Units a day; 0 for a depot (one injection per issue).
+    /// Units a day; 0 for a depot (one injection per issue); negative for
+    /// a medicine written without a dose (28 per issue, no instruction).
     per_day: f64,
     /// From this date, this many units a day (a dose reduction).
     reduced: Option<(Date, f64)>,
@@ -552,6 +546,14 @@ enum TextStyle {
 }
 
 impl Dosing {
+    /// A medicine whose dose the audit does not read: 28 per issue.
+    const PLAIN: Dosing = Dosing {
+        per_day: -1.0,
+        reduced: None,
+        text: TextStyle::None,
+        liquid: false,
+    };
+
     /// A depot: one injection per issue, no instruction.
     const DEPOT: Dosing = Dosing {
         per_day: 0.0,
@@ -598,6 +600,9 @@ impl Dosing {
 
     /// The quantity and instruction of an issue on `d` for `every` days.
     fn issue(&self, d: Date, every: i32) -> (String, String) {
+        if self.per_day < 0.0 {
+            return ("28".into(), String::new());
+        }
         if self.per_day == 0.0 {
             return ("1".into(), String::new());
         }
