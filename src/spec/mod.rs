@@ -198,7 +198,7 @@ mod tests {
         for id in [
             "STOMP01", "STOMP02", "STOMP03", "STOMP03B", "STOMP04", "STOMP04B", "STOMP05",
             "STOMP05B", "STOMP06", "STOMP07", "STOMP08", "STOMP09", "STOMP11", "STOMP12",
-            "STOMP13",
+            "STOMP13", "STOMP10", "STOMP14", "STOMP14B", "STOMP15",
         ] {
             assert!(ids.contains(&id), "{id} missing");
         }
@@ -253,6 +253,28 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.to_string().contains("refers to itself"), "{err}");
+    }
+
+    #[test]
+    fn dose_facts_need_the_dose_tables() {
+        let text = bundled::DEFAULT_SPEC
+            .replace("[doses]", "[doses_gone]")
+            .replace("bnf_maximum = \"doses/", "# ")
+            .replace("chlorpromazine = \"doses/", "# ")
+            .replace("review_concept = \"antipsychotic\"", "");
+        let text = text.replace("[doses_gone]", "");
+        let err = with(&text).unwrap_err();
+        assert!(
+            err.to_string().contains("dose facts need the dose tables"),
+            "{err}"
+        );
+        // A fall of more than 100% is refused.
+        let text = bundled::DEFAULT_SPEC.replace("percent = 25", "percent = 125");
+        let err = with(&text).unwrap_err();
+        assert!(
+            err.to_string().contains("percent must be 1 to 100"),
+            "{err}"
+        );
     }
 
     fn with(text: &str) -> Result<AuditSpec, SpecError> {
