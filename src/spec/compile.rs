@@ -167,6 +167,8 @@ pub struct CompiledSpec {
     pub facts: Vec<Fact>,
     /// Indicators in output order.
     pub indicators: Vec<Indicator>,
+    /// Indicators (positions) the report draws together over the index dates.
+    pub outcome_chart: Vec<usize>,
     /// Cohort facts (any of them puts a patient in the cohort).
     pub cohort: Vec<usize>,
     /// Event concepts that decide the cohort.
@@ -252,8 +254,18 @@ pub(crate) fn compile(
         .and_then(|d| d.review_concept.as_deref())
         .map(|c| names.concept(c, ConceptKind::Drug, "doses.review_concept"))
         .transpose()?;
+    let outcome_chart = file
+        .outcome_chart
+        .iter()
+        .map(|id| {
+            indicators.iter().position(|i| &i.id == id).ok_or_else(|| {
+                SpecError::Invalid(format!("outcome_chart names no indicator '{id}'"))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(CompiledSpec {
         concepts,
+        outcome_chart,
         fact_names: order,
         facts,
         indicators,

@@ -40,6 +40,10 @@ pub(crate) struct SpecFile {
     pub measures: Vec<MeasureDef>,
     /// The dose scales, needed by dose facts.
     pub doses: Option<DosesDef>,
+    /// Indicators drawn together, at the top level over the index dates,
+    /// in the report's trend section: outcomes beside prevalence.
+    #[serde(default)]
+    pub outcome_chart: Vec<String>,
 }
 
 /// The dose tables, relative to the spec file (`spec/doses/PROVENANCE.md`).

@@ -79,15 +79,25 @@ fn the_report_renders_with_its_plots_and_tables() {
         .output()
         .unwrap();
     let dom = String::from_utf8_lossy(&dom.stdout);
-    // 29 indicators x (funnel, caterpillar, deciles over five quarters).
+    // 29 indicators x (funnel, caterpillar, deciles over five quarters),
+    // and the outcomes over time.
     assert_eq!(
         dom.matches("<svg").count(),
-        87,
+        88,
         "charts in the rendered page"
     );
     assert!(dom.contains("Headline, 2024-03-31"));
     assert!(dom.contains("Change since 2023-03-31"));
     assert!(dom.contains("STOMP03B funnel plot, 2024-03-31"));
+    // Stops and reductions per quarter beside current use, one line each,
+    // named in the chart's own legend.
+    let at = dom
+        .find("<h3>Outcomes over time</h3>")
+        .expect("no outcome chart");
+    let chart = &dom[at..at + dom[at..].find("</svg>").expect("no svg")];
+    for id in ["STOMP02", "STOMP10", "STOMP14", "STOMP15"] {
+        assert!(chart.contains(id), "{id} not in the outcome chart");
+    }
     // Headline, data quality, changes, trends (national, ICB, sub-ICB),
     // four locality levels, definitions, facts and codelists.
     assert_eq!(dom.matches("<table").count(), 13);

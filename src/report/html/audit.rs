@@ -308,6 +308,7 @@ fn trend_section(w: &mut String, run: &AuditRun, spec: &AuditSpec, top: &str) {
         "<h2>Trend by index date</h2><p class=\"note\">Rate (numerator/denominator) at each index date. Index dates are the days the audit looks back from; \
          a quarter end is the same day in calendar quarters and in NHS financial-year quarters (31 March 2024 ends 2024Q1 and 2023/24 Q4).</p>"
     );
+    outcome_chart(w, run, spec, top);
     for level in [Level::National, Level::Icb, Level::SubIcb] {
         let units = units_at(run.rows.iter(), level);
         let heading = match level {
@@ -344,6 +345,59 @@ fn trend_section(w: &mut String, run: &AuditRun, spec: &AuditSpec, top: &str) {
             }
         }
         w.push_str("</table></div>");
+    }
+}
+
+/// The spec's outcome indicators at the top level over the index dates, in
+/// one chart: stops and reductions beside current use.
+fn outcome_chart(w: &mut String, run: &AuditRun, spec: &AuditSpec, top: &str) {
+    let inds = &spec.compiled.indicators;
+    if spec.compiled.outcome_chart.is_empty() {
+        return;
+    }
+    let series: Vec<(String, Vec<Option<f64>>)> = spec
+        .compiled
+        .outcome_chart
+        .iter()
+        .map(|&i| {
+            let id = inds[i].id.as_str();
+            let rates = run
+                .dates
+                .iter()
+                .map(|d| {
+                    run.rows
+                        .iter()
+                        .find(|r| {
+                            r.index_date == *d && r.indicator_id == id && r.level == Level::National
+                        })
+                        .and_then(|r| r.stats.rate)
+                })
+                .collect();
+            (id.to_string(), rates)
+        })
+        .collect();
+    let labels: Vec<String> = run.dates.iter().map(|d| d.to_string()).collect();
+    let legend: Vec<String> = spec
+        .compiled
+        .outcome_chart
+        .iter()
+        .map(|&i| format!("{} {}", esc(&inds[i].id), esc(&inds[i].title)))
+        .collect();
+    match charts::lines(&format!("Outcomes over time, {top}"), &labels, &series) {
+        Ok(svg) => {
+            let _ = write!(
+                w,
+                "<h3>Outcomes over time</h3><div class=\"charts\">{svg}</div><p class=\"note\">{}</p>",
+                legend.join("; ")
+            );
+        }
+        Err(e) => {
+            let _ = write!(
+                w,
+                "<p class=\"note\">The outcome chart could not be drawn: {}</p>",
+                esc(&e)
+            );
+        }
     }
 }
 

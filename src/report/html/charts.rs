@@ -339,6 +339,73 @@ pub(crate) fn deciles_over_time(
     Ok(svg)
 }
 
+/// A few proportions over the index dates, one line each (a gap where a
+/// rate has no denominator): outcomes beside prevalence.
+pub(crate) fn lines(
+    title: &str,
+    dates: &[String],
+    series: &[(String, Vec<Option<f64>>)],
+) -> Result {
+    const COLOURS: [RGBColor; 6] = [
+        DARK,
+        ALERT,
+        POINT,
+        RGBColor(40, 150, 80),
+        RGBColor(200, 130, 20),
+        RGBColor(120, 60, 160),
+    ];
+    let n = dates.len().max(2);
+    let ymax = y_max(
+        series.iter().flat_map(|(_, v)| v.iter().flatten().copied()),
+        true,
+    );
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
+        let mut chart = axes(&root, title, -0.2f64..(n - 1) as f64 + 0.2, 0f64..ymax)?;
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE)
+            .x_labels(dates.len().max(1))
+            .x_label_formatter(&|x| {
+                let k = x.round();
+                if (x - k).abs() < 1e-6 && k >= 0.0 {
+                    dates.get(k as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc("Rate")
+            .y_label_formatter(&percent)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        for (k, (label, values)) in series.iter().enumerate() {
+            let style = COLOURS[k % COLOURS.len()].stroke_width(2);
+            // Each run of known rates is one line.
+            let mut runs: Vec<Vec<(f64, f64)>> = vec![vec![]];
+            for (i, v) in values.iter().enumerate() {
+                match v {
+                    Some(v) => runs.last_mut().map_or((), |r| r.push((i as f64, *v))),
+                    None => runs.push(vec![]),
+                }
+            }
+            let mut first = true;
+            for run in runs.into_iter().filter(|r| !r.is_empty()) {
+                let s = chart
+                    .draw_series(LineSeries::new(run, style).point_size(3))
+                    .map_err(|e| e.to_string())?;
+                if std::mem::take(&mut first) {
+                    s.label(label.clone())
+                        .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], style));
+                }
+            }
+        }
+        legend(&mut chart)?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}
+
 /// Per-period history behind a deciles-over-time chart.
 pub struct Trend {
     /// Period labels, oldest first.
