@@ -226,20 +226,24 @@ fn national_trend(run: &AuditRun, id: &str) -> charts::Trend {
             .filter(|d| d.indicator_id == id)
             .map(|d| d.deciles)
             .collect(),
-        national: run
-            .dates
-            .iter()
-            .map(|d| {
-                run.rows
-                    .iter()
-                    .find(|r| {
-                        r.index_date == *d && r.indicator_id == id && r.level == Level::National
-                    })
-                    .and_then(|r| r.stats.rate)
-                    .unwrap_or(0.0)
-            })
+        national: national_rates(run, id)
+            .into_iter()
+            .map(|r| r.unwrap_or(0.0))
             .collect(),
     }
+}
+
+/// An indicator's top-level rate at every index date.
+fn national_rates(run: &AuditRun, id: &str) -> Vec<Option<f64>> {
+    run.dates
+        .iter()
+        .map(|d| {
+            run.rows
+                .iter()
+                .find(|r| r.index_date == *d && r.indicator_id == id && r.level == Level::National)
+                .and_then(|r| r.stats.rate)
+        })
+        .collect()
 }
 
 /// A table per locality level of every unit's rate for each indicator,
@@ -361,19 +365,7 @@ fn outcome_chart(w: &mut String, run: &AuditRun, spec: &AuditSpec, top: &str) {
         .iter()
         .map(|&i| {
             let id = inds[i].id.as_str();
-            let rates = run
-                .dates
-                .iter()
-                .map(|d| {
-                    run.rows
-                        .iter()
-                        .find(|r| {
-                            r.index_date == *d && r.indicator_id == id && r.level == Level::National
-                        })
-                        .and_then(|r| r.stats.rate)
-                })
-                .collect();
-            (id.to_string(), rates)
+            (id.to_string(), national_rates(run, id))
         })
         .collect();
     let labels: Vec<String> = run.dates.iter().map(|d| d.to_string()).collect();

@@ -63,6 +63,36 @@ fn axes<'a, 'b>(
         .map_err(|e| e.to_string())
 }
 
+/// Axes with the index dates along x (one tick each) and rates up to
+/// `ymax` on y, labelled `y` (its title and format).
+fn dated_axes<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    title: &str,
+    dates: &[String],
+    ymax: f64,
+    y: (&str, &dyn Fn(&f64) -> String),
+) -> std::result::Result<Chart<'a, 'b>, String> {
+    let n = dates.len().max(2);
+    let mut chart = axes(root, title, -0.2f64..(n - 1) as f64 + 0.2, 0f64..ymax)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE)
+        .x_labels(dates.len().max(1))
+        .x_label_formatter(&|x| {
+            let k = x.round();
+            if (x - k).abs() < 1e-6 && k >= 0.0 {
+                dates.get(k as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_desc(y.0)
+        .y_label_formatter(y.1)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    Ok(chart)
+}
+
 /// The series legend, top right.
 fn legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>) -> std::result::Result<(), String> {
     chart
@@ -273,7 +303,6 @@ pub(crate) fn deciles_over_time(
     national: &[f64],
     scale: &Scale,
 ) -> Result {
-    let n = dates.len().max(2);
     let ymax = y_max(
         deciles
             .iter()
@@ -284,23 +313,7 @@ pub(crate) fn deciles_over_time(
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
-        let mut chart = axes(&root, title, -0.2f64..(n - 1) as f64 + 0.2, 0f64..ymax)?;
-        chart
-            .configure_mesh()
-            .light_line_style(WHITE)
-            .x_labels(dates.len().max(1))
-            .x_label_formatter(&|x| {
-                let k = x.round();
-                if (x - k).abs() < 1e-6 && k >= 0.0 {
-                    dates.get(k as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
-            .y_desc("Practice rate")
-            .y_label_formatter(scale.y_format)
-            .draw()
-            .map_err(|e| e.to_string())?;
+        let mut chart = dated_axes(&root, title, dates, ymax, ("Practice rate", scale.y_format))?;
         for k in 0..9 {
             let style = if k == 4 {
                 DARK.stroke_width(2)
@@ -354,7 +367,6 @@ pub(crate) fn lines(
         RGBColor(200, 130, 20),
         RGBColor(120, 60, 160),
     ];
-    let n = dates.len().max(2);
     let ymax = y_max(
         series.iter().flat_map(|(_, v)| v.iter().flatten().copied()),
         true,
@@ -362,23 +374,7 @@ pub(crate) fn lines(
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
-        let mut chart = axes(&root, title, -0.2f64..(n - 1) as f64 + 0.2, 0f64..ymax)?;
-        chart
-            .configure_mesh()
-            .light_line_style(WHITE)
-            .x_labels(dates.len().max(1))
-            .x_label_formatter(&|x| {
-                let k = x.round();
-                if (x - k).abs() < 1e-6 && k >= 0.0 {
-                    dates.get(k as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
-            .y_desc("Rate")
-            .y_label_formatter(&percent)
-            .draw()
-            .map_err(|e| e.to_string())?;
+        let mut chart = dated_axes(&root, title, dates, ymax, ("Rate", &percent))?;
         for (k, (label, values)) in series.iter().enumerate() {
             let style = COLOURS[k % COLOURS.len()].stroke_width(2);
             // Each run of known rates is one line.
