@@ -5,8 +5,8 @@
 //!
 //! The rules (docs/indicators.md, "Daily dose"):
 //! - A drug is an active ingredient in one form (oral, depot): two
-//!   strengths of one drug issued together add up; a switch of strength
-//!   counts only the latest issue date's products.
+//!   strengths of one drug issued together add up; after a switch of
+//!   strength only the latest supply counts.
 //! - It is held at D when issued in the 3 months to D. Its dose is that of
 //!   its latest supply: the issues of the latest issue date L in those 3
 //!   months and of the 6 days before it (two strengths are often issued a
