@@ -230,6 +230,9 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
                     sizes[d] += 1;
                     h.registered_since = inp.pop.registered_since(p, w.t);
                     evaluate_facts(&spec.facts, w, &h, &mut values);
+                    // Worked out once per patient and date, for the first
+                    // indicator that flags them.
+                    let mut dose: Option<DoseSummary> = None;
                     for (i, ind) in spec.indicators.iter().enumerate() {
                         let den = all_terms(&values, &ind.denominator);
                         let num = den && all_terms(&values, &ind.numerator);
@@ -242,11 +245,14 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
                                 patient: p,
                                 drugs: drugs_issued(spec, &h, ind.drug_mask, w.t),
                                 last_review: last_review(spec, &h, w.t),
-                                dose: spec
-                                    .dose_review_concept
-                                    .map_or_else(DoseSummary::default, |c| {
-                                        DoseSummary::of(h.meds, h.drugs, h.doses, c, w.t)
-                                    }),
+                                dose: dose
+                                    .get_or_insert_with(|| {
+                                        spec.dose_review_concept
+                                            .map_or_else(DoseSummary::default, |c| {
+                                                DoseSummary::of(h.meds, h.drugs, h.doses, c, w.t)
+                                            })
+                                    })
+                                    .clone(),
                             });
                         }
                     }

@@ -9,7 +9,7 @@ use crate::classify::form::Form;
 use crate::date::Date;
 use crate::spec::{Fact, Term};
 
-use super::dose::{doses_at, DoseProfiles, StatedDaily, Thousandths};
+use super::dose::{doses_at, DoseProfiles, DosesAt, StatedDaily, Thousandths};
 use crate::spec::doses::DoseScale;
 
 /// One clinical event of a cohort patient that matched a concept.
@@ -176,14 +176,30 @@ fn held_ingredients(h: &History<'_>, concept: u8, t: Date, periods: &[Date; 4]) 
 /// is not above it and a fall of exactly 25% is a fall of 25%.
 const ROUNDING: f64 = 1e-9;
 
-/// The total daily dose on `scale` of the concept's drugs held at `d`.
-fn total_dose(h: &History<'_>, concept: u8, scale: DoseScale, d: Date) -> Option<f64> {
-    doses_at(h.meds, h.drugs, h.doses, concept, d).total(scale)
+/// The doses a patient's dose facts read, each (concept, date) worked out
+/// once: the default spec's five dose facts need only two.
+#[derive(Default)]
+struct HeldDoses(Vec<((u8, Date), DosesAt)>);
+
+impl HeldDoses {
+    /// The total daily dose on `scale` of the concept's drugs held at `d`.
+    fn total(&mut self, h: &History<'_>, concept: u8, scale: DoseScale, d: Date) -> Option<f64> {
+        let k = match self.0.iter().position(|(key, _)| *key == (concept, d)) {
+            Some(k) => k,
+            None => {
+                let held = doses_at(h.meds, h.drugs, h.doses, concept, d);
+                self.0.push(((concept, d), held));
+                self.0.len() - 1
+            }
+        };
+        self.0[k].1.total(scale)
+    }
 }
 
 /// Evaluates every fact, in order, into `out` (cleared first).
 pub fn evaluate(facts: &[Fact], w: &FactWindows, h: &History<'_>, out: &mut Vec<FactValue>) {
     out.clear();
+    let mut held = HeldDoses::default();
     for (i, fact) in facts.iter().enumerate() {
         let (lo, hi) = w.bounds[i];
         let in_window = |d: Date| lo < d && d <= hi;
@@ -276,17 +292,19 @@ pub fn evaluate(facts: &[Fact], w: &FactWindows, h: &History<'_>, out: &mut Vec<
                 scale,
                 months_before,
             } => FactValue {
-                on: total_dose(
-                    h,
-                    *concept,
-                    *scale,
-                    w.t.add_months(-(*months_before as i32)),
-                )
-                .is_some(),
+                on: held
+                    .total(
+                        h,
+                        *concept,
+                        *scale,
+                        w.t.add_months(-(*months_before as i32)),
+                    )
+                    .is_some(),
                 date: None,
             },
             Fact::DoseAbove { concept, percent } => FactValue {
-                on: total_dose(h, *concept, DoseScale::BnfMaximum, w.t)
+                on: held
+                    .total(h, *concept, DoseScale::BnfMaximum, w.t)
                     .is_some_and(|p| p > f64::from(*percent) + ROUNDING),
                 date: None,
             },
@@ -296,8 +314,8 @@ pub fn evaluate(facts: &[Fact], w: &FactWindows, h: &History<'_>, out: &mut Vec<
                 months,
                 percent,
             } => {
-                let then = total_dose(h, *concept, *scale, w.t.add_months(-(*months as i32)));
-                let now = total_dose(h, *concept, *scale, w.t);
+                let then = held.total(h, *concept, *scale, w.t.add_months(-(*months as i32)));
+                let now = held.total(h, *concept, *scale, w.t);
                 let kept = f64::from(100 - percent) / 100.0;
                 FactValue {
                     on: then

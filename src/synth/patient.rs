@@ -95,7 +95,7 @@ impl Writer<'_, '_> {
         stop: Date,
         every: i32,
     ) -> PolarsResult<()> {
-        self.dosed_course(rng, drug, (start, stop, every), &Dosing::PLAIN)
+        self.dosed_course(rng, drug, (start, stop, every), &Dosing::Plain)
     }
 
     /// As [`Writer::course`] (the same draws of `rng`), with quantities and
@@ -458,7 +458,7 @@ fn write_antipsychotics(
                 continue;
             };
             let every = if rng.gen_bool(0.3) { 84 } else { 28 };
-            w.dosed_course(rng, depot, (start, stop, every), &Dosing::DEPOT)?;
+            w.dosed_course(rng, depot, (start, stop, every), &Dosing::Depot)?;
             if rng.gen_bool(0.4) {
                 let dosing = Dosing::draw(&mut drng, &oral.dose, end);
                 w.dosed_course(rng, oral, (start, stop, 28), &dosing)?;
@@ -526,9 +526,19 @@ fn course_dates(rng: &mut impl Rng, history: Date, end: Date) -> (Date, Date) {
 
 /// How one course of an antipsychotic is dosed: units (tablets, or ml of a
 /// liquid) a day, a reduction part way, and how the GP writes it.
-pub(crate) struct Dosing {
-    /// Units a day; 0 for a depot (one injection per issue); negative for
-    /// a medicine written without a dose (28 per issue, no instruction).
+pub(crate) enum Dosing {
+    /// A medicine whose dose the audit does not read: 28 per issue, no
+    /// instruction.
+    Plain,
+    /// A depot: one injection per issue, no instruction.
+    Depot,
+    /// An oral drug at a drawn dose.
+    Oral(OralDosing),
+}
+
+/// An oral course's dose.
+pub(crate) struct OralDosing {
+    /// Units (tablets, or ml of a liquid) a day.
     per_day: f64,
     /// From this date, this many units a day (a dose reduction).
     reduced: Option<(Date, f64)>,
@@ -546,22 +556,6 @@ enum TextStyle {
 }
 
 impl Dosing {
-    /// A medicine whose dose the audit does not read: 28 per issue.
-    const PLAIN: Dosing = Dosing {
-        per_day: -1.0,
-        reduced: None,
-        text: TextStyle::None,
-        liquid: false,
-    };
-
-    /// A depot: one injection per issue, no instruction.
-    const DEPOT: Dosing = Dosing {
-        per_day: 0.0,
-        reduced: None,
-        text: TextStyle::None,
-        liquid: false,
-    };
-
     /// A dose where real ones sit: most between 15% and 75% of the BNF
     /// maximum, one in ten at 70-90%, 2% above (high-dose therapy is a
     /// minority in the POMH-UK audits); about one course in eight reduced
@@ -590,25 +584,24 @@ impl Dosing {
             11..=12 => TextStyle::AsDirected,
             _ => TextStyle::None,
         };
-        Dosing {
+        Dosing::Oral(OralDosing {
             per_day,
             reduced,
             text,
             liquid: dose.liquid,
-        }
+        })
     }
 
     /// The quantity and instruction of an issue on `d` for `every` days.
     fn issue(&self, d: Date, every: i32) -> (String, String) {
-        if self.per_day < 0.0 {
-            return ("28".into(), String::new());
-        }
-        if self.per_day == 0.0 {
-            return ("1".into(), String::new());
-        }
-        let per_day = match self.reduced {
+        let oral = match self {
+            Dosing::Plain => return ("28".into(), String::new()),
+            Dosing::Depot => return ("1".into(), String::new()),
+            Dosing::Oral(oral) => oral,
+        };
+        let per_day = match oral.reduced {
             Some((from, after)) if d >= from => after,
-            _ => self.per_day,
+            _ => oral.per_day,
         };
         let quantity = (per_day * f64::from(every)).ceil();
         let amount = if per_day.fract() == 0.0 {
@@ -616,7 +609,7 @@ impl Dosing {
         } else {
             format!("{per_day}")
         };
-        let text = match (self.text, self.liquid) {
+        let text = match (oral.text, oral.liquid) {
             (TextStyle::Clear, true) => format!("{amount}ml daily"),
             (TextStyle::Clear, false) if per_day >= 2.0 && per_day % 2.0 == 0.0 => {
                 format!("{:.0} twice a day", per_day / 2.0)
