@@ -129,9 +129,35 @@ pub(crate) struct HeldDose {
     pub percent_max: Option<f64>,
     /// Chlorpromazine-equivalent milligrams a day.
     pub cpz_mg: Option<f64>,
+    /// Why the daily dose is unknown, when it is.
+    pub unknown: Option<UnknownDose>,
+}
+
+/// Why a drug's daily dose is unknown: counted in `summary.json` and said
+/// on the review list, so a pharmacist knows what to look up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum UnknownDose {
+    /// No strength could be read from a product's dm+d name.
+    NoStrength,
+    /// An issue's quantity is missing or unreadable, and its dosage
+    /// instruction states no clear daily amount.
+    NoQuantity,
     /// The estimate was above [`IMPLAUSIBLE_PERCENT`] of the BNF maximum:
-    /// the dose is unknown.
-    pub implausible: bool,
+    /// a recording error, not a dose.
+    Implausible,
+}
+
+impl UnknownDose {
+    /// What the review list says.
+    fn describe(self) -> String {
+        match self {
+            UnknownDose::NoStrength => "dose unknown (no strength in the product name)".into(),
+            UnknownDose::NoQuantity => "dose unknown (no quantity or clear daily dose)".into(),
+            UnknownDose::Implausible => format!(
+                "dose implausible (over {IMPLAUSIBLE_PERCENT}% of BNF max: check the quantities)"
+            ),
+        }
+    }
 }
 
 /// The drugs of a concept a patient holds at a date.
@@ -205,18 +231,18 @@ impl DoseSummary {
                     Form::Injection => "injection",
                     _ => "oral",
                 };
-                match h.mg_per_day {
-                    None if h.implausible => format!(
-                        "{} ({form}): dose implausible (over {IMPLAUSIBLE_PERCENT}% of BNF max: check the quantities)",
-                        h.drug
-                    ),
-                    None => format!("{} ({form}): dose unknown", h.drug),
-                    Some(mg) => format!(
+                match (h.mg_per_day, h.unknown) {
+                    (Some(mg), _) => format!(
                         "{} ({form}): {mg:.1} mg/day, {} of BNF max, {} mg chlorpromazine",
                         h.drug,
                         h.percent_max
                             .map_or("unknown".into(), |p| format!("{p:.1}%")),
                         h.cpz_mg.map_or("unknown".into(), |c| format!("{c:.1}")),
+                    ),
+                    (None, why) => format!(
+                        "{} ({form}): {}",
+                        h.drug,
+                        why.unwrap_or(UnknownDose::NoStrength).describe()
                     ),
                 }
             })
@@ -302,16 +328,24 @@ fn held_dose(drug: String, form: Form, issues: &[&MedItem], profiles: &DoseProfi
         .filter(|m| m.date > supply_from)
         .collect();
     let mut sums: IssueDose = [Some(0.0); 3];
+    let mut unknown = None;
     for m in &on_last {
         let p = &profiles.0[m.drug as usize];
-        let one = issue_dose(m, p, form, before.map(|b| (last.0 - b.0) as f64));
-        for (s, v) in sums.iter_mut().zip(one) {
-            *s = s.zip(v).map(|(a, b)| a + b);
+        match issue_dose(m, p, form, before.map(|b| (last.0 - b.0) as f64)) {
+            Ok(one) => {
+                for (s, v) in sums.iter_mut().zip(one) {
+                    *s = s.zip(v).map(|(a, b)| a + b);
+                }
+            }
+            Err(why) => {
+                sums = [None; 3];
+                unknown = Some(unknown.map_or(why, |u: UnknownDose| u.min(why)));
+            }
         }
     }
-    let implausible = sums[1].is_some_and(|p| p > IMPLAUSIBLE_PERCENT);
-    if implausible {
+    if sums[1].is_some_and(|p| p > IMPLAUSIBLE_PERCENT) {
         sums = [None; 3];
+        unknown = Some(UnknownDose::Implausible);
     }
     HeldDose {
         drug,
@@ -320,36 +354,43 @@ fn held_dose(drug: String, form: Form, issues: &[&MedItem], profiles: &DoseProfi
         mg_per_day: sums[0],
         percent_max: sums[1],
         cpz_mg: sums[2],
-        implausible,
+        unknown,
     }
 }
 
-/// One issue's daily dose on each scale; `gap` is the days since the issue
-/// date before it, if any.
-fn issue_dose(m: &MedItem, p: &ProductDose, form: Form, gap: Option<f64>) -> IssueDose {
+/// One issue's daily dose on each scale (a scale's `None`: the drug is not
+/// in its table), or why its milligrams are unknown; `gap` is the days
+/// since the issue date before it, if any.
+fn issue_dose(
+    m: &MedItem,
+    p: &ProductDose,
+    form: Form,
+    gap: Option<f64>,
+) -> Result<IssueDose, UnknownDose> {
     let depot = form == Form::Depot;
     let stated = (!depot)
         .then(|| m.stated.amount.get())
         .flatten()
         .filter(|_| m.stated.ml == p.liquid);
-    let mg = match (stated, p.mg_per_unit) {
-        (Some(a), Some(s)) => Some(a * s),
-        (None, Some(s)) => m.quantity.get().map(|q| {
+    let strength = p.mg_per_unit.ok_or(UnknownDose::NoStrength)?;
+    let mg = match stated {
+        Some(a) => a * strength,
+        None => {
+            let q = m.quantity.get().ok_or(UnknownDose::NoQuantity)?;
             let licensed = p.max.filter(|_| depot).map(|x| x.per_days);
             let longest = licensed.map_or(INTERVAL_DAYS.1, |l| l.max(INTERVAL_DAYS.1));
             let interval = match gap {
                 Some(g) => g.clamp(INTERVAL_DAYS.0, longest),
                 None => licensed.map_or(SINGLE_ISSUE_DAYS, |l| l.max(SINGLE_ISSUE_DAYS)),
             };
-            s * q / interval
-        }),
-        _ => None,
+            strength * q / interval
+        }
     };
-    [
-        mg,
-        mg.zip(p.max).map(|(mg, x)| mg / x.mg_per_day * 100.0),
-        mg.zip(p.cpz_100mg).map(|(mg, c)| mg / c * 100.0),
-    ]
+    Ok([
+        Some(mg),
+        p.max.map(|x| mg / x.mg_per_day * 100.0),
+        p.cpz_100mg.map(|c| mg / c * 100.0),
+    ])
 }
 
 #[cfg(test)]
@@ -511,6 +552,7 @@ mod tests {
         });
         let d = r.at(D);
         assert_eq!((d.held[0].mg_per_day, d.held[0].percent_max), (None, None));
+        assert_eq!(d.held[0].unknown, Some(UnknownDose::NoStrength));
         assert_eq!(d.total(DoseScale::BnfMaximum), None);
         // A second drug with a known dose does not make the total known.
         r.issue(RISPERIDONE_2, "2024-03-01", "28", "");
@@ -521,12 +563,28 @@ mod tests {
         let mut r = Run::new();
         r.issue(HALOPERIDOL_DEPOT, "2024-03-10", "28", "");
         let h = &r.at(D).held[0];
-        assert!(h.implausible);
+        assert_eq!(h.unknown, Some(UnknownDose::Implausible));
         assert_eq!((h.mg_per_day, h.percent_max), (None, None));
         // A missing quantity.
         let mut r = Run::new();
         r.issue(RISPERIDONE_2, "2024-03-01", "", "");
         assert_eq!(r.at(D).held[0].mg_per_day, None);
+        assert_eq!(r.at(D).held[0].unknown, Some(UnknownDose::NoQuantity));
+        // ... unless the instruction states the daily amount.
+        let mut r = Run::new();
+        r.issue(RISPERIDONE_2, "2024-03-01", "", "1 at night");
+        assert_eq!(r.at(D).held[0].mg_per_day, Some(2.0));
+        assert_eq!(r.at(D).held[0].unknown, None);
+        // Two strengths on the latest supply, one without a quantity: unknown.
+        let mut r = Run::new();
+        r.issue(RISPERIDONE_2, "2024-03-01", "28", "").issue(
+            RISPERIDONE_LIQUID,
+            "2024-03-01",
+            "",
+            "",
+        );
+        assert_eq!(r.at(D).held[0].mg_per_day, None);
+        assert_eq!(r.at(D).held[0].unknown, Some(UnknownDose::NoQuantity));
     }
 
     #[test]

@@ -10,8 +10,10 @@
 use rayon::prelude::*;
 
 use super::dose::{DoseProfiles, DoseSummary};
+use super::dose_coverage::DoseCoverage;
 use super::facts::{
-    all_terms, evaluate as evaluate_facts, EventItem, FactValue, FactWindows, History, MedItem,
+    all_terms, evaluate as evaluate_facts, EventItem, FactValue, FactWindows, HeldDoses, History,
+    MedItem,
 };
 use crate::classify::classifier::DrugTable;
 use crate::date::Date;
@@ -117,6 +119,9 @@ pub struct Evaluation {
     pub review: Vec<ReviewRow>,
     /// Cohort patients evaluated at each date (registered and alive).
     pub cohort_sizes: Vec<u64>,
+    /// The dose concept's known and unknown doses at each date, over those
+    /// patients (empty without a dose concept).
+    pub dose_coverage: Vec<DoseCoverage>,
 }
 
 /// A walk through patient-sorted items, one patient at a time in
@@ -189,6 +194,7 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
             Vec::new(),
             vec![0u64; inp.dates.len()],
             vec![0u64; inp.dates.len() * inp.practices * STRATA],
+            vec![DoseCoverage::default(); inp.dates.len()],
         )
     };
 
@@ -196,11 +202,12 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
     // addition: exact, and the same whatever the thread count.
     let ages: Vec<AgeBandsAt> = windows.iter().map(|w| AgeBandsAt::new(w.t)).collect();
     let blocks = (rayon::current_num_threads() * 4).clamp(1, n.max(1));
-    let (mut counts, mut review, cohort_sizes, registered) = (0..blocks)
+    let (mut counts, mut review, cohort_sizes, registered, dose_coverage) = (0..blocks)
         .into_par_iter()
         .map(|block| {
-            let (mut counts, mut review, mut sizes, mut registered) = empty();
+            let (mut counts, mut review, mut sizes, mut registered, mut doses) = empty();
             let mut values: Vec<FactValue> = Vec::with_capacity(spec.facts.len());
+            let mut held = HeldDoses::default();
             let first = (block * n / blocks) as u32;
             let mut events = Runs::from(inp.events, |e| e.patient, first);
             let mut meds = Runs::from(inp.meds, |m| m.patient, first);
@@ -229,7 +236,10 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
                     }
                     sizes[d] += 1;
                     h.registered_since = inp.pop.registered_since(p, w.t);
-                    evaluate_facts(&spec.facts, w, &h, &mut values);
+                    evaluate_facts(&spec.facts, w, &h, &mut values, &mut held);
+                    if let Some(c) = spec.dose_review_concept {
+                        doses[d].add(held.at(&h, c, w.t));
+                    }
                     // Worked out once per patient and date, for the first
                     // indicator that flags them.
                     let mut dose: Option<DoseSummary> = None;
@@ -258,13 +268,17 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
                     }
                 }
             }
-            (counts, review, sizes, registered)
+            (counts, review, sizes, registered, doses)
         })
         .reduce(empty, |a, b| {
             let mut review = a.1;
             review.extend(b.1);
             let add = |x: Vec<u64>, y: Vec<u64>| x.iter().zip(&y).map(|(x, y)| x + y).collect();
-            (a.0.merge(b.0), review, add(a.2, b.2), add(a.3, b.3))
+            let mut doses = a.4;
+            for (x, y) in doses.iter_mut().zip(&b.4) {
+                x.merge(y);
+            }
+            (a.0.merge(b.0), review, add(a.2, b.2), add(a.3, b.3), doses)
         });
     for (i, ind) in spec.indicators.iter().enumerate() {
         if !ind.denominator.is_empty() {
@@ -284,6 +298,11 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
         counts,
         review,
         cohort_sizes,
+        dose_coverage: if spec.dose_review_concept.is_some() {
+            dose_coverage
+        } else {
+            Vec::new()
+        },
     }
 }
 

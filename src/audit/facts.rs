@@ -176,14 +176,15 @@ fn held_ingredients(h: &History<'_>, concept: u8, t: Date, periods: &[Date; 4]) 
 /// is not above it and a fall of exactly 25% is a fall of 25%.
 const ROUNDING: f64 = 1e-9;
 
-/// The doses a patient's dose facts read, each (concept, date) worked out
-/// once: the default spec's five dose facts need only two.
+/// One patient's doses, each (concept, date) worked out once for the dose
+/// facts and the dose counts of a date: the default spec's five dose facts
+/// need only two.
 #[derive(Default)]
-struct HeldDoses(Vec<((u8, Date), DosesAt)>);
+pub(crate) struct HeldDoses(Vec<((u8, Date), DosesAt)>);
 
 impl HeldDoses {
-    /// The total daily dose on `scale` of the concept's drugs held at `d`.
-    fn total(&mut self, h: &History<'_>, concept: u8, scale: DoseScale, d: Date) -> Option<f64> {
+    /// The concept's drugs held at `d`, with their doses.
+    pub(crate) fn at(&mut self, h: &History<'_>, concept: u8, d: Date) -> &DosesAt {
         let k = match self.0.iter().position(|(key, _)| *key == (concept, d)) {
             Some(k) => k,
             None => {
@@ -192,14 +193,26 @@ impl HeldDoses {
                 self.0.len() - 1
             }
         };
-        self.0[k].1.total(scale)
+        &self.0[k].1
+    }
+
+    /// The total daily dose on `scale` of the concept's drugs held at `d`.
+    fn total(&mut self, h: &History<'_>, concept: u8, scale: DoseScale, d: Date) -> Option<f64> {
+        self.at(h, concept, d).total(scale)
     }
 }
 
-/// Evaluates every fact, in order, into `out` (cleared first).
-pub fn evaluate(facts: &[Fact], w: &FactWindows, h: &History<'_>, out: &mut Vec<FactValue>) {
+/// Evaluates every fact, in order, into `out`; `held` (both cleared first)
+/// keeps the doses worked out, for the caller to read too.
+pub(crate) fn evaluate(
+    facts: &[Fact],
+    w: &FactWindows,
+    h: &History<'_>,
+    out: &mut Vec<FactValue>,
+    held: &mut HeldDoses,
+) {
     out.clear();
-    let mut held = HeldDoses::default();
+    held.0.clear();
     for (i, fact) in facts.iter().enumerate() {
         let (lo, hi) = w.bounds[i];
         let in_window = |d: Date| lo < d && d <= hi;

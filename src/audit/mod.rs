@@ -7,6 +7,7 @@
 pub mod collect;
 pub mod coverage;
 pub mod dose;
+pub mod dose_coverage;
 pub mod evaluate;
 pub mod facts;
 pub mod partial;
@@ -95,6 +96,7 @@ pub(crate) struct Parts {
     inputs: Vec<AuditInput>,
     timings: Vec<(&'static str, f64)>,
     drug_coverage: coverage::DrugCoverage,
+    dose_coverage: Vec<dose_coverage::DoseCoverage>,
 }
 
 /// Reads an extract and evaluates every indicator: the mergeable part of
@@ -187,6 +189,7 @@ pub fn run_partial(
                 inputs,
                 timings,
                 drug_coverage,
+                dose_coverage: evaluation.dose_coverage,
             },
         ))
     })

@@ -6,6 +6,7 @@ use crate::aggregate::change::ChangeRow;
 use crate::aggregate::deciles::DecileRow;
 use crate::aggregate::{AggregateOptions, IndicatorRow};
 use crate::audit::coverage::DrugCoverage;
+use crate::audit::dose_coverage::DoseCoverage;
 use crate::audit::evaluate::Counts;
 use crate::audit::partial::ReviewLine;
 use crate::audit::{run_partial, AuditConfig, AuditError, AuditInput, Progress};
@@ -45,6 +46,9 @@ pub struct AuditRun {
     pub timings: Vec<(String, f64)>,
     /// How the medications were classified.
     pub drug_coverage: DrugCoverage,
+    /// The dose concept's known and unknown doses per index date (empty
+    /// without a dose concept).
+    pub dose_coverage: Vec<DoseCoverage>,
 }
 
 impl AuditRun {

@@ -10,6 +10,7 @@ use crate::aggregate::change::changes;
 use crate::aggregate::deciles::deciles;
 use crate::aggregate::{roll_up, AggregateOptions};
 use crate::audit::coverage::DrugCoverage;
+use crate::audit::dose_coverage::DoseCoverage;
 use crate::audit::evaluate::{Counts, STRATA};
 use crate::audit::partial::{
     codelist_versions, file_error, sort_review, InputEntry, Partial, PartialError, PracticeEntry,
@@ -56,7 +57,11 @@ pub fn merge(
         cohort_sizes,
         mut timings,
         drug_coverage,
+        mut dose_coverage,
     } = sums;
+    if spec.compiled.dose_review_concept.is_none() {
+        dose_coverage.clear();
+    }
     sort_review(&mut review);
     practices.set_scope(aggregate.scope);
     let rows = roll_up(
@@ -84,6 +89,7 @@ pub fn merge(
         inputs,
         timings: timings.into_iter().collect(),
         drug_coverage,
+        dose_coverage,
     })
 }
 
@@ -185,6 +191,7 @@ struct Sums {
     cohort_sizes: Vec<u64>,
     timings: BTreeMap<String, f64>,
     drug_coverage: DrugCoverage,
+    dose_coverage: Vec<DoseCoverage>,
 }
 
 impl Sums {
@@ -198,6 +205,7 @@ impl Sums {
             cohort_sizes: vec![0; dates],
             timings: BTreeMap::new(),
             drug_coverage: DrugCoverage::default(),
+            dose_coverage: vec![DoseCoverage::default(); dates],
         }
     }
 
@@ -220,6 +228,17 @@ impl Sums {
         self.cohort_patients += p.meta.cohort_patients;
         for (total, n) in self.cohort_sizes.iter_mut().zip(&p.meta.cohort_sizes) {
             *total += n;
+        }
+        if !p.meta.dose_coverage.is_empty()
+            && p.meta.dose_coverage.len() != self.dose_coverage.len()
+        {
+            return Err(file_error(
+                path,
+                "the dose counts are not one per index date",
+            ));
+        }
+        for (total, c) in self.dose_coverage.iter_mut().zip(&p.meta.dose_coverage) {
+            total.merge(c);
         }
         for (stage, secs) in &p.meta.timings {
             *self.timings.entry(stage.clone()).or_default() += secs;

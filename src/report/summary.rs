@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::RunInfo;
 use crate::audit::coverage::DrugCoverage;
+use crate::audit::dose_coverage::DoseCoverage;
 use crate::classify::dictionary::ListCoverage;
 use crate::ingest::accounting::{IgnoredCounts, RejectReason, RowAccount};
 use crate::ingest::provenance::InputFile;
@@ -54,6 +55,10 @@ pub struct Summary {
     /// through dm+d and through BNF; dm+d codes in no list whose name in
     /// the extract is a spec drug's.
     pub drug_coverage: DrugCoverage,
+    /// How many doses of the spec's dose concept were known at each index
+    /// date, and why the others were not (absent without a dose concept).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doses: Option<DoseSummaryJson>,
     /// `ok`, or `warnings` when `data_quality` has any.
     pub status: crate::pipeline::quality::Status,
     /// Rejected rows per table and reason, with shares, and warnings.
@@ -66,6 +71,17 @@ pub struct Summary {
     pub privacy: &'static str,
     /// Seconds per stage.
     pub timings_seconds: BTreeMap<String, f64>,
+}
+
+/// The dose concept's known and unknown doses, per index date.
+#[derive(Debug, Serialize)]
+pub struct DoseSummaryJson {
+    /// The concept (the spec's `[doses] review_concept`).
+    pub concept: String,
+    /// Over whom the doses are counted.
+    pub population: &'static str,
+    /// Per index date, ISO.
+    pub by_index_date: BTreeMap<String, DoseCoverage>,
 }
 
 /// The spec's identity.
@@ -211,6 +227,7 @@ pub fn build(run: &AuditRun, spec: &AuditSpec, info: &RunInfo, written: &[PathBu
             .collect(),
         drug_dictionary: spec.compiled.dictionary.clone(),
         drug_coverage: run.drug_coverage.clone(),
+        doses: dose_summary(spec, run),
         status: info.quality.status,
         data_quality: info.quality.clone(),
         outputs: super::file_names(written),
@@ -218,4 +235,19 @@ pub fn build(run: &AuditRun, spec: &AuditSpec, info: &RunInfo, written: &[PathBu
         privacy: REVIEW_LIST_NOTICE,
         timings_seconds: run.timings.iter().cloned().collect(),
     }
+}
+
+/// The dose counts of a run whose spec has a dose concept.
+fn dose_summary(spec: &AuditSpec, run: &AuditRun) -> Option<DoseSummaryJson> {
+    let c = spec.compiled.dose_review_concept?;
+    Some(DoseSummaryJson {
+        concept: spec.compiled.concepts[c as usize].name.clone(),
+        population: "cohort patients registered at the index date who hold a drug of the concept (issued in the 3 months to it)",
+        by_index_date: run
+            .dates
+            .iter()
+            .zip(&run.dose_coverage)
+            .map(|(d, c)| (d.to_string(), c.clone()))
+            .collect(),
+    })
 }

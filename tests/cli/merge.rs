@@ -88,6 +88,8 @@ fn merged_partials_equal_the_single_machine_run_byte_for_byte() {
         // The population and every row of every table are accounted for.
         let s = summary(&out);
         assert_eq!(s["population"], whole["population"], "B = {b}");
+        assert_eq!(s["doses"], whole["doses"], "B = {b}");
+        assert!(whole["doses"]["by_index_date"][DATES[1]]["drugs_held"].as_u64() > Some(0));
         for table in [
             "patients",
             "registrations",

@@ -141,7 +141,85 @@ fn high_dose_is_above_100_percent_of_the_bnf_maximum_not_at_it() {
     // Every review row carries the doses, whatever flagged it.
     assert_eq!(
         row("unknown", "STOMP03")["doses"],
-        "olanzapine (oral): dose unknown"
+        "olanzapine (oral): dose unknown (no quantity or clear daily dose)"
+    );
+}
+
+#[test]
+fn unknown_doses_are_counted_by_reason_in_the_summary() {
+    const HALOPERIDOL: &str = "10756001"; // "Haloperidol product": no strength
+    const HALOPERIDOL_DEPOT: &str = "36053611000001108"; // decanoate 100mg/1ml
+    const MAINTENA: &str = "12172901000001100"; // aripiprazole 400mg depot: no Leucht entry
+    const ARIPIPRAZOLE_VIAL: &str = "429779005"; // 7.5mg/ml injection: no BNF maximum
+    let mut w = Workdir::new();
+    w.ld("known");
+    w.med_dose("known", "2024-03-01", RISPERIDONE_2, "28", "");
+    w.ld("no-strength");
+    w.med_dose("no-strength", "2024-03-01", HALOPERIDOL, "28", "");
+    w.ld("no-quantity");
+    w.med_dose("no-quantity", "2024-03-01", OLANZAPINE_10, "", "");
+    // 28 ampoules of 100 mg over 28 days: 933% of the maximum.
+    w.ld("implausible");
+    w.med_dose("implausible", "2024-03-01", HALOPERIDOL_DEPOT, "28", "");
+    // 400 mg over 28 days: 100% of the BNF maximum, no chlorpromazine scale.
+    w.ld("maintena");
+    w.med_dose("maintena", "2024-03-01", MAINTENA, "1", "");
+    // Two drugs: the vial has a chlorpromazine equivalent, no BNF maximum.
+    w.ld("vial");
+    w.med_dose("vial", "2024-03-01", ARIPIPRAZOLE_VIAL, "1", "")
+        .med_dose("vial", "2024-03-01", RISPERIDONE_2, "28", "");
+    // Issued 4 months before T: holds nothing at T.
+    w.ld("not-held");
+    w.med_dose("not-held", "2023-11-30", OLANZAPINE_10, "", "");
+    // Outside the cohort: not counted.
+    w.patient("no-ld");
+    w.med_dose("no-ld", "2024-03-01", OLANZAPINE_10, "", "");
+    ok(&w.audit(&["--index-date", T, "-q"]));
+    let summary: serde_json::Value = serde_json::from_str(&w.read_out("summary.json")).unwrap();
+    let doses = &summary["doses"];
+    assert_eq!(doses["concept"], "antipsychotic");
+    let at = &doses["by_index_date"][T];
+    let n = |k: &str| at[k].as_u64().unwrap_or_else(|| panic!("{k} missing"));
+    assert_eq!(n("patients_holding"), 6);
+    assert_eq!(n("patients_known_bnf_maximum"), 2); // known, maintena
+    assert_eq!(n("patients_known_chlorpromazine"), 2); // known, vial
+    assert_eq!(n("drugs_held"), 7);
+    let unknown = &at["drugs_unknown"];
+    for reason in [
+        "no_strength",
+        "no_quantity",
+        "implausible",
+        "not_in_bnf_maximum_table",
+        "not_in_chlorpromazine_table",
+    ] {
+        assert_eq!(unknown[reason], 1, "{reason}");
+    }
+    let report = w.read_out("report.html");
+    assert!(
+        report.contains(
+            "of 6 cohort patients holding one, the total is known for 2 as % of the BNF maximum"
+        ),
+        "the report counts known doses"
+    );
+    assert!(report.contains("1 with no strength in the product name, 1 with no quantity"));
+    // STOMP10's denominator is the LD patients with a known % of maximum.
+    assert_eq!(national(&w, "STOMP10"), (0, 2));
+    let review = parse_csv(&w.read_out("review_list.csv"));
+    let doses_of = |id: &str| {
+        review
+            .iter()
+            .find(|r| r["patient_id"] == id)
+            .map(|r| r["doses"].clone())
+            .unwrap_or_else(|| panic!("{id} not on the review list"))
+    };
+    assert_eq!(
+        doses_of("no-strength"),
+        "haloperidol (oral): dose unknown (no strength in the product name)"
+    );
+    assert!(doses_of("implausible").contains("dose implausible"));
+    assert_eq!(
+        doses_of("maintena"),
+        "aripiprazole (depot): 14.3 mg/day, 100.0% of BNF max, unknown mg chlorpromazine"
     );
 }
 

@@ -20,6 +20,7 @@ pub(crate) fn from_parts(spec: &AuditSpec, parts: Parts) -> Partial {
         inputs,
         timings,
         drug_coverage,
+        dose_coverage,
     } = parts;
     let mut cells = Vec::new();
     for d in 0..counts.dates {
@@ -77,6 +78,7 @@ pub(crate) fn from_parts(spec: &AuditSpec, parts: Parts) -> Partial {
             inputs: entries,
             timings: timings.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             drug_coverage,
+            dose_coverage,
         },
         counts: cells,
         review,

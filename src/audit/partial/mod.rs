@@ -27,12 +27,13 @@ use serde::{Deserialize, Serialize};
 
 use super::coverage::DrugCoverage;
 use super::dose::DoseSummary;
+use super::dose_coverage::DoseCoverage;
 use crate::date::Date;
 use crate::ingest::accounting::{Rejection, RowAccount};
 use crate::spec::AuditSpec;
 
 /// The format tag of partials this engine writes and reads.
-pub const FORMAT: &str = "stomp-audit-partial/2";
+pub const FORMAT: &str = "stomp-audit-partial/3";
 
 /// One flagged patient for one indicator, resolved to ids and names.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -134,6 +135,9 @@ pub struct PartialMeta {
     /// How the medications were classified (rows by concept and source).
     #[serde(default)]
     pub drug_coverage: DrugCoverage,
+    /// The dose concept's known and unknown doses per index date (empty
+    /// without a dose concept).
+    pub dose_coverage: Vec<DoseCoverage>,
 }
 
 /// One non-zero count cell.
@@ -297,6 +301,7 @@ mod tests {
                 }],
                 timings: vec![],
                 drug_coverage: DrugCoverage::default(),
+                dose_coverage: vec![],
             },
             counts: vec![CountCell {
                 date: 0,

@@ -10,11 +10,13 @@ use super::definitions::definitions;
 use super::{esc, glossary, pct, published, significant_first, top_words, CSS};
 use crate::aggregate::statistics::{Model, P998};
 use crate::aggregate::{Flag, IndicatorRow};
+use crate::audit::dose::IMPLAUSIBLE_PERCENT;
 use crate::date::Date;
 use crate::ingest::locality::Level;
 use crate::pipeline::audit::AuditRun;
 use crate::pipeline::quality::{DataQuality, Status};
 use crate::spec::AuditSpec;
+use crate::stats::disclosure::round_count;
 
 /// Renders the report: the header, the headline, data quality, changes
 /// and trends (over several index dates), the practices compared, the
@@ -34,6 +36,7 @@ pub(crate) fn render(
     header(w, run, spec, last, &top);
     headline(w, spec, &latest, last, &top);
     data_quality_section(w, quality);
+    doses_known(w, run, spec);
     if run.dates.len() > 1 {
         change_section(w, run, last);
         trend_section(w, run, spec, &top);
@@ -430,6 +433,45 @@ fn data_quality_section(w: &mut String, q: &DataQuality) {
         );
     }
     w.push_str("</table>");
+}
+
+/// How many of the dose concept's doses were known at the latest index
+/// date, and why the others were not: the high-dose and reduction
+/// indicators count known doses only. Counts are published under
+/// disclosure control like every other.
+fn doses_known(w: &mut String, run: &AuditRun, spec: &AuditSpec) {
+    let (Some(c), Some(d), Some(t)) = (
+        spec.compiled.dose_review_concept,
+        run.dose_coverage.last(),
+        run.dates.last(),
+    ) else {
+        return;
+    };
+    let n = |v: u64| {
+        if run.aggregate.disclosure_control {
+            published(round_count(v))
+        } else {
+            v.to_string()
+        }
+    };
+    let u = &d.drugs_unknown;
+    let _ = write!(
+        w,
+        "<p class=\"note\">Daily doses ({concept} drugs) at {t}, from issues (see the definitions): of {} cohort patients holding one, \
+         the total is known for {} as % of the BNF maximum and for {} in chlorpromazine equivalents. Of {} drugs held, \
+         unknown: {} with no strength in the product name, {} with no quantity or clear daily dose, {} implausible (over {IMPLAUSIBLE_PERCENT}% of the maximum), \
+         {} with no BNF maximum and {} with no chlorpromazine equivalent in the spec's tables.</p>",
+        n(d.patients_holding),
+        n(d.patients_known_bnf_maximum),
+        n(d.patients_known_chlorpromazine),
+        n(d.drugs_held),
+        n(u.no_strength),
+        n(u.no_quantity),
+        n(u.implausible),
+        n(u.not_in_bnf_maximum_table),
+        n(u.not_in_chlorpromazine_table),
+        concept = esc(&spec.compiled.concepts[c as usize].name),
+    );
 }
 
 /// A unit's rate with its published numerator and denominator: "12.5% (1/8)".
