@@ -129,6 +129,8 @@ pub(crate) struct HeldDose {
     pub percent_max: Option<f64>,
     /// Chlorpromazine-equivalent milligrams a day.
     pub cpz_mg: Option<f64>,
+    /// Fluoxetine-equivalent milligrams a day.
+    pub fluoxetine_mg: Option<f64>,
     /// Why the daily dose is unknown, when it is.
     pub unknown: Option<UnknownDose>,
 }
@@ -179,6 +181,7 @@ impl DosesAt {
             .map(|h| match scale {
                 DoseScale::BnfMaximum => h.percent_max,
                 DoseScale::Chlorpromazine => h.cpz_mg,
+                DoseScale::Fluoxetine => h.fluoxetine_mg,
             })
             .sum()
     }
@@ -258,8 +261,9 @@ impl DoseSummary {
     }
 }
 
-/// Per issue: milligrams, percent of maximum and chlorpromazine mg a day.
-type IssueDose = [Option<f64>; 3];
+/// Per issue: milligrams, percent of maximum, chlorpromazine and fluoxetine
+/// mg a day.
+type IssueDose = [Option<f64>; 4];
 
 /// The doses of the drugs of `concept` that `meds` (one patient's issues,
 /// sorted by date) hold at `d`.
@@ -327,7 +331,7 @@ fn held_dose(drug: String, form: Form, issues: &[&MedItem], profiles: &DoseProfi
         .copied()
         .filter(|m| m.date > supply_from)
         .collect();
-    let mut sums: IssueDose = [Some(0.0); 3];
+    let mut sums: IssueDose = [Some(0.0); 4];
     let mut unknown = None;
     for m in &on_last {
         let p = &profiles.0[m.drug as usize];
@@ -338,13 +342,13 @@ fn held_dose(drug: String, form: Form, issues: &[&MedItem], profiles: &DoseProfi
                 }
             }
             Err(why) => {
-                sums = [None; 3];
+                sums = [None; 4];
                 unknown = Some(unknown.map_or(why, |u: UnknownDose| u.min(why)));
             }
         }
     }
     if sums[1].is_some_and(|p| p > IMPLAUSIBLE_PERCENT) {
-        sums = [None; 3];
+        sums = [None; 4];
         unknown = Some(UnknownDose::Implausible);
     }
     HeldDose {
@@ -354,6 +358,7 @@ fn held_dose(drug: String, form: Form, issues: &[&MedItem], profiles: &DoseProfi
         mg_per_day: sums[0],
         percent_max: sums[1],
         cpz_mg: sums[2],
+        fluoxetine_mg: sums[3],
         unknown,
     }
 }
@@ -390,6 +395,7 @@ fn issue_dose(
         Some(mg),
         p.max.map(|x| mg / x.mg_per_day * 100.0),
         p.cpz_100mg.map(|c| mg / c * 100.0),
+        p.fluoxetine_40mg.map(|f| mg / f * 40.0),
     ])
 }
 
@@ -450,13 +456,18 @@ mod tests {
         }
 
         fn at(&mut self, on: &str) -> DosesAt {
+            self.of("antipsychotic", on)
+        }
+
+        /// The doses of a concept's drugs held on a date.
+        fn of(&mut self, concept: &str, on: &str) -> DosesAt {
             self.meds.sort();
             let concept = self
                 .spec
                 .compiled
                 .concepts
                 .iter()
-                .position(|c| c.name == "antipsychotic")
+                .position(|c| c.name == concept)
                 .unwrap() as u8;
             let profiles = DoseProfiles::new(&self.table, &self.spec.doses);
             doses_at(&self.meds, &self.table, &profiles, concept, date(on))
@@ -648,5 +659,33 @@ mod tests {
         assert_eq!(d.total(DoseScale::BnfMaximum), Some(112.5));
         let cpz = 20.0 / 3.33 * 100.0 + 2.0 / 1.67 * 100.0;
         assert!(close(d.total(DoseScale::Chlorpromazine), cpz));
+    }
+
+    #[test]
+    fn antidepressants_add_up_in_fluoxetine_equivalents() {
+        const SERTRALINE_50: u64 = 321959007; // 98.5 mg = 40 mg fluoxetine
+        const MIRTAZAPINE_15: u64 = 375193003; // 50.9 mg
+        const CITALOPRAM_20: u64 = 321987003; // not in Hayasaka's table
+        let mut r = Run::new();
+        r.issue(SERTRALINE_50, "2024-03-01", "56", "").issue(
+            MIRTAZAPINE_15,
+            "2024-03-01",
+            "28",
+            "1 at night",
+        );
+        let d = r.of("antidepressant", D);
+        assert_eq!(d.held.len(), 2);
+        // 100 mg / 98.5 x 40 + 15 mg / 50.9 x 40.
+        let flu = 100.0 / 98.5 * 40.0 + 15.0 / 50.9 * 40.0;
+        assert!(close(d.total(DoseScale::Fluoxetine), flu));
+        // No antipsychotic scale for an antidepressant.
+        assert_eq!(d.total(DoseScale::BnfMaximum), None);
+        // Nor an antipsychotic among them.
+        assert_eq!(r.at(D), DosesAt::default());
+        // Citalopram: milligrams known, no fluoxetine equivalent.
+        r.issue(CITALOPRAM_20, "2024-03-01", "28", "");
+        let d = r.of("antidepressant", D);
+        assert_eq!(d.held.len(), 3);
+        assert_eq!(d.total(DoseScale::Fluoxetine), None);
     }
 }

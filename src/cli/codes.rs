@@ -28,7 +28,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let spec = load_spec(&args.spec)?;
     let concepts = &spec.compiled.concepts;
     let mut text = String::from(
-        "dmd_id,name,bnf_code,form,ingredient,concepts,mg_per_unit,unit,bnf_max_mg_per_day,cpz_100mg_per_day\n",
+        "dmd_id,name,bnf_code,form,ingredient,concepts,mg_per_unit,unit,bnf_max_mg_per_day,cpz_100mg_per_day,fluoxetine_40mg_per_day\n",
     );
     let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for d in spec.classifier.known_dmd_drugs() {
@@ -40,7 +40,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
             .collect();
         let dose = ProductDose::of(&d, &spec.doses);
         text.push_str(&format!(
-            "{},\"{}\",{},{},{},{},{},{},{},{}\n",
+            "{},\"{}\",{},{},{},{},{},{},{},{},{}\n",
             d.key.dmd,
             d.name.replace('"', "\"\""),
             d.bnf.as_deref().unwrap_or(""),
@@ -51,6 +51,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
             dose.mg_per_unit.map_or("", |_| dose.unit(d.form)),
             number(dose.max.map(|m| m.mg_per_day)),
             number(dose.cpz_100mg),
+            number(dose.fluoxetine_40mg),
         ));
     }
     let written = match &args.out {

@@ -53,6 +53,7 @@ pub(crate) const FILES: &[(&str, &[u8])] = &[
     ("codelists/user-milanwiedemann-diastolic-blood-pressure-qof.csv", include_bytes!("../../spec/codelists/user-milanwiedemann-diastolic-blood-pressure-qof.csv")),
     ("doses/bnf-maximum-antipsychotic-doses.csv", include_bytes!("../../spec/doses/bnf-maximum-antipsychotic-doses.csv")),
     ("doses/ropensci-chlorpromazineR-leucht2016.csv", include_bytes!("../../spec/doses/ropensci-chlorpromazineR-leucht2016.csv")),
+    ("doses/hayasaka2015-fluoxetine-equivalents.csv", include_bytes!("../../spec/doses/hayasaka2015-fluoxetine-equivalents.csv")),
     ("drugs/ingredients.csv", include_bytes!("../../spec/drugs/ingredients.csv")),
     ("drugs/names.csv", include_bytes!("../../spec/drugs/names.csv")),
     ("weights/star_pu_weights.json", include_bytes!("../../spec/weights/star_pu_weights.json")),

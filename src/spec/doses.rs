@@ -1,7 +1,8 @@
-//! The two scales a daily antipsychotic dose is expressed on: the percentage
-//! of the BNF maximum (RCPsych CR190's high-dose standard) and chlorpromazine
-//! equivalents (Leucht et al. 2016, the DDD method). Both tables are spec
-//! files with their sources in `spec/doses/PROVENANCE.md`.
+//! The scales a daily dose is expressed on: for antipsychotics the
+//! percentage of the BNF maximum (RCPsych CR190's high-dose standard) and
+//! chlorpromazine equivalents (Leucht et al. 2016, the DDD method); for
+//! antidepressants fluoxetine equivalents (Hayasaka et al. 2015). The tables
+//! are spec files with their sources in `spec/doses/PROVENANCE.md`.
 
 use std::io::Cursor;
 
@@ -23,6 +24,9 @@ pub enum DoseScale {
     BnfMaximum,
     /// Chlorpromazine-equivalent milligrams a day, summed over drugs.
     Chlorpromazine,
+    /// Fluoxetine-equivalent milligrams a day, summed over drugs (oral
+    /// antidepressants).
+    Fluoxetine,
 }
 
 /// The dose tables of a spec.
@@ -30,6 +34,9 @@ pub enum DoseScale {
 pub struct DoseScales {
     maxima: Vec<Maximum>,
     chlorpromazine: Vec<(String, Form, f64)>,
+    /// Oral mg a day equivalent to 40 mg of fluoxetine, by ingredient;
+    /// `None` when the spec has no fluoxetine table.
+    fluoxetine: Option<Vec<(String, f64)>>,
 }
 
 /// One row of the BNF maximum table.
@@ -54,6 +61,22 @@ pub struct BnfMaximum {
 
 /// Leucht's spellings that differ from the BNF's (the spec's ingredients).
 const LEUCHT_SPELLINGS: &[(&str, &str)] = &[("periciazine", "pericyazine")];
+/// Hayasaka's spellings that differ from the BNF's.
+const HAYASAKA_SPELLINGS: &[(&str, &str)] = &[("dothiepin", "dosulepin")];
+
+/// A drug's name as the spec's ingredients table spells it.
+fn bnf_spelling(drug: &str, spellings: &[(&str, &str)]) -> String {
+    let drug = drug.to_lowercase();
+    spellings
+        .iter()
+        .find(|(other, _)| *other == drug)
+        .map_or(drug.clone(), |(_, bnf)| bnf.to_string())
+}
+
+/// A positive number from a table cell.
+fn positive(s: &str) -> Option<f64> {
+    s.parse::<f64>().ok().filter(|v| *v > 0.0)
+}
 
 impl DoseScales {
     /// Reads the BNF maximum table (`ingredient, form, max_mg, per_days,
@@ -75,13 +98,12 @@ impl DoseScales {
         for (line, r) in rows.iter().enumerate() {
             let at = |what: &str| format!("BNF maximum table, data row {}: {what}", line + 1);
             let form = form_of(&r[1]).ok_or_else(|| at(&format!("form {:?}", r[1])))?;
-            let number = |s: &str| s.parse::<f64>().ok().filter(|v| *v > 0.0);
-            let max = number(&r[2]).ok_or_else(|| at(&format!("max_mg {:?}", r[2])))?;
-            let days = number(&r[3]).ok_or_else(|| at(&format!("per_days {:?}", r[3])))?;
+            let max = positive(&r[2]).ok_or_else(|| at(&format!("max_mg {:?}", r[2])))?;
+            let days = positive(&r[3]).ok_or_else(|| at(&format!("per_days {:?}", r[3])))?;
             let strengths_mg = r[5]
                 .split(';')
                 .filter(|s| !s.trim().is_empty())
-                .map(|s| number(s.trim()).ok_or_else(|| at(&format!("strength {s:?}"))))
+                .map(|s| positive(s.trim()).ok_or_else(|| at(&format!("strength {s:?}"))))
                 .collect::<Result<_, _>>()?;
             maxima.push(Maximum {
                 ingredient: r[0].to_lowercase(),
@@ -106,22 +128,40 @@ impl DoseScales {
                 "LAI" => Form::Depot,
                 other => return Err(at(&format!("route {other:?}"))),
             };
-            let mg = r[2]
-                .parse::<f64>()
-                .ok()
-                .filter(|v| *v > 0.0)
-                .ok_or_else(|| at(&format!("CPZ100MGEQ {:?}", r[2])))?;
-            let drug = r[1].to_lowercase();
-            let drug = LEUCHT_SPELLINGS
-                .iter()
-                .find(|(l, _)| *l == drug)
-                .map_or(drug.clone(), |(_, bnf)| bnf.to_string());
-            chlorpromazine.push((drug, form, mg));
+            let mg = positive(&r[2]).ok_or_else(|| at(&format!("CPZ100MGEQ {:?}", r[2])))?;
+            chlorpromazine.push((bnf_spelling(&r[1], LEUCHT_SPELLINGS), form, mg));
         }
         Ok(DoseScales {
             maxima,
             chlorpromazine,
+            fluoxetine: None,
         })
+    }
+
+    /// Adds Hayasaka's table (`drug, fluoxetine_40mg_equivalent_mg`);
+    /// fluoxetine itself is the reference.
+    pub(crate) fn with_fluoxetine(mut self, hayasaka: &[u8]) -> Result<DoseScales, String> {
+        let mut table = vec![("fluoxetine".to_string(), 40.0)];
+        for (line, r) in string_rows(hayasaka, &["drug", "fluoxetine_40mg_equivalent_mg"])?
+            .iter()
+            .enumerate()
+        {
+            let mg = positive(&r[1]).ok_or_else(|| {
+                format!(
+                    "fluoxetine table, data row {}: fluoxetine_40mg_equivalent_mg {:?}",
+                    line + 1,
+                    r[1]
+                )
+            })?;
+            table.push((bnf_spelling(&r[0], HAYASAKA_SPELLINGS), mg));
+        }
+        self.fluoxetine = Some(table);
+        Ok(self)
+    }
+
+    /// Whether the spec gives the tables of a scale.
+    pub(crate) fn has(&self, scale: DoseScale) -> bool {
+        scale != DoseScale::Fluoxetine || self.fluoxetine.is_some()
     }
 
     /// The BNF maximum of a product, if the table has it; `strength_mg` is
@@ -153,6 +193,18 @@ impl DoseScales {
             .find(|(d, f, _)| d == ingredient && *f == form)
             .map(|(_, _, mg)| *mg)
     }
+
+    /// The oral daily dose (mg) equivalent to 40 mg of fluoxetine a day.
+    pub(crate) fn fluoxetine_40mg(&self, ingredient: &str, form: Form) -> Option<f64> {
+        if form != Form::Oral {
+            return None;
+        }
+        self.fluoxetine
+            .as_ref()?
+            .iter()
+            .find(|(d, _)| d == ingredient)
+            .map(|(_, mg)| *mg)
+    }
 }
 
 /// What one product's dose is counted in: its strength and where it
@@ -169,6 +221,8 @@ pub struct ProductDose {
     pub max: Option<BnfMaximum>,
     /// Its daily dose equivalent to 100 mg of oral chlorpromazine.
     pub cpz_100mg: Option<f64>,
+    /// Its daily dose equivalent to 40 mg of fluoxetine (oral).
+    pub fluoxetine_40mg: Option<f64>,
 }
 
 impl ProductDose {
@@ -190,6 +244,7 @@ impl ProductDose {
             liquid,
             max: ingredient.and_then(|i| scales.maximum(i, d.form, &d.name, per_item)),
             cpz_100mg: ingredient.and_then(|i| scales.chlorpromazine_100mg(i, d.form)),
+            fluoxetine_40mg: ingredient.and_then(|i| scales.fluoxetine_40mg(i, d.form)),
         }
     }
 

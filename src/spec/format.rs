@@ -55,6 +55,9 @@ pub(crate) struct DosesDef {
     pub bnf_maximum: String,
     /// Chlorpromazine equivalents (Leucht 2016: `route, drug, CPZ100MGEQ`).
     pub chlorpromazine: String,
+    /// Fluoxetine equivalents of antidepressants (Hayasaka 2015: `drug,
+    /// fluoxetine_40mg_equivalent_mg`), if the spec uses that scale.
+    pub fluoxetine: Option<String>,
     /// The drug concept whose doses the review list shows (now and 12
     /// months before), for every flagged patient.
     pub review_concept: Option<String>,

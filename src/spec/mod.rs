@@ -150,8 +150,17 @@ impl AuditSpec {
             .map_or(&[][..], |l: &Codelist| &l.entries[..]);
         let measures = measures::compile(&file.measures, star_pu.as_ref(), bnf_names)?;
         let doses = match &file.doses {
-            Some(d) => DoseScales::parse(&read(&d.bnf_maximum)?, &read(&d.chlorpromazine)?)
-                .map_err(|e| SpecError::Invalid(format!("the dose tables are not usable: {e}")))?,
+            Some(d) => {
+                let scales = DoseScales::parse(&read(&d.bnf_maximum)?, &read(&d.chlorpromazine)?);
+                match &d.fluoxetine {
+                    Some(f) => {
+                        let table = read(f)?;
+                        scales.and_then(|s| s.with_fluoxetine(&table))
+                    }
+                    None => scales,
+                }
+                .map_err(|e| SpecError::Invalid(format!("the dose tables are not usable: {e}")))?
+            }
             None => DoseScales::default(),
         };
         let mut compiled = compile::compile(&file, &codelists)?;
@@ -164,6 +173,16 @@ impl AuditSpec {
         if needs_doses && file.doses.is_none() {
             return Err(SpecError::Invalid(
                 "dose facts need the dose tables: add a [doses] section (bnf_maximum, chlorpromazine)"
+                    .into(),
+            ));
+        }
+        let scale_missing = compiled.facts.iter().any(|f| match f {
+            Fact::DoseKnown { scale, .. } | Fact::DoseFell { scale, .. } => !doses.has(*scale),
+            _ => false,
+        });
+        if scale_missing {
+            return Err(SpecError::Invalid(
+                "a dose fact on the fluoxetine scale needs its table: add fluoxetine = \"...\" to [doses]"
                     .into(),
             ));
         }
@@ -261,6 +280,7 @@ mod tests {
             .replace("[doses]", "[doses_gone]")
             .replace("bnf_maximum = \"doses/", "# ")
             .replace("chlorpromazine = \"doses/", "# ")
+            .replace("fluoxetine = \"doses/", "# ")
             .replace("review_concept = \"antipsychotic\"", "");
         let text = text.replace("[doses_gone]", "");
         let err = with(&text).unwrap_err();
@@ -273,6 +293,13 @@ mod tests {
         let err = with(&text).unwrap_err();
         assert!(
             err.to_string().contains("percent must be 1 to 100"),
+            "{err}"
+        );
+        // The fluoxetine scale without its table.
+        let text = bundled::DEFAULT_SPEC.replace("fluoxetine = \"doses/", "# ");
+        let err = with(&text).unwrap_err();
+        assert!(
+            err.to_string().contains("fluoxetine scale needs its table"),
             "{err}"
         );
     }

@@ -232,8 +232,8 @@ fn code(d: &DrugInfo) -> DrugCode {
     }
 }
 
-/// The antipsychotics with their strengths and maxima, so that synthetic
-/// doses sit where real ones do.
+/// The antipsychotics and antidepressants with their strengths, maxima and
+/// equivalents, so that synthetic doses sit where real ones do.
 fn with_doses(spec: &AuditSpec, pools: &mut CodePools) {
     let dose = |c: &mut DrugCode| {
         if let Some(id) = c.dmd.as_deref().and_then(|d| d.parse().ok()) {
@@ -242,6 +242,7 @@ fn with_doses(spec: &AuditSpec, pools: &mut CodePools) {
         }
     };
     pools.antipsychotic.iter_mut().for_each(dose);
+    pools.antidepressant.iter_mut().for_each(dose);
     for (depot, oral) in &mut pools.depot_with_oral {
         dose(depot);
         dose(oral);

@@ -342,12 +342,22 @@ pub(crate) fn write_patient(
         ),
         (if cohort { 0.03 } else { 0.01 }, &pools.gabapentinoid),
     ];
-    for (prob, pool) in others {
+    // Antidepressant doses draw from a stream of their own, so the rest of
+    // the extract is the same as before they were written.
+    let mut drng = ChaCha8Rng::seed_from_u64(cfg.seed ^ fnv1a(&person.id) ^ ANTIDEPRESSANT_DOSES);
+    for (k, (prob, pool)) in others.into_iter().enumerate() {
         if rng.gen_bool(prob) {
             if let Some(drug) = pick(rng, pool) {
                 let (start, stop) = course_dates(rng, history, end);
                 let every = issue_interval(rng);
-                w.course(rng, drug, start, stop, every)?;
+                // The first pool, antidepressants for depression or anxiety
+                // or none recorded, at drawn doses; the rest 28 per issue.
+                if k == 0 {
+                    let dosing = Dosing::draw(&mut drng, &drug.dose, end);
+                    w.dosed_course(rng, drug, (start, stop, every), &dosing)?;
+                } else {
+                    w.course(rng, drug, start, stop, every)?;
+                }
             }
         }
     }
@@ -524,7 +534,10 @@ fn course_dates(rng: &mut impl Rng, history: Date, end: Date) -> (Date, Date) {
     (start, stop)
 }
 
-/// How one course of an antipsychotic is dosed: units (tablets, or ml of a
+/// Seeds the antidepressant dose stream apart from the antipsychotic one.
+const ANTIDEPRESSANT_DOSES: u64 = 0xad;
+
+/// How one course of an antipsychotic or antidepressant is dosed: units (tablets, or ml of a
 /// liquid) a day, a reduction part way, and how the GP writes it.
 pub(crate) enum Dosing {
     /// A medicine whose dose the audit does not read: 28 per issue, no
@@ -559,7 +572,9 @@ impl Dosing {
     /// A dose where real ones sit: most between 15% and 75% of the BNF
     /// maximum, one in ten at 70-90%, 2% above (high-dose therapy is a
     /// minority in the POMH-UK audits); about one course in eight reduced
-    /// by a third to a half in the 18 months to `end`.
+    /// by a third to a half in the 18 months to `end`. An antidepressant,
+    /// with no BNF maximum in the spec, takes the same percentages of the
+    /// equivalent of 80 mg of fluoxetine (sertraline 50 mg is about 25%).
     fn draw(rng: &mut impl Rng, dose: &ProductDose, end: Date) -> Dosing {
         let u: f64 = rng.gen();
         let percent = if u < 0.02 {
@@ -569,8 +584,9 @@ impl Dosing {
         } else {
             rng.gen_range(15.0..75.0)
         };
-        let units = match (dose.max, dose.mg_per_unit) {
-            (Some(max), Some(mg)) => percent / 100.0 * max.mg_per_day / mg,
+        let units = match (dose.max, dose.fluoxetine_40mg, dose.mg_per_unit) {
+            (Some(max), _, Some(mg)) => percent / 100.0 * max.mg_per_day / mg,
+            (None, Some(f40), Some(mg)) => percent / 100.0 * 2.0 * f40 / mg,
             _ => 1.0,
         };
         let per_day = (units * 2.0).round().max(1.0) / 2.0;

@@ -441,6 +441,28 @@ fn codes_lists_each_dmd_code_with_its_class_for_a_pharmacist_to_check() {
         ),
         ("1", "ml", "16")
     );
+    // An antidepressant: 98.5 mg of sertraline a day is 40 mg of fluoxetine
+    // (Hayasaka 2015); fluoxetine is the reference; citalopram is not in
+    // the table.
+    let s = row("321959007"); // Sertraline 50mg tablets
+    assert_eq!(
+        (
+            s["ingredient"].as_str(),
+            s["mg_per_unit"].as_str(),
+            s["fluoxetine_40mg_per_day"].as_str()
+        ),
+        ("sertraline", "50", "98.5")
+    );
+    assert_eq!(
+        row("321949006")["fluoxetine_40mg_per_day"],
+        "40",
+        "Fluoxetine 20mg capsules"
+    );
+    assert_eq!(
+        row("321987003")["fluoxetine_40mg_per_day"],
+        "",
+        "Citalopram 20mg tablets"
+    );
     // The 2023 id gets the presentation code of its name ("Lamotrigine 25mg tablets").
     assert_eq!(row(LAMOTRIGINE_NEW_ID)["bnf_code"], "0408010H0AAACAC");
     // Codes of no concept are not listed.

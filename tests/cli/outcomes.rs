@@ -252,6 +252,45 @@ fn reduced_is_a_fall_of_at_least_25_percent_in_chlorpromazine_equivalents() {
     assert_eq!(national(&w, "STOMP14"), (1, 5));
 }
 
+#[test]
+fn antidepressant_reduced_is_a_fall_of_at_least_25_percent_in_fluoxetine_equivalents() {
+    const MIRTAZAPINE_15: &str = "375193003"; // 50.9 mg = 40 mg fluoxetine
+    const FLUOXETINE_20: &str = "321949006"; // the reference
+    const CITALOPRAM_20: &str = "321987003"; // not in Hayasaka's table
+    let mut w = Workdir::new();
+    // Sertraline (50 mg tablets; 98.5 mg = 40 mg fluoxetine) 100 mg, then
+    // 75 mg: exactly 25%.
+    w.ld("by-25");
+    w.med_dose("by-25", "2023-03-01", SERTRALINE, "56", "2 daily")
+        .med_dose("by-25", "2024-03-01", SERTRALINE, "42", "1.5 daily");
+    // Sertraline 100 mg (40.6 mg fluoxetine) to mirtazapine 15 mg (11.8 mg).
+    w.ld("switched");
+    w.med_dose("switched", "2023-03-01", SERTRALINE, "56", "2 daily")
+        .med_dose("switched", "2024-03-01", MIRTAZAPINE_15, "28", "1 at night");
+    // Sertraline 50 mg (20.3 mg fluoxetine) to mirtazapine 30 mg (23.6
+    // mg): fewer milligrams, a higher dose.
+    w.ld("switched-up");
+    w.med_dose("switched-up", "2023-03-01", SERTRALINE, "28", "1 daily")
+        .med_dose(
+            "switched-up",
+            "2024-03-01",
+            MIRTAZAPINE_15,
+            "56",
+            "2 at night",
+        );
+    // Fluoxetine 40 mg, then 20 mg.
+    w.ld("fluoxetine");
+    w.med_dose("fluoxetine", "2023-03-01", FLUOXETINE_20, "56", "2 daily")
+        .med_dose("fluoxetine", "2024-03-01", FLUOXETINE_20, "28", "1 daily");
+    // Citalopram 40 mg, then 20 mg: no equivalent, outside the denominator.
+    w.ld("citalopram");
+    w.med_dose("citalopram", "2023-03-01", CITALOPRAM_20, "56", "2 daily")
+        .med_dose("citalopram", "2024-03-01", CITALOPRAM_20, "28", "1 daily");
+    ok(&w.audit(&["--index-date", T, "-q"]));
+    assert_eq!(national(&w, "STOMP15B"), (3, 4));
+    assert_eq!(national(&w, "STOMP15"), (0, 0));
+}
+
 /// `synth` writes doses where real ones sit: a few percent of LD patients
 /// on antipsychotics above 100% of the BNF maximum (a minority in the
 /// POMH-UK audits), and some stops and reductions in a year.
@@ -292,6 +331,8 @@ fn synthetic_doses_stops_and_reductions_are_plausible() {
     assert!((0.01..=0.12).contains(&high), "STOMP10 {high}");
     assert!((0.03..=0.40).contains(&stopped), "STOMP14 {stopped}");
     assert!((0.03..=0.40).contains(&reduced), "STOMP15 {reduced}");
+    let reduced = rate("STOMP15B");
+    assert!((0.03..=0.40).contains(&reduced), "STOMP15B {reduced}");
     // Most antipsychotic doses are known: STOMP10's denominator is most of
     // STOMP02's numerator.
     let (on, known) = (national("STOMP02").0, national("STOMP10").1);

@@ -79,11 +79,11 @@ fn the_report_renders_with_its_plots_and_tables() {
         .output()
         .unwrap();
     let dom = String::from_utf8_lossy(&dom.stdout);
-    // 29 indicators x (funnel, caterpillar, deciles over five quarters),
+    // 30 indicators x (funnel, caterpillar, deciles over five quarters),
     // and the outcomes over time.
     assert_eq!(
         dom.matches("<svg").count(),
-        88,
+        91,
         "charts in the rendered page"
     );
     assert!(dom.contains("Headline, 2024-03-31"));
@@ -95,7 +95,9 @@ fn the_report_renders_with_its_plots_and_tables() {
         .find("<h3>Outcomes over time</h3>")
         .expect("no outcome chart");
     let chart = &dom[at..at + dom[at..].find("</svg>").expect("no svg")];
-    for id in ["STOMP02", "STOMP10", "STOMP14", "STOMP15"] {
+    for id in [
+        "STOMP02", "STOMP10", "STOMP14", "STOMP15", "STOMP14B", "STOMP15B",
+    ] {
         assert!(chart.contains(id), "{id} not in the outcome chart");
     }
     // Headline, data quality, changes, trends (national, ICB, sub-ICB),

@@ -99,6 +99,7 @@ fn scale_words(scale: DoseScale) -> &'static str {
     match scale {
         DoseScale::BnfMaximum => "as a percentage of the BNF maximum",
         DoseScale::Chlorpromazine => "in chlorpromazine equivalents (Leucht 2016)",
+        DoseScale::Fluoxetine => "in fluoxetine equivalents (Hayasaka 2015)",
     }
 }
 
