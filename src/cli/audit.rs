@@ -29,7 +29,8 @@ pub struct Args {
     pub extract: Option<PathBuf>,
     /// A TOML file with any of these options (extract, out, review_out,
     /// index_dates, quarters, spec, mapping, threads, batch_rows, strict,
-    /// max_rejected_share, quiet, disclosure_control, national, force);
+    /// max_rejected_share, quiet, disclosure_control, national, force,
+    /// review_packs);
     /// paths in it are relative to it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -79,6 +80,11 @@ pub struct Args {
     /// it under --disclosure-control; never inside --out).
     #[arg(long, value_name = "DIR")]
     pub review_out: Option<PathBuf>,
+    /// Also write a printable review pack per practice (review_packs/, one
+    /// HTML page each) where the review list goes: patient-level, for the
+    /// practice pharmacist.
+    #[arg(long)]
+    pub review_packs: bool,
     /// Print nothing on success.
     #[arg(long, short)]
     pub quiet: bool,
@@ -125,6 +131,8 @@ struct ConfigFile {
     national: bool,
     #[serde(default)]
     force: bool,
+    #[serde(default)]
+    review_packs: bool,
 }
 
 /// Everything `audit` needs, from the command line and the config file.
@@ -146,6 +154,7 @@ pub struct Settings {
     scope: Scope,
     force: bool,
     partial: bool,
+    review_packs: bool,
 }
 
 impl Settings {
@@ -225,6 +234,7 @@ impl Settings {
             scope: Scope::from_national(args.national || file.national),
             force: args.force || file.force,
             partial: args.partial,
+            review_packs: args.review_packs || file.review_packs,
         })
     }
 }
@@ -263,6 +273,7 @@ pub fn run(s: Settings, threads: usize) -> Result<(), Failure> {
         s.disclosure_control,
         s.force,
     )?;
+    check_review_packs(s.review_packs, &review)?;
     let spec = load_spec(&s.spec)?;
     let mapping = load_mapping(&s.mapping)?;
     let config = AuditConfig {
@@ -312,6 +323,7 @@ pub fn run(s: Settings, threads: usize) -> Result<(), Failure> {
         },
         threads,
         review,
+        review_packs: s.review_packs,
         mapping,
     };
     let result = finish(&run, &spec, &outputs);
@@ -331,6 +343,8 @@ pub struct Outputs {
     pub threads: usize,
     /// Where the patient-level review list goes.
     pub review: ReviewPlacement,
+    /// Also write review packs where the review list goes.
+    pub review_packs: bool,
     /// The inputs' column mapping (for the expected date formats).
     pub mapping: ColumnMapping,
 }
@@ -363,6 +377,17 @@ pub fn review_placement(
     Ok(ReviewPlacement::Folder(dir.to_path_buf()))
 }
 
+/// Refuses review packs that would have nowhere to go: under disclosure
+/// control without a review folder (checked before the run, not after).
+pub fn check_review_packs(review_packs: bool, review: &ReviewPlacement) -> Result<(), Failure> {
+    if review_packs && *review == ReviewPlacement::Withheld {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "--review-packs under --disclosure-control needs --review-out: review packs are patient-level and never sit beside publishable tables"
+        )));
+    }
+    Ok(())
+}
+
 /// Writes every output of a run (from `audit` or `merge`) and reports it.
 pub fn finish(run: &AuditRun, spec: &AuditSpec, o: &Outputs) -> Result<(), Failure> {
     let rejected: u64 = run
@@ -378,6 +403,7 @@ pub fn finish(run: &AuditRun, spec: &AuditSpec, o: &Outputs) -> Result<(), Failu
         threads: o.threads,
         quality,
         review: o.review.clone(),
+        review_packs: o.review_packs,
     };
     let written = report::write_all(run, spec, &o.out, &info).map_err(Failure::data)?;
     if !o.quiet {

@@ -10,7 +10,7 @@ use stomp_audit::pipeline::merge::merge;
 
 use stomp_audit::pipeline::quality::QualityRules;
 
-use super::audit::{finish, load_spec, review_placement, Outputs};
+use super::audit::{check_review_packs, finish, load_spec, review_placement, Outputs};
 use super::Failure;
 
 /// Options of `merge`.
@@ -37,6 +37,10 @@ pub struct Args {
     /// A folder of its own for the patient-level review list.
     #[arg(long, value_name = "DIR")]
     pub review_out: Option<PathBuf>,
+    /// Also write a printable review pack per practice where the review
+    /// list goes.
+    #[arg(long)]
+    pub review_packs: bool,
     /// Output options.
     #[command(flatten)]
     pub flags: super::RunFlags,
@@ -51,6 +55,7 @@ pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
         args.disclosure_control,
         args.flags.force,
     )?;
+    check_review_packs(args.review_packs, &review)?;
     let spec = load_spec(&args.spec)?;
     let partials = args
         .partials
@@ -75,6 +80,7 @@ pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
             },
             threads,
             review,
+            review_packs: args.review_packs,
             mapping: Default::default(),
         },
     )

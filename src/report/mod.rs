@@ -39,6 +39,8 @@ pub struct RunInfo {
     pub quality: crate::pipeline::quality::DataQuality,
     /// Where the patient-level review list goes.
     pub review: ReviewPlacement,
+    /// Also write a review pack per practice where the review list goes.
+    pub review_packs: bool,
 }
 
 /// Where the patient-level review list is written. Under disclosure
@@ -64,6 +66,16 @@ impl ReviewPlacement {
             ReviewPlacement::Withheld => "not written: disclosure control is on, so patient-level data go only to a folder named with --review-out".to_string(),
         }
     }
+
+    /// Where the review packs went, in words; `None` when withheld.
+    pub fn describe_packs(&self) -> Option<String> {
+        let folder = html::review_pack::FOLDER;
+        match self {
+            ReviewPlacement::Beside => Some(format!("{folder}/ in the output folder")),
+            ReviewPlacement::Folder(d) => Some(d.join(folder).display().to_string()),
+            ReviewPlacement::Withheld => None,
+        }
+    }
 }
 
 /// Writes every output of a run into `out`; returns the files written.
@@ -83,10 +95,43 @@ pub fn write_all(
         written.extend(write_folder(dir, |stage| {
             let mut review = review_list::frame(run, spec).map_err(|e| polars_failure(stage, e))?;
             let path = write_csv(&mut review, &stage.join(review_list::FILE))?;
-            Ok(file_names(&[path]))
+            let mut names = file_names(&[path]);
+            if info.review_packs {
+                names.extend(write_review_packs(run, spec, stage)?);
+            }
+            Ok(names)
         })?);
     }
     Ok(written)
+}
+
+/// Writes a review pack per practice with flagged patients, and their
+/// index, into `dir/review_packs`; returns their names relative to `dir`.
+fn write_review_packs(
+    run: &AuditRun,
+    spec: &AuditSpec,
+    dir: &Path,
+) -> Result<Vec<String>, OutputError> {
+    use html::review_pack::{self, FOLDER, INDEX};
+    let folder = dir.join(FOLDER);
+    std::fs::create_dir_all(&folder).map_err(|e| OutputError::Write {
+        path: folder.clone(),
+        message: e.to_string(),
+    })?;
+    let packs = review_pack::render(run, spec);
+    let mut names = Vec::with_capacity(packs.len() + 1);
+    let mut put = |name: String, text: &str| {
+        write_atomic(&folder.join(&name), |w| {
+            w.write_all(text.as_bytes()).map_err(|e| e.to_string())
+        })?;
+        names.push(format!("{FOLDER}/{name}"));
+        Ok::<(), OutputError>(())
+    };
+    put(INDEX.to_string(), &review_pack::index(run, &packs))?;
+    for p in &packs {
+        put(p.file.clone(), &p.html)?;
+    }
+    Ok(names)
 }
 
 /// Writes every file into `dir`; returns their names.
@@ -103,6 +148,10 @@ fn write_files(
         || write_tables(run, spec, dir, beside),
     );
     let mut written = tables?;
+    let mut packs = Vec::new();
+    if beside && info.review_packs {
+        packs = write_review_packs(run, spec, dir)?;
+    }
     let page = page.map_err(|message| OutputError::Write {
         path: dir.join(html::FILE),
         message,
@@ -110,15 +159,18 @@ fn write_files(
     written.push(write_atomic(&dir.join(html::FILE), |w| {
         w.write_all(page.as_bytes()).map_err(|e| e.to_string())
     })?);
-    let summary = summary::build(run, spec, info, &written);
+    let mut names = file_names(&written);
+    names.extend(packs);
+    let summary = summary::build(run, spec, info, &names);
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| OutputError::Write {
         path: dir.join(summary::FILE),
         message: e.to_string(),
     })?;
-    written.push(write_atomic(&dir.join(summary::FILE), |w| {
+    write_atomic(&dir.join(summary::FILE), |w| {
         w.write_all(&json).map_err(|e| e.to_string())
-    })?);
-    Ok(file_names(&written))
+    })?;
+    names.push(summary::FILE.to_string());
+    Ok(names)
 }
 
 /// Writes the tables: indicators (CSV and Parquet), changes, deciles, the

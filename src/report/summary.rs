@@ -3,7 +3,6 @@
 //! row fates, codelist versions, outputs and timings.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -67,6 +66,9 @@ pub struct Summary {
     pub outputs: Vec<String>,
     /// Where the patient-level review list went.
     pub review_list: String,
+    /// Where the patient-level review packs went, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review_packs: Option<String>,
     /// The privacy notice.
     pub privacy: &'static str,
     /// Seconds per stage.
@@ -186,7 +188,7 @@ pub struct CodelistInfo {
 }
 
 /// Builds the summary of a run.
-pub fn build(run: &AuditRun, spec: &AuditSpec, info: &RunInfo, written: &[PathBuf]) -> Summary {
+pub fn build(run: &AuditRun, spec: &AuditSpec, info: &RunInfo, written: &[String]) -> Summary {
     let inputs = run
         .inputs
         .iter()
@@ -230,8 +232,12 @@ pub fn build(run: &AuditRun, spec: &AuditSpec, info: &RunInfo, written: &[PathBu
         doses: dose_summary(spec, run),
         status: info.quality.status,
         data_quality: info.quality.clone(),
-        outputs: super::file_names(written),
+        outputs: written.to_vec(),
         review_list: info.review.describe(),
+        review_packs: info
+            .review_packs
+            .then(|| info.review.describe_packs())
+            .flatten(),
         privacy: REVIEW_LIST_NOTICE,
         timings_seconds: run.timings.iter().cloned().collect(),
     }

@@ -11,6 +11,7 @@ mod measures;
 mod merge;
 mod outcomes;
 mod report;
+mod review_packs;
 mod sample;
 mod variation;
 mod workdir;

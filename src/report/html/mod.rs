@@ -6,6 +6,7 @@ mod audit;
 mod charts;
 mod definitions;
 pub mod measures;
+pub mod review_pack;
 
 use std::fmt::Write;
 
