@@ -7,7 +7,8 @@ use std::process::Command;
 
 use super::workdir::{ok, run};
 
-fn chromium() -> Option<PathBuf> {
+/// The browser the rendering tests use, if one is installed.
+pub(super) fn chromium() -> Option<PathBuf> {
     ["chromium", "chromium-browser", "google-chrome"]
         .iter()
         .find_map(|name| {
@@ -18,7 +19,8 @@ fn chromium() -> Option<PathBuf> {
         })
 }
 
-fn headless(browser: &Path, profile: &Path) -> Command {
+/// A headless browser with a profile of its own that fetches nothing.
+pub(super) fn headless(browser: &Path, profile: &Path) -> Command {
     let mut c = Command::new(browser);
     c.args([
         "--headless",

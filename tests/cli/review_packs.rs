@@ -146,3 +146,63 @@ fn a_practice_code_is_a_safe_file_name_and_never_overwrites_another() {
     let index = w.read_out("review_packs/index.html");
     assert!(index.contains("href=\"C_3-2.html\">C_3</a>"), "{index}");
 }
+
+/// Printed from Chromium, a patient's block stays on one page: the pack is
+/// taken into the practice on paper.
+#[test]
+fn a_patient_never_splits_across_printed_pages() {
+    let (Some(browser), true) = (
+        super::report::chromium(),
+        std::process::Command::new("pdftotext")
+            .arg("-v")
+            .output()
+            .is_ok(),
+    ) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install chromium and poppler-utils (.ci/run does)"
+        );
+        eprintln!("chromium or pdftotext not installed: skipping the print check");
+        return;
+    };
+    // Thirty patients with three flags each: several printed pages.
+    let mut w = Workdir::new();
+    for k in 0..30 {
+        let id = format!("p{k:02}");
+        w.ld(&id);
+        w.med_dose(&id, "2024-03-01", RISPERIDONE, "28", "")
+            .med_dose(&id, "2024-03-01", SERTRALINE, "28", "");
+    }
+    ok(&w.audit(&["--index-date", T, "--review-packs", "-q"]));
+    let pdf = w.path().join("pack.pdf");
+    let printed = super::report::headless(&browser, &w.path().join("profile"))
+        .arg("--no-pdf-header-footer")
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!(
+            "file://{}",
+            w.out().join("review_packs/A00001.html").display()
+        ))
+        .output()
+        .unwrap();
+    assert!(pdf.exists(), "{}", String::from_utf8_lossy(&printed.stderr));
+    let txt = w.path().join("pack.txt");
+    let status = std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&pdf)
+        .arg(&txt)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let text = std::fs::read_to_string(&txt).unwrap();
+    assert!(text.matches('\u{c}').count() >= 3, "several pages");
+    for k in 0..30 {
+        let start = text
+            .find(&format!("Patient p{k:02} "))
+            .unwrap_or_else(|| panic!("p{k:02} not printed"));
+        let end = start + text[start..].find("Last medication review").unwrap();
+        assert!(
+            !text[start..end].contains('\u{c}'),
+            "p{k:02} splits across pages"
+        );
+    }
+}
