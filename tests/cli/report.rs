@@ -66,6 +66,21 @@ fn the_report_renders_with_its_plots_and_tables() {
             "report.html contains {forbidden}"
         );
     }
+    // Every dot of every funnel and caterpillar plot names its practice.
+    let mut dots = 0;
+    for svg in html.split("<svg").skip(1) {
+        let svg = &svg[..svg.find("</svg>").unwrap()];
+        if svg.contains("funnel plot") || svg.contains("ranked by rate") {
+            let (circles, titled) = (
+                svg.matches("<circle").count(),
+                svg.matches("</title></circle>").count(),
+            );
+            assert_eq!(circles, titled, "a dot without its practice");
+            dots += titled;
+        }
+    }
+    assert!(dots > 100, "{dots} titled dots");
+    assert!(html.contains("<title>SP0001 Synthetic Practice 1: "));
     let Some(browser) = chromium() else {
         assert!(
             std::env::var_os("CI").is_none(),

@@ -509,5 +509,6 @@ fn point(r: &IndicatorRow) -> charts::Point<'_> {
         ci: r.stats.ci_low.zip(r.stats.ci_high),
         outlier: matches!(r.stats.flag[P998], Some(Flag::High | Flag::Low)),
         code: &r.unit_code,
+        name: &r.unit_name,
     }
 }

@@ -1,6 +1,8 @@
 //! The report's charts as inline SVG, drawn with plotters' SVG backend:
 //! a funnel plot, a caterpillar plot and deciles over time.
 
+use std::fmt::Write;
+
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
@@ -19,6 +21,46 @@ pub(crate) struct Point<'a> {
     pub outlier: bool,
     /// The unit code, labelled when an outlier.
     pub code: &'a str,
+    /// The unit's name, in the dot's title with its code.
+    pub name: &'a str,
+}
+
+impl Point<'_> {
+    /// What a dot says on hover (and to a screen reader): the practice,
+    /// its rate and its denominator.
+    fn title(&self, scale: &Scale) -> String {
+        format!(
+            "{} {}: {} (n = {})",
+            self.code,
+            self.name,
+            self.rate.map_or("–".into(), |v| (scale.y_format)(&v)),
+            self.n
+        )
+    }
+}
+
+/// Gives the chart's dots, the `<circle>`s in the order drawn, a `<title>`
+/// each, so that every dot names its practice even among thousands.
+fn with_titles(svg: String, titles: &[String]) -> String {
+    let extra: usize = titles.iter().map(|t| t.len() + 24).sum();
+    let mut out = String::with_capacity(svg.len() + extra);
+    let mut rest = svg.as_str();
+    let mut titles = titles.iter();
+    while let Some(at) = rest.find("<circle ") {
+        let Some(end) = rest[at..].find("/>").map(|e| at + e) else {
+            break;
+        };
+        out.push_str(&rest[..end]);
+        match titles.next() {
+            Some(t) => {
+                let _ = write!(out, "><title>{}</title></circle>", super::esc(t));
+            }
+            None => out.push_str("/>"),
+        }
+        rest = &rest[end + 2..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// How a chart reads its rates: proportions (0–100%) or rates per population.
@@ -152,6 +194,7 @@ pub fn funnel(
         .filter(|n| *n >= 1.0)
         .collect();
     let mut svg = String::new();
+    let titles: Vec<String>;
     {
         let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
         let mut chart = axes(&root, title, 0f64..max_n * 1.05, 0f64..ymax)?;
@@ -213,6 +256,11 @@ pub fn funnel(
             .iter()
             .filter_map(|r| r.rate.map(|v| (r.n, v, r.outlier, r.code)))
             .collect();
+        titles = practices
+            .iter()
+            .filter(|r| r.rate.is_some())
+            .map(|r| r.title(scale))
+            .collect();
         chart
             .draw_series(points.iter().map(|&(x, y, out, _)| {
                 Circle::new(
@@ -238,7 +286,7 @@ pub fn funnel(
         legend(&mut chart)?;
         root.present().map_err(|e| e.to_string())?;
     }
-    Ok(svg)
+    Ok(with_titles(svg, &titles))
 }
 
 /// Practices ranked by rate, each with its 95% interval, against the
@@ -259,6 +307,7 @@ pub fn caterpillar(title: &str, practices: &[Point], target: f64, scale: &Scale)
         scale.model == Model::Binomial,
     );
     let mut svg = String::new();
+    let mut titles = Vec::with_capacity(ranked.len());
     {
         let root = SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area();
         let mut chart = axes(&root, title, 0f64..n as f64 + 1.0, 0f64..ymax)?;
@@ -287,11 +336,12 @@ pub fn caterpillar(title: &str, practices: &[Point], target: f64, scale: &Scale)
                 chart
                     .draw_series([Circle::new((x, v), 3, color.filled())])
                     .map_err(|e| e.to_string())?;
+                titles.push(r.title(scale));
             }
         }
         root.present().map_err(|e| e.to_string())?;
     }
-    Ok(svg)
+    Ok(with_titles(svg, &titles))
 }
 
 /// The 10th..90th percentiles of practice rates at each index date (grey;

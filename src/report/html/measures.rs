@@ -27,6 +27,7 @@ fn point(r: &MeasureRow) -> Point<'_> {
         ci: r.stats.ci_low.zip(r.stats.ci_high),
         outlier: matches!(r.stats.flag[P998], Some(Flag::High | Flag::Low)),
         code: &r.unit_code,
+        name: &r.unit_name,
     }
 }
 
