@@ -22,6 +22,26 @@ pub enum OutputError {
     },
 }
 
+/// A file written, as a run's summary lists it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct WrittenFile {
+    /// Its name, relative to the output folder (`review_packs/A81001.html`).
+    pub file: String,
+    /// Its size.
+    pub bytes: u64,
+}
+
+/// The files written into `dir` (names relative to it), with their sizes.
+pub(crate) fn with_sizes(dir: &Path, names: &[String]) -> Vec<WrittenFile> {
+    names
+        .iter()
+        .map(|n| WrittenFile {
+            file: n.clone(),
+            bytes: std::fs::metadata(dir.join(n)).map_or(0, |m| m.len()),
+        })
+        .collect()
+}
+
 /// Writes a folder of outputs through `write` (which fills the staging
 /// folder it is given and returns the file names), then renames the
 /// staging folder to `out`, replacing an existing one.

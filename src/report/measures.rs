@@ -13,8 +13,8 @@ use serde::Serialize;
 
 use super::{stat_columns, RunInfo};
 use crate::output::{
-    column, file_names, polars_failure, write_atomic, write_csv, write_folder, write_json,
-    write_parquet, OutputError,
+    column, file_names, polars_failure, with_sizes, write_atomic, write_csv, write_folder,
+    write_json, write_parquet, OutputError,
 };
 use crate::pipeline::measures::roll_up::{model, MeasureChange, MeasureDeciles, MeasureRow};
 use crate::pipeline::measures::MeasuresRun;
@@ -152,7 +152,7 @@ pub struct Summary {
     /// BNF code, name, quantity left out.
     pub ddd_unknown: Vec<(String, String, f64)>,
     /// The files written.
-    pub outputs: Vec<String>,
+    pub outputs: Vec<crate::output::WrittenFile>,
 }
 
 /// One measure in the summary.
@@ -190,7 +190,7 @@ pub fn summary(
     run: &MeasuresRun,
     spec: &crate::spec::AuditSpec,
     info: &RunInfo,
-    written: &[PathBuf],
+    written: Vec<crate::output::WrittenFile>,
 ) -> Summary {
     Summary {
         engine: format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
@@ -250,7 +250,7 @@ pub fn summary(
             .iter()
             .map(|(c, (n, q))| (c.clone(), n.clone(), *q))
             .collect(),
-        outputs: file_names(written),
+        outputs: written,
     }
 }
 
@@ -288,7 +288,7 @@ pub fn write_all(
         written.push(write_atomic(&dir.join(super::html::FILE), |w| {
             w.write_all(page.as_bytes()).map_err(|e| e.to_string())
         })?);
-        let s = summary(run, spec, info, &written);
+        let s = summary(run, spec, info, with_sizes(dir, &file_names(&written)));
         let json = serde_json::to_vec_pretty(&s).map_err(|e| OutputError::Write {
             path: dir.join(SUMMARY),
             message: e.to_string(),

@@ -21,7 +21,8 @@ use polars::prelude::*;
 
 pub use crate::output::OutputError;
 use crate::output::{
-    column, file_names, polars_failure, write_atomic, write_csv, write_folder, write_parquet,
+    column, file_names, polars_failure, with_sizes, write_atomic, write_csv, write_folder,
+    write_parquet,
 };
 
 use crate::aggregate::{Flag, UnitStats};
@@ -161,7 +162,7 @@ fn write_files(
     })?);
     let mut names = file_names(&written);
     names.extend(packs);
-    let summary = summary::build(run, spec, info, &names);
+    let summary = summary::build(run, spec, info, with_sizes(dir, &names));
     let json = serde_json::to_vec_pretty(&summary).map_err(|e| OutputError::Write {
         path: dir.join(summary::FILE),
         message: e.to_string(),

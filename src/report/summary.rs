@@ -62,8 +62,8 @@ pub struct Summary {
     pub status: crate::pipeline::quality::Status,
     /// Rejected rows per table and reason, with shares, and warnings.
     pub data_quality: crate::pipeline::quality::DataQuality,
-    /// Files written (besides this one).
-    pub outputs: Vec<String>,
+    /// Files written (besides this one), with their sizes.
+    pub outputs: Vec<crate::output::WrittenFile>,
     /// Where the patient-level review list went.
     pub review_list: String,
     /// Where the patient-level review packs went, when asked for.
@@ -188,7 +188,12 @@ pub struct CodelistInfo {
 }
 
 /// Builds the summary of a run.
-pub fn build(run: &AuditRun, spec: &AuditSpec, info: &RunInfo, written: &[String]) -> Summary {
+pub fn build(
+    run: &AuditRun,
+    spec: &AuditSpec,
+    info: &RunInfo,
+    written: Vec<crate::output::WrittenFile>,
+) -> Summary {
     let inputs = run
         .inputs
         .iter()
@@ -232,7 +237,7 @@ pub fn build(run: &AuditRun, spec: &AuditSpec, info: &RunInfo, written: &[String
         doses: dose_summary(spec, run),
         status: info.quality.status,
         data_quality: info.quality.clone(),
-        outputs: written.to_vec(),
+        outputs: written,
         review_list: info.review.describe(),
         review_packs: info
             .review_packs

@@ -77,10 +77,17 @@ fn each_practice_gets_its_own_patients_most_concerning_first() {
     let index = pack("index");
     assert!(index.contains("A00001.html") && index.contains("B00002.html"));
     // The summary lists them; the aggregate report never holds a patient.
-    let summary = w.read_out("summary.json");
-    assert!(
-        summary.contains("\"review_packs/A00001.html\""),
-        "{summary}"
+    let summary: serde_json::Value = serde_json::from_str(&w.read_out("summary.json")).unwrap();
+    let listed = summary["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["file"] == "review_packs/A00001.html")
+        .expect("the pack is listed");
+    assert_eq!(
+        listed["bytes"].as_u64(),
+        Some(a.len() as u64),
+        "with its size"
     );
     assert!(!w.read_out("report.html").contains("p-high"));
     // The header compares the practice with its PCN, ICB and the top
