@@ -208,22 +208,9 @@ pub struct DoseSummary {
 pub(crate) const EARLIER_MONTHS: i32 = 12;
 
 impl DoseSummary {
-    /// The summary of the concept's drugs held at `t` and 12 months before.
-    pub(crate) fn of(
-        meds: &[MedItem],
-        drugs: &DrugTable,
-        profiles: &DoseProfiles,
-        concept: u8,
-        t: Date,
-    ) -> DoseSummary {
-        let now = doses_at(meds, drugs, profiles, concept, t);
-        let before = doses_at(
-            meds,
-            drugs,
-            profiles,
-            concept,
-            t.add_months(-EARLIER_MONTHS),
-        );
+    /// The summary of a concept's drugs held at T (`now`) and
+    /// [`EARLIER_MONTHS`] before (`before`).
+    pub(crate) fn of(now: &DosesAt, before: &DosesAt) -> DoseSummary {
         let one = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
         let doses = now
             .held
@@ -235,18 +222,15 @@ impl DoseSummary {
                     _ => "oral",
                 };
                 match (h.mg_per_day, h.unknown) {
-                    (Some(mg), _) => format!(
+                    (_, Some(why)) => format!("{} ({form}): {}", h.drug, why.describe()),
+                    (Some(mg), None) => format!(
                         "{} ({form}): {mg:.1} mg/day, {} of BNF max, {} mg chlorpromazine",
                         h.drug,
                         h.percent_max
                             .map_or("unknown".into(), |p| format!("{p:.1}%")),
                         h.cpz_mg.map_or("unknown".into(), |c| format!("{c:.1}")),
                     ),
-                    (None, why) => format!(
-                        "{} ({form}): {}",
-                        h.drug,
-                        why.unwrap_or(UnknownDose::NoStrength).describe()
-                    ),
+                    (None, None) => format!("{} ({form}): dose unknown", h.drug),
                 }
             })
             .collect::<Vec<_>>()

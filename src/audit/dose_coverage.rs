@@ -57,11 +57,11 @@ impl DoseCoverage {
         let u = &mut self.drugs_unknown;
         for h in &at.held {
             self.drugs_held += 1;
-            match (h.mg_per_day, h.unknown) {
-                (None, Some(UnknownDose::NoQuantity)) => u.no_quantity += 1,
-                (None, Some(UnknownDose::Implausible)) => u.implausible += 1,
-                (None, _) => u.no_strength += 1,
-                (Some(_), _) => {
+            match h.unknown {
+                Some(UnknownDose::NoStrength) => u.no_strength += 1,
+                Some(UnknownDose::NoQuantity) => u.no_quantity += 1,
+                Some(UnknownDose::Implausible) => u.implausible += 1,
+                None => {
                     u.not_in_bnf_maximum_table += u64::from(h.percent_max.is_none());
                     u.not_in_chlorpromazine_table += u64::from(h.cpz_mg.is_none());
                 }

@@ -259,7 +259,7 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
                                     .get_or_insert_with(|| {
                                         spec.dose_review_concept
                                             .map_or_else(DoseSummary::default, |c| {
-                                                DoseSummary::of(h.meds, h.drugs, h.doses, c, w.t)
+                                                held.summary(&h, c, w.t)
                                             })
                                     })
                                     .clone(),

@@ -9,7 +9,9 @@ use crate::classify::form::Form;
 use crate::date::Date;
 use crate::spec::{Fact, Term};
 
-use super::dose::{doses_at, DoseProfiles, DosesAt, StatedDaily, Thousandths};
+use super::dose::{
+    doses_at, DoseProfiles, DoseSummary, DosesAt, StatedDaily, Thousandths, EARLIER_MONTHS,
+};
 use crate::spec::doses::DoseScale;
 
 /// One clinical event of a cohort patient that matched a concept.
@@ -183,17 +185,30 @@ const ROUNDING: f64 = 1e-9;
 pub(crate) struct HeldDoses(Vec<((u8, Date), DosesAt)>);
 
 impl HeldDoses {
-    /// The concept's drugs held at `d`, with their doses.
-    pub(crate) fn at(&mut self, h: &History<'_>, concept: u8, d: Date) -> &DosesAt {
-        let k = match self.0.iter().position(|(key, _)| *key == (concept, d)) {
+    /// Where the concept's doses at `d` are, worked out if they are not yet.
+    fn index(&mut self, h: &History<'_>, concept: u8, d: Date) -> usize {
+        match self.0.iter().position(|(key, _)| *key == (concept, d)) {
             Some(k) => k,
             None => {
                 let held = doses_at(h.meds, h.drugs, h.doses, concept, d);
                 self.0.push(((concept, d), held));
                 self.0.len() - 1
             }
-        };
+        }
+    }
+
+    /// The concept's drugs held at `d`, with their doses.
+    pub(crate) fn at(&mut self, h: &History<'_>, concept: u8, d: Date) -> &DosesAt {
+        let k = self.index(h, concept, d);
         &self.0[k].1
+    }
+
+    /// What the review list shows of the concept's doses at `t` and
+    /// [`EARLIER_MONTHS`] before, from the doses the facts worked out.
+    pub(crate) fn summary(&mut self, h: &History<'_>, concept: u8, t: Date) -> DoseSummary {
+        let now = self.index(h, concept, t);
+        let before = self.index(h, concept, t.add_months(-EARLIER_MONTHS));
+        DoseSummary::of(&self.0[now].1, &self.0[before].1)
     }
 
     /// The total daily dose on `scale` of the concept's drugs held at `d`.

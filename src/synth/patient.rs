@@ -321,15 +321,18 @@ pub(crate) fn write_patient(
         (false, false, true) => 0.06,
         (false, false, false) => 0.005,
     };
+    // (probability, pool, at drawn doses): antidepressants for depression,
+    // anxiety or no recorded reason at drawn doses; the rest 28 per issue.
     let others = [
-        (ad_p, &pools.antidepressant),
+        (ad_p, &pools.antidepressant, true),
         // Tricyclics and the like for pain or sleep, with the code.
         (
             if pain_or_sleep { 0.5 } else { 0.01 },
             &pools.pain_antidepressant,
+            false,
         ),
-        (if ld { 0.05 } else { 0.03 }, &pools.hypnotic),
-        (if cohort { 0.08 } else { 0.005 }, &pools.melatonin),
+        (if ld { 0.05 } else { 0.03 }, &pools.hypnotic, false),
+        (if cohort { 0.08 } else { 0.005 }, &pools.melatonin, false),
         (
             if epilepsy {
                 0.9
@@ -339,20 +342,23 @@ pub(crate) fn write_patient(
                 0.01
             },
             &pools.antiepileptic,
+            false,
         ),
-        (if cohort { 0.03 } else { 0.01 }, &pools.gabapentinoid),
+        (
+            if cohort { 0.03 } else { 0.01 },
+            &pools.gabapentinoid,
+            false,
+        ),
     ];
     // Antidepressant doses draw from a stream of their own, so the rest of
     // the extract is the same as before they were written.
     let mut drng = ChaCha8Rng::seed_from_u64(cfg.seed ^ fnv1a(&person.id) ^ ANTIDEPRESSANT_DOSES);
-    for (k, (prob, pool)) in others.into_iter().enumerate() {
+    for (prob, pool, dosed) in others {
         if rng.gen_bool(prob) {
             if let Some(drug) = pick(rng, pool) {
                 let (start, stop) = course_dates(rng, history, end);
                 let every = issue_interval(rng);
-                // The first pool, antidepressants for depression or anxiety
-                // or none recorded, at drawn doses; the rest 28 per issue.
-                if k == 0 {
+                if dosed {
                     let dosing = Dosing::draw(&mut drng, &drug.dose, end);
                     w.dosed_course(rng, drug, (start, stop, every), &dosing)?;
                 } else {

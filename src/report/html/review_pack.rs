@@ -17,7 +17,7 @@ use super::{esc, pct, CSS};
 use crate::audit::partial::ReviewLine;
 use crate::ingest::locality::Level;
 use crate::pipeline::audit::AuditRun;
-use crate::spec::AuditSpec;
+use crate::spec::{AuditSpec, Fact};
 
 /// The folder the packs go into, beside the review list.
 pub const FOLDER: &str = "review_packs";
@@ -83,6 +83,18 @@ pub(crate) fn render(run: &AuditRun, spec: &AuditSpec) -> Vec<Pack> {
             .push(r);
     }
     let rates = Rates::new(run);
+    // A high dose is a flag by an indicator whose numerator is a dose
+    // above a threshold (STOMP10), as the audit judged it.
+    let compiled = &spec.compiled;
+    let high_dose_indicator: Vec<bool> = compiled
+        .indicators
+        .iter()
+        .map(|ind| {
+            ind.numerator
+                .iter()
+                .any(|t| !t.negated && matches!(compiled.facts[t.fact], Fact::DoseAbove { .. }))
+        })
+        .collect();
     let mut files = std::collections::HashSet::new();
     by_practice
         .into_iter()
@@ -90,11 +102,7 @@ pub(crate) fn render(run: &AuditRun, spec: &AuditSpec) -> Vec<Pack> {
             let mut patients: Vec<Patient<'_>> = patients
                 .into_values()
                 .map(|lines| Patient {
-                    high_dose: lines[0]
-                        .dose
-                        .percent_max
-                        .parse::<f64>()
-                        .is_ok_and(|p| p > 100.0),
+                    high_dose: lines.iter().any(|l| high_dose_indicator[l.indicator]),
                     lines,
                 })
                 .collect();
@@ -160,22 +168,23 @@ pub(crate) fn index(run: &AuditRun, packs: &[Pack]) -> String {
     w
 }
 
-/// Unrounded counts at the latest date per (indicator, level, unit).
-struct Rates(HashMap<(usize, Level, String), (u64, u64)>);
+/// Unrounded counts at the latest date per (level, unit), by indicator.
+struct Rates(HashMap<(Level, String), Vec<(u64, u64)>>);
 
 impl Rates {
     fn new(run: &AuditRun) -> Rates {
-        let mut sums = HashMap::new();
+        let mut sums: HashMap<(Level, String), Vec<(u64, u64)>> = HashMap::new();
         let d = run.dates.len().saturating_sub(1);
-        for i in 0..run.counts.indicators {
-            for (p, practice) in run.practices.list.iter().enumerate() {
-                let (n, m) = run.counts.get(d, i, p);
-                for level in Level::ALL {
-                    let e = sums
-                        .entry((i, level, practice.units[level].0.clone()))
-                        .or_insert((0, 0));
-                    e.0 += n;
-                    e.1 += m;
+        let indicators = run.counts.indicators;
+        for (p, practice) in run.practices.list.iter().enumerate() {
+            let own: Vec<(u64, u64)> = (0..indicators).map(|i| run.counts.get(d, i, p)).collect();
+            for level in Level::ALL {
+                let unit = sums
+                    .entry((level, practice.units[level].0.clone()))
+                    .or_insert_with(|| vec![(0, 0); indicators]);
+                for (u, (n, m)) in unit.iter_mut().zip(&own) {
+                    u.0 += n;
+                    u.1 += m;
                 }
             }
         }
@@ -184,8 +193,8 @@ impl Rates {
 
     /// "12.5% (1/8)", or a dash without a denominator.
     fn cell(&self, i: usize, level: Level, code: &str) -> String {
-        match self.0.get(&(i, level, code.to_string())) {
-            Some(&(n, m)) if m > 0 => format!("{} ({n}/{m})", pct(Some(n as f64 / m as f64))),
+        match self.0.get(&(level, code.to_string())).map(|u| u[i]) {
+            Some((n, m)) if m > 0 => format!("{} ({n}/{m})", pct(Some(n as f64 / m as f64))),
             _ => "–".into(),
         }
     }
