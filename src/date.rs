@@ -334,7 +334,7 @@ impl Month {
     }
 
     /// Reads a prescribing period: `201709`, `2017_09` or `2017-09`.
-    pub(crate) fn parse_period(raw: &str) -> Option<Month> {
+    pub fn parse_period(raw: &str) -> Option<Month> {
         let raw = raw.trim();
         let (y, m) = match raw.len() {
             6 => (raw.get(..4)?, raw.get(4..)?),

@@ -28,6 +28,7 @@ fn main() {
             cli::set_threads(None);
             cli::synth::run(args)
         }
+        Command::SynthEpd(args) => cli::synth_epd::run(args),
         Command::Partition(args) => {
             cli::set_threads(None);
             cli::partition::run(args)

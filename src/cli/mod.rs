@@ -8,6 +8,7 @@ pub mod merge;
 pub mod partition;
 pub mod progress;
 pub mod synth;
+pub mod synth_epd;
 pub mod validate;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +34,8 @@ pub enum Command {
     Audit(audit::Args),
     /// Write a synthetic extract for tests, demos and benchmarks.
     Synth(synth::Args),
+    /// Write a synthetic month of public prescribing data (EPD, list sizes, practices) for `measures`.
+    SynthEpd(synth_epd::Args),
     /// Check an extract's inputs without auditing; exit 1 if any row is rejected.
     Validate(validate::Args),
     /// Rewrite an extract into buckets of patients for partial audits.

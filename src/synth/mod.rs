@@ -10,6 +10,7 @@
 //! they prescribe, record indications, review and monitor.
 
 mod codes;
+pub mod epd;
 mod patient;
 pub mod writer;
 
