@@ -13,6 +13,7 @@ use stomp_audit::ingest::mapping::ColumnMapping;
 use stomp_audit::ingest::DEFAULT_BATCH_ROWS;
 use stomp_audit::pipeline::quality::{self, QualityRules};
 use stomp_audit::pipeline::{self, audit::AuditRun};
+use stomp_audit::report::focus::Focus;
 use stomp_audit::report::{self, ReviewPlacement, RunInfo};
 use stomp_audit::spec::AuditSpec;
 
@@ -30,7 +31,7 @@ pub struct Args {
     /// A TOML file with any of these options (extract, out, review_out,
     /// index_dates, quarters, spec, mapping, threads, batch_rows, strict,
     /// max_rejected_share, quiet, disclosure_control, national, force,
-    /// review_packs);
+    /// review_packs, focus);
     /// paths in it are relative to it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -85,6 +86,12 @@ pub struct Args {
     /// practice pharmacist.
     #[arg(long)]
     pub review_packs: bool,
+    /// Focus report.html on a locality: a PCN, sub-ICB, ICB or region code
+    /// (several times for several). Its practices are highlighted over
+    /// every practice of the run, whose limits stay those of the whole;
+    /// the tables stay complete.
+    #[arg(long, value_name = "CODE")]
+    pub focus: Vec<String>,
     /// Print nothing on success.
     #[arg(long, short)]
     pub quiet: bool,
@@ -133,6 +140,8 @@ struct ConfigFile {
     force: bool,
     #[serde(default)]
     review_packs: bool,
+    #[serde(default)]
+    focus: Vec<String>,
 }
 
 /// Everything `audit` needs, from the command line and the config file.
@@ -155,6 +164,7 @@ pub struct Settings {
     force: bool,
     partial: bool,
     review_packs: bool,
+    focus: Vec<String>,
 }
 
 impl Settings {
@@ -207,6 +217,16 @@ impl Settings {
                 "--partial writes patient-level parts, never for publication: give --disclosure-control to merge instead"
             )));
         }
+        let focus = if args.focus.is_empty() {
+            file.focus
+        } else {
+            args.focus
+        };
+        if args.partial && !focus.is_empty() {
+            return Err(Failure::usage(anyhow::anyhow!(
+                "--focus shapes report.html, which --partial does not write: give it to merge"
+            )));
+        }
         let max_rejected_share = match args.max_rejected_share.or(file.max_rejected_share) {
             Some(v) => share(&v.to_string())
                 .map_err(|e| Failure::usage(anyhow::anyhow!("max_rejected_share: {e}")))?,
@@ -235,6 +255,7 @@ impl Settings {
             force: args.force || file.force,
             partial: args.partial,
             review_packs: args.review_packs || file.review_packs,
+            focus,
         })
     }
 }
@@ -324,6 +345,7 @@ pub fn run(s: Settings, threads: usize) -> Result<(), Failure> {
         threads,
         review,
         review_packs: s.review_packs,
+        focus: s.focus,
         mapping,
     };
     let result = finish(&run, &spec, &outputs);
@@ -345,6 +367,8 @@ pub struct Outputs {
     pub review: ReviewPlacement,
     /// Also write review packs where the review list goes.
     pub review_packs: bool,
+    /// The localities report.html is about (`--focus`).
+    pub focus: Vec<String>,
     /// The inputs' column mapping (for the expected date formats).
     pub mapping: ColumnMapping,
 }
@@ -398,12 +422,14 @@ pub fn finish(run: &AuditRun, spec: &AuditSpec, o: &Outputs) -> Result<(), Failu
     // Judged before anything is written: a failed run leaves no folder.
     let quality = quality::assess(run, &o.rules, |t| o.mapping.table(t).date_format.describe())
         .map_err(Failure::data)?;
+    let focus = Focus::resolve(&o.focus, &run.practices).map_err(Failure::usage)?;
     let info = RunInfo {
         command: std::env::args().collect::<Vec<_>>().join(" "),
         threads: o.threads,
         quality,
         review: o.review.clone(),
         review_packs: o.review_packs,
+        focus,
     };
     let written = report::write_all(run, spec, &o.out, &info).map_err(Failure::data)?;
     if !o.quiet {

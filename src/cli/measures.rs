@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use stomp_audit::ingest::locality::{Level, Scope};
 use stomp_audit::pipeline::measures::{self, MeasuresConfig, MeasuresError};
+use stomp_audit::report::focus::Focus;
 use stomp_audit::report::{self, RunInfo};
 
 use super::audit::load_spec;
@@ -43,6 +44,12 @@ pub struct Args {
     /// Threads for reading (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Focus report.html on a locality: a PCN, sub-ICB, ICB or region
+    /// code (several times for several). Its practices are highlighted
+    /// over every practice, whose limits stay those of the whole; the
+    /// tables stay complete.
+    #[arg(long, value_name = "CODE")]
+    pub focus: Vec<String>,
     /// Rows per streamed batch.
     #[arg(long, value_name = "ROWS", default_value_t = stomp_audit::ingest::DEFAULT_BATCH_ROWS as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub batch_rows: u64,
@@ -75,6 +82,7 @@ pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
     let info = RunInfo {
         command: std::env::args().collect::<Vec<_>>().join(" "),
         threads,
+        focus: Focus::resolve(&args.focus, &run.practices).map_err(Failure::usage)?,
         ..RunInfo::default()
     };
     let rejected: u64 = run

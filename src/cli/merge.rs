@@ -41,6 +41,10 @@ pub struct Args {
     /// list goes.
     #[arg(long)]
     pub review_packs: bool,
+    /// Focus report.html on a locality (as `audit --focus`): a PCN,
+    /// sub-ICB, ICB or region code, several times for several.
+    #[arg(long, value_name = "CODE")]
+    pub focus: Vec<String>,
     /// Output options.
     #[command(flatten)]
     pub flags: super::RunFlags,
@@ -81,6 +85,7 @@ pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
             threads,
             review,
             review_packs: args.review_packs,
+            focus: args.focus,
             mapping: Default::default(),
         },
     )

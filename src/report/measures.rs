@@ -281,9 +281,11 @@ pub fn write_all(
             written.push(write_csv(&mut rejected, &dir.join(super::rejected::FILE))?);
         }
         let page =
-            super::html::measures::render(run, spec).map_err(|message| OutputError::Write {
-                path: dir.join(super::html::FILE),
-                message,
+            super::html::measures::render(run, spec, info.focus.as_ref()).map_err(|message| {
+                OutputError::Write {
+                    path: dir.join(super::html::FILE),
+                    message,
+                }
             })?;
         written.push(write_atomic(&dir.join(super::html::FILE), |w| {
             w.write_all(page.as_bytes()).map_err(|e| e.to_string())

@@ -6,6 +6,7 @@
 
 pub mod changes;
 pub mod deciles;
+pub mod focus;
 pub mod html;
 pub mod indicators;
 pub mod measures;
@@ -42,6 +43,9 @@ pub struct RunInfo {
     pub review: ReviewPlacement,
     /// Also write a review pack per practice where the review list goes.
     pub review_packs: bool,
+    /// The localities `report.html` is about (`--focus`); the tables
+    /// stay complete.
+    pub focus: Option<focus::Focus>,
 }
 
 /// Where the patient-level review list is written. Under disclosure
@@ -145,7 +149,7 @@ fn write_files(
     // The page is drawn while the tables are written.
     let beside = info.review == ReviewPlacement::Beside;
     let (page, tables) = rayon::join(
-        || html::render(run, spec, &info.quality),
+        || html::render(run, spec, &info.quality, info.focus.as_ref()),
         || write_tables(run, spec, dir, beside),
     );
     let mut written = tables?;

@@ -3,12 +3,14 @@
 
 mod catalogue;
 mod definitions;
+mod focus;
 mod golden;
 mod indicators;
 mod inputs;
 mod layers;
 mod measures;
 mod merge;
+mod national;
 mod outcomes;
 mod report;
 mod review_packs;

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::charts;
 use super::definitions::definitions;
-use super::{esc, glossary, pct, published, significant_first, top_words, CSS};
+use super::{esc, glossary, long_table, pct, published, significant_first, top_words, CSS};
 use crate::aggregate::statistics::{Model, P998};
 use crate::aggregate::{Flag, IndicatorRow};
 use crate::audit::dose::IMPLAUSIBLE_PERCENT;
@@ -15,16 +15,23 @@ use crate::date::Date;
 use crate::ingest::locality::Level;
 use crate::pipeline::audit::AuditRun;
 use crate::pipeline::quality::{DataQuality, Status};
+use crate::report::focus::{shown, Focus};
 use crate::spec::AuditSpec;
 use crate::stats::disclosure::round_count;
 
 /// Renders the report: the header, the headline, data quality, changes
 /// and trends (over several index dates), the practices compared, the
 /// locality tables, how to read it and the definitions, in that order.
+///
+/// With a focus, the page is about the focused localities: their
+/// headline first, their practices highlighted in the plots over every
+/// practice of the run (limits and deciles stay the run's), and only
+/// their units in the changes, trends and tables.
 pub(crate) fn render(
     run: &AuditRun,
     spec: &AuditSpec,
     quality: &DataQuality,
+    focus: Option<&Focus>,
 ) -> Result<String, String> {
     let last = *run.dates.last().ok_or("no index date")?;
     let top = top_words(run.rows.iter().map(|r| (r.level, r.unit_name.as_str())));
@@ -33,20 +40,93 @@ pub(crate) fn render(
     };
     let mut h = String::new();
     let w = &mut h;
-    header(w, run, spec, last, &top);
+    header(w, run, spec, last, &top, focus);
+    if let Some(f) = focus {
+        focus_headline(w, spec, &latest, last, &top, f);
+    }
     headline(w, spec, &latest, last, &top);
     data_quality_section(w, quality);
     doses_known(w, run, spec);
     if run.dates.len() > 1 {
-        change_section(w, run, last);
-        trend_section(w, run, spec, &top);
+        change_section(w, run, last, focus);
+        trend_section(w, run, spec, &top, focus);
     }
-    practices_compared(w, run, spec, &latest, last, &top)?;
-    locality_tables(w, spec, &latest);
+    practices_compared(w, run, spec, &latest, last, &top, focus)?;
+    locality_tables(w, spec, &latest, focus);
     glossary(w, &top, false);
     definitions(w, spec);
+    w.push_str(super::TABLE_SCRIPT);
     w.push_str("</body></html>\n");
     Ok(h)
+}
+
+/// Each focused locality against the top level at the latest date: its
+/// rate, its practices beyond the limits, and its place among its peers.
+fn focus_headline(
+    w: &mut String,
+    spec: &AuditSpec,
+    latest: &Latest,
+    last: Date,
+    top: &str,
+    focus: &Focus,
+) {
+    for (level, code, name) in &focus.units {
+        let _ = write!(
+            w,
+            "<h2>{} {} against {top}, {last}</h2><table class=\"sortable\"><tr><th class=\"l\">Indicator</th><th>Numerator</th><th>Denominator</th>\
+             <th>Rate (95% CI)</th><th>Rate, {top}</th><th>Practices</th><th>Above 99.8%</th><th>Below 99.8%</th><th>Above adjusted 99.8%</th>\
+             <th title=\"Percentile rank of its rate among every {l} of the run: 0 lowest, 100 highest\">Place among {l}s</th></tr>",
+            esc(code),
+            esc(name),
+            l = level.heading(),
+        );
+        for ind in &spec.compiled.indicators {
+            let (Some(unit), Some(nat)) = (
+                latest
+                    .of(&ind.id, *level)
+                    .into_iter()
+                    .find(|r| &r.unit_code == code),
+                latest.of(&ind.id, Level::National).into_iter().next(),
+            ) else {
+                continue;
+            };
+            let practices: Vec<&IndicatorRow> = latest
+                .of(&ind.id, Level::Practice)
+                .into_iter()
+                .filter(|r| focus.holds(Level::Practice, &r.unit_code))
+                .collect();
+            let count =
+                |f: &dyn Fn(&IndicatorRow) -> bool| practices.iter().filter(|r| f(r)).count();
+            let _ = write!(
+                w,
+                "<tr class=\"{}\"><td class=\"l\"><a href=\"#{id}\">{id}</a> {title}</td><td>{}</td><td>{}</td><td>{} ({}–{})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                flag_class(unit),
+                published(unit.numerator),
+                published(unit.denominator),
+                pct(unit.stats.rate),
+                pct(unit.stats.ci_low),
+                pct(unit.stats.ci_high),
+                pct(nat.stats.rate),
+                count(&|r| r.denominator.is_some_and(|d| d > 0)),
+                count(&|r| r.stats.flag[P998] == Some(Flag::High)),
+                count(&|r| r.stats.flag[P998] == Some(Flag::Low)),
+                count(&|r| r.stats.flag_adjusted[P998] == Some(Flag::High)),
+                unit.stats.percentile_rank.map_or_else(|| "–".into(), |p| format!("{:.0}", p * 100.0)),
+                id = esc(&ind.id),
+                title = esc(&ind.title),
+            );
+        }
+        w.push_str("</table>");
+    }
+}
+
+/// The row class of a unit beyond its 99.8% limits: red above, blue below.
+fn flag_class(r: &IndicatorRow) -> &'static str {
+    match r.stats.flag[P998] {
+        Some(Flag::High) => "high",
+        Some(Flag::Low) => "low",
+        _ => "",
+    }
 }
 
 /// The rows of the latest index date, the date every table but the
@@ -81,17 +161,26 @@ fn units_at<'a>(
 }
 
 /// The title, the run's dates, spec and engine, and what kind of report it is.
-fn header(w: &mut String, run: &AuditRun, spec: &AuditSpec, last: Date, top: &str) {
+fn header(
+    w: &mut String,
+    run: &AuditRun,
+    spec: &AuditSpec,
+    last: Date,
+    top: &str,
+    focus: Option<&Focus>,
+) {
     let _ = write!(
         w,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>STOMP audit report {last}</title><style>{CSS}</style></head><body>"
     );
     let _ = write!(
         w,
-        "<h1>STOMP audit: psychotropic prescribing for people with a learning disability or autism</h1>\
+        "<h1>STOMP audit: psychotropic prescribing for people with a learning disability or autism{}</h1>{}\
          <p>Index date{} {}; data to {}. Spec: {} {} ({}). Engine: {} {}.{}</p>\
          <p class=\"note\">Aggregate report: it holds no patient-level data. Rates use Wilson 95% intervals; funnel limits are exact binomial around the rate for {top}; \
          adjusted limits allow for over-dispersion between practices (DerSimonian–Laird τ² on the arcsine scale, Spiegelhalter 2005).</p>",
+        focus.map(|f| format!(": {}", esc(&f.describe()))).unwrap_or_default(),
+        focus.map(|f| super::focus_note(f, top, "indicators.csv")).unwrap_or_default(),
         if run.dates.len() > 1 { "s" } else { "" },
         run.dates.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "),
         run.data_to().map(|d| d.to_string()).unwrap_or_else(|| "–".into()),
@@ -140,18 +229,20 @@ fn headline(w: &mut String, spec: &AuditSpec, latest: &Latest, last: Date, top: 
 
 /// The changes from the earliest index date to the latest: significant
 /// ones (after the false discovery rate) first, then the largest others.
-fn change_section(w: &mut String, run: &AuditRun, last: Date) {
-    let (changes, significant) =
-        significant_first(&run.changes, |c| Some((c.significant_fdr, c.difference?.0)));
+fn change_section(w: &mut String, run: &AuditRun, last: Date, focus: Option<&Focus>) {
+    let (changes, significant) = significant_first(&run.changes, |c| {
+        shown(focus, c.level, &c.unit_code).then_some((c.significant_fdr, c.difference?.0))
+    });
     let tested = run.changes.iter().filter(|c| c.p_value.is_some()).count();
     let _ = write!(
         w,
         "<h2>Change since {}</h2><p>{significant} unit-indicator pairs changed significantly between {} and {}, of {tested} tested at once: \
          with that many tests, about one in twenty would pass a 95% test by chance alone, so a change is called significant here only when its \
          Benjamini–Hochberg q-value is below 0.05 (a false discovery rate of 5%). They are listed first, then the largest other changes; \
-         the interval is Newcombe's 95% interval of the difference (<code>changes.csv</code> has both the 95% and the FDR verdicts).</p>\
-         <div class=\"scroll\"><table><tr><th class=\"l\">Indicator</th><th class=\"l\">Level</th><th class=\"l\">Unit</th><th>Baseline</th><th>Now</th><th>Difference (95% CI)</th><th>Significant (FDR 5%)</th></tr>",
-        run.dates[0], run.dates[0], last
+         the interval is Newcombe's 95% interval of the difference (<code>changes.csv</code> has both the 95% and the FDR verdicts).{}</p>\
+         <div class=\"scroll\"><table class=\"sortable\"><tr><th class=\"l\">Indicator</th><th class=\"l\">Level</th><th class=\"l\">Unit</th><th>Baseline</th><th>Now</th><th>Difference (95% CI)</th><th>Significant (FDR 5%)</th></tr>",
+        run.dates[0], run.dates[0], last,
+        if focus.is_some() { " Only the focused localities and the units inside them are listed (the test counts are the run's)." } else { "" }
     );
     for c in changes.iter().take(significant.max(10) + 10) {
         let rate =
@@ -179,9 +270,10 @@ fn practices_compared(
     latest: &Latest,
     last: Date,
     top: &str,
+    focus: Option<&Focus>,
 ) -> Result<(), String> {
     let _ = write!(w, "<h2>Practices compared</h2><p class=\"note\">Funnel plots: each dot a practice; solid lines the 95% (grey) and 99.8% (red) limits around the rate for {top}; \
-                dashed the 99.8% limits adjusted for over-dispersion. Practices outside 99.8% are labelled. Caterpillar plots rank practices with their 95% intervals.</p>");
+                dashed the 99.8% limits adjusted for over-dispersion. Practices outside 99.8% are labelled (when there are few). Caterpillar plots rank practices with their 95% intervals. {}</p>", super::many_dots());
     for ind in &spec.compiled.indicators {
         let practices = latest.of(&ind.id, Level::Practice);
         let Some(target) = latest
@@ -204,7 +296,7 @@ fn practices_compared(
             model: Model::Binomial,
             top,
         };
-        let points: Vec<charts::Point> = practices.iter().map(|r| point(r)).collect();
+        let points: Vec<charts::Point> = practices.iter().map(|r| point(r, focus)).collect();
         w.push_str(&charts::panel(
             &ind.id,
             &last.to_string(),
@@ -212,15 +304,16 @@ fn practices_compared(
             target,
             tau2,
             &scale,
-            Some(&national_trend(run, &ind.id)),
+            Some(&national_trend(run, &ind.id, focus)),
         )?);
         w.push_str("</div>");
     }
     Ok(())
 }
 
-/// An indicator's deciles and top-level rate at every index date.
-fn national_trend(run: &AuditRun, id: &str) -> charts::Trend {
+/// An indicator's deciles and top-level rate at every index date, and the
+/// focused localities' rates.
+fn national_trend(run: &AuditRun, id: &str, focus: Option<&Focus>) -> charts::Trend {
     charts::Trend {
         labels: run.dates.iter().map(|d| d.to_string()).collect(),
         deciles: run
@@ -233,17 +326,42 @@ fn national_trend(run: &AuditRun, id: &str) -> charts::Trend {
             .into_iter()
             .map(|r| r.unwrap_or(0.0))
             .collect(),
+        focus: focus
+            .map(|f| {
+                f.units
+                    .iter()
+                    .map(|(level, code, name)| {
+                        let rates = unit_rates(run, id, *level, code);
+                        (
+                            format!("{code} {name}"),
+                            rates.into_iter().map(|r| r.unwrap_or(0.0)).collect(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 
 /// An indicator's top-level rate at every index date.
 fn national_rates(run: &AuditRun, id: &str) -> Vec<Option<f64>> {
+    unit_rates(run, id, Level::National, "")
+}
+
+/// An indicator's rate for one unit at every index date (any code at the
+/// top level, which has one unit).
+fn unit_rates(run: &AuditRun, id: &str, level: Level, code: &str) -> Vec<Option<f64>> {
     run.dates
         .iter()
         .map(|d| {
             run.rows
                 .iter()
-                .find(|r| r.index_date == *d && r.indicator_id == id && r.level == Level::National)
+                .find(|r| {
+                    r.index_date == *d
+                        && r.indicator_id == id
+                        && r.level == level
+                        && (level == Level::National || r.unit_code == code)
+                })
                 .and_then(|r| r.stats.rate)
         })
         .collect()
@@ -251,50 +369,83 @@ fn national_rates(run: &AuditRun, id: &str) -> Vec<Option<f64>> {
 
 /// A table per locality level of every unit's rate for each indicator,
 /// each cell looked up in one index of the latest rows.
-fn locality_tables(w: &mut String, spec: &AuditSpec, latest: &Latest) {
+fn locality_tables(w: &mut String, spec: &AuditSpec, latest: &Latest, focus: Option<&Focus>) {
     let mut cells = HashMap::new();
     for r in &latest.rows {
         cells
             .entry((r.level, r.unit_code.as_str(), r.indicator_id.as_str()))
             .or_insert(*r);
     }
-    w.push_str("<h2>Localities</h2><p class=\"note\">Rate (numerator/denominator) at the latest index date; red above, blue below the 99.8% limits.</p>");
-    for level in Level::LOCALITIES {
-        let units = units_at(latest.rows.iter().copied(), level);
-        let _ = write!(
-            w,
-            "<h3>{}</h3><div class=\"scroll\"><table><tr><th class=\"l\">Unit</th>",
-            level.heading()
-        );
+    w.push_str("<h2>Localities</h2><p class=\"note\">Rate (numerator/denominator) at the latest index date; red above, blue below the 99.8% limits. \
+                Click a column's heading to sort by it.</p>");
+    let levels = focus
+        .map(|_| Level::ALL[..5].to_vec())
+        .unwrap_or_else(|| Level::LOCALITIES.to_vec());
+    for level in levels {
+        let units: Vec<(&str, &str)> = units_at(latest.rows.iter().copied(), level)
+            .into_iter()
+            .filter(|(code, _)| shown(focus, level, code))
+            .collect();
+        if units.is_empty() {
+            continue;
+        }
+        let mut head = String::from("<th class=\"l\">Unit</th>");
         for ind in &spec.compiled.indicators {
-            let _ = write!(w, "<th title=\"{}\">{}</th>", esc(&ind.title), esc(&ind.id));
+            let _ = write!(
+                head,
+                "<th title=\"{}\">{}</th>",
+                esc(&ind.title),
+                esc(&ind.id)
+            );
         }
-        w.push_str("</tr>");
-        for (code, name) in units {
-            let _ = write!(w, "<tr><td class=\"l\">{} {}</td>", esc(code), esc(name));
-            for ind in &spec.compiled.indicators {
-                match cells.get(&(level, code, ind.id.as_str())) {
-                    Some(r) => {
-                        let class = match r.stats.flag[P998] {
-                            Some(Flag::High) => " class=\"high\"",
-                            Some(Flag::Low) => " class=\"low\"",
-                            _ => "",
-                        };
-                        let _ = write!(w, "<td{class}>{}</td>", rate_with_counts(r));
+        let rows: Vec<(bool, String)> = units
+            .iter()
+            .map(|(code, name)| {
+                let mut row = format!("<td class=\"l\">{} {}</td>", esc(code), esc(name));
+                let mut flagged = false;
+                for ind in &spec.compiled.indicators {
+                    match cells.get(&(level, *code, ind.id.as_str())) {
+                        Some(r) => {
+                            flagged |= !flag_class(r).is_empty();
+                            let _ = write!(
+                                row,
+                                "<td class=\"{}\">{}</td>",
+                                flag_class(r),
+                                rate_with_counts(r)
+                            );
+                        }
+                        None => row.push_str("<td>–</td>"),
                     }
-                    None => w.push_str("<td>–</td>"),
                 }
-            }
-            w.push_str("</tr>");
-        }
-        w.push_str("</table></div>");
+                (flagged, row)
+            })
+            .collect();
+        let rest = rows.iter().filter(|r| !r.0).count();
+        let _ = write!(w, "<h3>{}</h3>", level.heading());
+        long_table(
+            w,
+            &format!("units-{}", level.as_str()),
+            &head,
+            rows,
+            "a unit",
+            Some(format!(
+                "Listed: the units beyond the 99.8% limits in any indicator. The {rest} others are not listed here: \
+                 <code>indicators.csv</code> has every unit, and <code>--focus CODE</code> gives a locality a page of its own."
+            )),
+        );
     }
 }
 
 /// The rate at every index date of each indicator, for England (or the
 /// extract's whole), each ICB and each sub-ICB: the trend a quarterly job
 /// follows, beside the change since the baseline.
-fn trend_section(w: &mut String, run: &AuditRun, spec: &AuditSpec, top: &str) {
+fn trend_section(
+    w: &mut String,
+    run: &AuditRun,
+    spec: &AuditSpec,
+    top: &str,
+    focus: Option<&Focus>,
+) {
     let mut cells: std::collections::HashMap<
         (Level, &str, &str, crate::date::Date),
         &IndicatorRow,
@@ -317,14 +468,20 @@ fn trend_section(w: &mut String, run: &AuditRun, spec: &AuditSpec, top: &str) {
     );
     outcome_chart(w, run, spec, top);
     for level in [Level::National, Level::Icb, Level::SubIcb] {
-        let units = units_at(run.rows.iter(), level);
+        let units: Vec<(&str, &str)> = units_at(run.rows.iter(), level)
+            .into_iter()
+            .filter(|(code, _)| shown(focus, level, code))
+            .collect();
+        if units.is_empty() {
+            continue;
+        }
         let heading = match level {
             Level::National => top.to_string(),
             other => other.heading(),
         };
         let _ = write!(
             w,
-            "<h3>{heading}</h3><div class=\"scroll\"><table><tr><th class=\"l\">Unit</th><th class=\"l\">Indicator</th>"
+            "<h3>{heading}</h3><div class=\"scroll\"><table class=\"sortable\"><tr><th class=\"l\">Unit</th><th class=\"l\">Indicator</th>"
         );
         for d in &run.dates {
             let _ = write!(w, "<th>{d}</th>");
@@ -501,14 +658,17 @@ fn disclosure_note(run: &AuditRun, last: Date) -> String {
     )
 }
 
-/// A practice row as a chart point.
-fn point(r: &IndicatorRow) -> charts::Point<'_> {
+/// A practice row as a chart point; in the background when a focus leaves
+/// it out.
+fn point<'a>(r: &'a IndicatorRow, focus: Option<&Focus>) -> charts::Point<'a> {
     charts::Point {
         n: r.denominator.unwrap_or(0) as f64,
         rate: r.stats.rate,
         ci: r.stats.ci_low.zip(r.stats.ci_high),
         outlier: matches!(r.stats.flag[P998], Some(Flag::High | Flag::Low)),
+        outlier_adjusted: matches!(r.stats.flag_adjusted[P998], Some(Flag::High | Flag::Low)),
         code: &r.unit_code,
         name: &r.unit_name,
+        background: !shown(focus, Level::Practice, &r.unit_code),
     }
 }

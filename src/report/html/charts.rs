@@ -19,10 +19,15 @@ pub(crate) struct Point<'a> {
     pub ci: Option<(f64, f64)>,
     /// Outside the 99.8% limits.
     pub outlier: bool,
+    /// Outside the over-dispersion-adjusted 99.8% limits too.
+    pub outlier_adjusted: bool,
     /// The unit code, labelled when an outlier.
     pub code: &'a str,
     /// The unit's name, in the dot's title with its code.
     pub name: &'a str,
+    /// Outside a focused page's localities: drawn in grey behind the
+    /// focused practices, unlabelled.
+    pub background: bool,
 }
 
 impl Point<'_> {
@@ -84,8 +89,110 @@ const GREY: RGBColor = RGBColor(150, 150, 150);
 const DARK: RGBColor = RGBColor(40, 40, 40);
 const POINT: RGBColor = RGBColor(31, 96, 170);
 const ALERT: RGBColor = RGBColor(200, 40, 40);
+const MUTED: RGBColor = RGBColor(175, 175, 175);
+
+/// Above this many practices a plot draws the unremarkable ones as a
+/// density (funnel) or a band (caterpillar): thousands of dots overlap
+/// into a blot, and each would weigh the page down. Outliers and a
+/// focus's practices stay dots, each naming its practice.
+pub(crate) const DENSE_ABOVE: usize = 400;
+
+/// Outliers are labelled with their code only when there are at most
+/// this many; more labels overlap into noise (every dot still has its
+/// title, and the tables list the outliers).
+const LABEL_AT_MOST: usize = 25;
+
+/// How a dot is drawn, in drawing order (grey first, red on top).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Dot {
+    Background,
+    Plain,
+    Outlier,
+}
+
+impl Dot {
+    fn of(p: &Point) -> Dot {
+        match (p.background, p.outlier) {
+            (true, _) => Dot::Background,
+            (false, true) => Dot::Outlier,
+            (false, false) => Dot::Plain,
+        }
+    }
+
+    fn style(self) -> ShapeStyle {
+        match self {
+            Dot::Background => MUTED.mix(0.7).filled(),
+            Dot::Plain => POINT.mix(0.8).filled(),
+            Dot::Outlier => ALERT.filled(),
+        }
+    }
+}
+
+/// Which points a plot draws as dots, in drawing order, and which it
+/// folds into a density: with few points every one is a dot; with many,
+/// the outliers and (on a focused page) the focus's practices, unless
+/// those are many too. When most practices lie beyond the plain limits
+/// (an over-dispersed measure, such as ADQ totals), only those beyond
+/// the adjusted limits stay dots.
+fn split_dots<'p, 'a>(points: &[&'p Point<'a>]) -> (Vec<&'p Point<'a>>, Vec<&'p Point<'a>>) {
+    if points.len() <= DENSE_ABOVE {
+        let mut dots = points.to_vec();
+        dots.sort_by_key(|p| Dot::of(p));
+        return (dots, Vec::new());
+    }
+    let count = |dot: Dot| points.iter().filter(|p| Dot::of(p) == dot).count();
+    let (plain, outliers) = (count(Dot::Plain), count(Dot::Outlier));
+    let focused = points.iter().any(|p| p.background);
+    let (mut dots, dense): (Vec<&Point>, Vec<&Point>) =
+        points.iter().partition(|p| match Dot::of(p) {
+            Dot::Outlier => outliers <= DENSE_ABOVE || p.outlier_adjusted,
+            Dot::Plain => focused && plain <= DENSE_ABOVE,
+            Dot::Background => false,
+        });
+    dots.sort_by_key(|p| Dot::of(p));
+    (dots, dense)
+}
+
+/// Shading of a grid of cells by how many points fall in each (the
+/// square root, so that a few points still show), as rectangles in data
+/// coordinates.
+fn density(
+    points: &[(f64, f64)],
+    x: (f64, f64),
+    y: (f64, f64),
+    colour: RGBColor,
+) -> Vec<Rectangle<(f64, f64)>> {
+    const NX: usize = 60;
+    const NY: usize = 38;
+    let mut cells = vec![0u32; NX * NY];
+    let (dx, dy) = ((x.1 - x.0) / NX as f64, (y.1 - y.0) / NY as f64);
+    for &(px, py) in points {
+        let i = (((px - x.0) / dx) as usize).min(NX - 1);
+        let j = (((py.min(y.1) - y.0) / dy).max(0.0) as usize).min(NY - 1);
+        cells[j * NX + i] += 1;
+    }
+    let top = f64::from(cells.iter().copied().max().unwrap_or(1).max(1));
+    cells
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| {
+            let (i, j) = ((k % NX) as f64, (k / NX) as f64);
+            let alpha = 0.15 + 0.75 * (f64::from(*n) / top).sqrt();
+            Rectangle::new(
+                [
+                    (x.0 + i * dx, y.0 + j * dy),
+                    (x.0 + (i + 1.0) * dx, y.0 + (j + 1.0) * dy),
+                ],
+                colour.mix(alpha).filled(),
+            )
+        })
+        .collect()
+}
 
 type Result = std::result::Result<String, String>;
+/// A line or outline in data coordinates.
+type Path = Vec<(f64, f64)>;
 type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 /// A titled chart area with room for axis labels.
@@ -118,7 +225,7 @@ fn dated_axes<'a, 'b>(
     let mut chart = axes(root, title, -0.2f64..(n - 1) as f64 + 0.2, 0f64..ymax)?;
     chart
         .configure_mesh()
-        .light_line_style(WHITE)
+        .light_line_style(TRANSPARENT)
         .x_labels(dates.len().max(1))
         .x_label_formatter(&|x| {
             let k = x.round();
@@ -200,7 +307,7 @@ pub fn funnel(
         let mut chart = axes(&root, title, 0f64..max_n * 1.05, 0f64..ymax)?;
         chart
             .configure_mesh()
-            .light_line_style(WHITE)
+            .light_line_style(TRANSPARENT)
             .x_desc(scale.x_desc)
             .x_label_formatter(&|v| format!("{v:.0}"))
             .y_desc("Rate")
@@ -252,37 +359,35 @@ pub fn funnel(
                     .map_err(|e| e.to_string())?;
             }
         }
-        let points: Vec<(f64, f64, bool, &str)> = practices
-            .iter()
-            .filter_map(|r| r.rate.map(|v| (r.n, v, r.outlier, r.code)))
-            .collect();
-        titles = practices
-            .iter()
-            .filter(|r| r.rate.is_some())
-            .map(|r| r.title(scale))
-            .collect();
+        let rated: Vec<&Point> = practices.iter().filter(|r| r.rate.is_some()).collect();
+        let (dots, dense) = split_dots(&rated);
+        let focused = rated.iter().any(|p| p.background);
+        if !dense.is_empty() {
+            let xy: Vec<(f64, f64)> = dense.iter().filter_map(|p| Some((p.n, p.rate?))).collect();
+            let colour = if focused { MUTED } else { POINT };
+            chart
+                .draw_series(density(&xy, (0.0, max_n * 1.05), (0.0, ymax), colour))
+                .map_err(|e| e.to_string())?;
+        }
+        titles = dots.iter().map(|r| r.title(scale)).collect();
         chart
-            .draw_series(points.iter().map(|&(x, y, out, _)| {
-                Circle::new(
-                    (x, y),
-                    3,
-                    if out {
-                        ALERT.filled()
-                    } else {
-                        POINT.mix(0.8).filled()
-                    },
-                )
+            .draw_series(dots.iter().filter_map(|p| {
+                let radius = if p.background { 2 } else { 3 };
+                Some(Circle::new((p.n, p.rate?), radius, Dot::of(p).style()))
             }))
             .map_err(|e| e.to_string())?;
-        chart
-            .draw_series(points.iter().filter(|p| p.2).map(|&(x, y, _, code)| {
-                Text::new(
-                    code.to_string(),
-                    (x, y),
-                    (FONT, 11).into_font().color(&ALERT),
-                )
-            }))
-            .map_err(|e| e.to_string())?;
+        let labelled: Vec<&&Point> = dots.iter().filter(|p| Dot::of(p) == Dot::Outlier).collect();
+        if labelled.len() <= LABEL_AT_MOST {
+            chart
+                .draw_series(labelled.iter().filter_map(|p| {
+                    Some(Text::new(
+                        p.code.to_string(),
+                        (p.n, p.rate?),
+                        (FONT, 11).into_font().color(&ALERT),
+                    ))
+                }))
+                .map_err(|e| e.to_string())?;
+        }
         legend(&mut chart)?;
         root.present().map_err(|e| e.to_string())?;
     }
@@ -313,7 +418,7 @@ pub fn caterpillar(title: &str, practices: &[Point], target: f64, scale: &Scale)
         let mut chart = axes(&root, title, 0f64..n as f64 + 1.0, 0f64..ymax)?;
         chart
             .configure_mesh()
-            .light_line_style(WHITE)
+            .light_line_style(TRANSPARENT)
             .x_desc("Practices, ranked by rate")
             .y_desc("Rate (95% CI)")
             .y_label_formatter(scale.y_format)
@@ -326,15 +431,37 @@ pub fn caterpillar(title: &str, practices: &[Point], target: f64, scale: &Scale)
                 DARK.stroke_width(1),
             ))
             .map_err(|e| e.to_string())?;
-        for (k, r) in ranked.iter().enumerate() {
-            let x = k as f64 + 1.0;
-            let color = if r.outlier { ALERT } else { POINT };
+        let (dots, dense) = split_dots(&ranked);
+        if !dense.is_empty() {
+            let colour = if ranked.iter().any(|p| p.background) {
+                MUTED
+            } else {
+                POINT
+            };
+            let (band, line) = ranked_band(&ranked);
+            chart
+                .draw_series([Polygon::new(band, colour.mix(0.35).filled())])
+                .map_err(|e| e.to_string())?;
+            chart
+                .draw_series(LineSeries::new(line, colour.stroke_width(1)))
+                .map_err(|e| e.to_string())?;
+        }
+        let rank: std::collections::HashMap<*const Point, usize> = ranked
+            .iter()
+            .enumerate()
+            .map(|(k, p)| (*p as *const Point, k))
+            .collect();
+        for r in dots {
+            let x = rank
+                .get(&(r as *const Point))
+                .map_or(0.0, |k| *k as f64 + 1.0);
+            let style = Dot::of(r).style();
             if let (Some((lo, hi)), Some(v)) = (r.ci, r.rate) {
                 chart
-                    .draw_series([PathElement::new([(x, lo), (x, hi)], color.stroke_width(1))])
+                    .draw_series([PathElement::new([(x, lo), (x, hi)], style.stroke_width(1))])
                     .map_err(|e| e.to_string())?;
                 chart
-                    .draw_series([Circle::new((x, v), 3, color.filled())])
+                    .draw_series([Circle::new((x, v), 3, style)])
                     .map_err(|e| e.to_string())?;
                 titles.push(r.title(scale));
             }
@@ -344,20 +471,45 @@ pub fn caterpillar(title: &str, practices: &[Point], target: f64, scale: &Scale)
     Ok(with_titles(svg, &titles))
 }
 
+/// Ranked practices' 95% intervals as one band (the median lower and
+/// median upper limit of each of at most 300 columns of ranks) and their
+/// rates as a line through each column's middle practice.
+fn ranked_band(ranked: &[&Point]) -> (Path, Path) {
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied()
+    };
+    let per = ranked.len().div_ceil(300).max(1);
+    let mut lower = Vec::new();
+    let mut upper = Vec::new();
+    let mut line = Vec::new();
+    for (c, column) in ranked.chunks(per).enumerate() {
+        let x = (c * per) as f64 + column.len() as f64 / 2.0 + 0.5;
+        let lo = median(column.iter().filter_map(|p| p.ci.map(|c| c.0)).collect());
+        let hi = median(column.iter().filter_map(|p| p.ci.map(|c| c.1)).collect());
+        if let (Some(lo), Some(hi)) = (lo, hi) {
+            lower.push((x, lo));
+            upper.push((x, hi));
+        }
+        if let Some(v) = column[column.len() / 2].rate {
+            line.push((x, v));
+        }
+    }
+    upper.reverse();
+    lower.extend(upper);
+    (lower, line)
+}
+
 /// The 10th..90th percentiles of practice rates at each index date (grey;
 /// the median dark), with the top level's rate (red).
-pub(crate) fn deciles_over_time(
-    title: &str,
-    dates: &[String],
-    deciles: &[[f64; 9]],
-    national: &[f64],
-    scale: &Scale,
-) -> Result {
+pub(crate) fn deciles_over_time(title: &str, t: &Trend, scale: &Scale) -> Result {
+    let (dates, deciles, national) = (&t.labels, &t.deciles, &t.national);
     let ymax = y_max(
         deciles
             .iter()
             .flat_map(|d| d.iter().copied())
-            .chain(national.iter().copied()),
+            .chain(national.iter().copied())
+            .chain(t.focus.iter().flat_map(|f| f.1.iter().copied())),
         scale.model == Model::Binomial,
     );
     let mut svg = String::new();
@@ -396,6 +548,19 @@ pub(crate) fn deciles_over_time(
             .map_err(|e| e.to_string())?
             .label(scale.top.to_string())
             .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], ALERT.stroke_width(2)));
+        for (name, rates) in &t.focus {
+            let pts: Vec<(f64, f64)> = rates
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i as f64, *v))
+                .collect();
+            let style = POINT.stroke_width(3);
+            chart
+                .draw_series(LineSeries::new(pts, style).point_size(3))
+                .map_err(|e| e.to_string())?
+                .label(name.clone())
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], style));
+        }
         legend(&mut chart)?;
         root.present().map_err(|e| e.to_string())?;
     }
@@ -460,6 +625,8 @@ pub struct Trend {
     pub deciles: Vec<[f64; 9]>,
     /// The top level's rate in each period.
     pub national: Vec<f64>,
+    /// A focused page's localities: each one's name and rate in each period.
+    pub focus: Vec<(String, Vec<f64>)>,
 }
 
 /// One indicator's or measure's charts: the funnel plot, the caterpillar
@@ -489,9 +656,7 @@ pub(crate) fn panel(
     if let Some(t) = trend.filter(|t| t.labels.len() > 1 && t.deciles.len() == t.labels.len()) {
         out.push_str(&deciles_over_time(
             &format!("{id} deciles over time"),
-            &t.labels,
-            &t.deciles,
-            &t.national,
+            t,
             scale,
         )?);
     }

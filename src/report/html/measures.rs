@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::charts::{self, Point, Scale};
-use super::{esc, CSS};
+use super::{esc, long_table, CSS, LONG_TABLE};
 use crate::aggregate::statistics::{Model, P998};
 use crate::aggregate::Flag;
 use crate::date::Month;
@@ -13,6 +13,7 @@ use crate::ingest::locality::Level;
 use crate::pipeline::measures::roll_up::model;
 use crate::pipeline::measures::roll_up::MeasureRow;
 use crate::pipeline::measures::MeasuresRun;
+use crate::report::focus::{shown, Focus};
 use crate::spec::measures::Denominator;
 use crate::spec::{AuditSpec, Measure};
 
@@ -20,14 +21,29 @@ fn value(v: Option<f64>, per: f64) -> String {
     v.map_or_else(|| "–".into(), |v| format!("{:.2}", v * per))
 }
 
-fn point(r: &MeasureRow) -> Point<'_> {
+fn point<'a>(r: &'a MeasureRow, focus: Option<&Focus>) -> Point<'a> {
     Point {
         n: r.denominator,
         rate: r.stats.rate,
         ci: r.stats.ci_low.zip(r.stats.ci_high),
         outlier: matches!(r.stats.flag[P998], Some(Flag::High | Flag::Low)),
+        outlier_adjusted: matches!(r.stats.flag_adjusted[P998], Some(Flag::High | Flag::Low)),
         code: &r.unit_code,
         name: &r.unit_name,
+        background: !shown(focus, Level::Practice, &r.unit_code),
+    }
+}
+
+/// Where a practice lies against the 99.8% limits, in words, and how
+/// much that matters: 0 beyond the adjusted limits, 1 beyond the plain
+/// ones only, 2 within.
+fn beyond(r: &MeasureRow) -> (u8, &'static str) {
+    match (r.stats.flag_adjusted[P998], r.stats.flag[P998]) {
+        (Some(Flag::High), _) => (0, "above, adjusted too"),
+        (Some(Flag::Low), _) => (0, "below, adjusted too"),
+        (_, Some(Flag::High)) => (1, "above"),
+        (_, Some(Flag::Low)) => (1, "below"),
+        _ => (2, ""),
     }
 }
 
@@ -42,7 +58,14 @@ fn flag_class(r: &MeasureRow) -> &'static str {
 /// Renders the page: the header, the headline with the measures left
 /// out, changes (over several months), the practices compared, how to
 /// read it, the localities and what the data held, in that order.
-pub(crate) fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, String> {
+///
+/// With a focus, the page is about the focused localities, as the
+/// audit's page is.
+pub(crate) fn render(
+    run: &MeasuresRun,
+    spec: &AuditSpec,
+    focus: Option<&Focus>,
+) -> Result<String, String> {
     let last = *run.months.last().ok_or("no month")?;
     let top = super::top_words(run.rows.iter().map(|r| (r.level, r.unit_name.as_str())));
     let latest = Latest {
@@ -50,15 +73,19 @@ pub(crate) fn render(run: &MeasuresRun, spec: &AuditSpec) -> Result<String, Stri
     };
     let mut h = String::new();
     let w = &mut h;
-    header(w, run, spec, last, &top);
+    header(w, run, spec, last, &top, focus);
+    if let Some(f) = focus {
+        focus_headline(w, run, &latest, last, &top, f);
+    }
     headline(w, run, &latest, last, &top);
     if run.months.len() > 1 {
-        change_section(w, run, last);
+        change_section(w, run, last, focus);
     }
-    practices_compared(w, run, &latest, &top)?;
+    practices_compared(w, run, &latest, &top, focus)?;
     super::glossary(w, &top, true);
-    locality_tables(w, run, &latest);
+    locality_tables(w, run, &latest, focus);
     what_the_data_held(w, run);
+    w.push_str(super::TABLE_SCRIPT);
     w.push_str("</body></html>");
     Ok(h)
 }
@@ -77,22 +104,40 @@ impl<'a> Latest<'a> {
             .filter(|r| r.measure_id == id && r.level == level)
             .collect()
     }
+
+    /// How many units of one level there are (in the first measure).
+    fn of_level(&self, level: Level) -> usize {
+        let first = self.rows.first().map(|r| r.measure_id.as_str());
+        self.rows
+            .iter()
+            .filter(|r| r.level == level && Some(r.measure_id.as_str()) == first)
+            .count()
+    }
 }
 
 /// The title, the months, the practices' source, spec and engine, and the
 /// models the statistics use.
-fn header(w: &mut String, run: &MeasuresRun, spec: &AuditSpec, last: Month, top: &str) {
+fn header(
+    w: &mut String,
+    run: &MeasuresRun,
+    spec: &AuditSpec,
+    last: Month,
+    top: &str,
+    focus: Option<&Focus>,
+) {
     let months: Vec<String> = run.months.iter().map(|m| m.to_string()).collect();
     let _ = write!(
         w,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Psychotropic prescribing measures {last}</title><style>{CSS}</style></head><body>\
-         <h1>Psychotropic prescribing measures from public prescribing data</h1>\
+         <h1>Psychotropic prescribing measures from public prescribing data{}</h1>{}\
          <p>Month{} {}. Practices: {} (localities from {}). Spec: {} {} ({}). Engine: {} {}.</p>\
          <p class=\"note\">Practice-level measures from the NHSBSA English Prescribing Dataset (or its HSCIC predecessor) over NHS Digital list sizes. \
          Rates per population use a Poisson model: exact (Garwood) 95% intervals and exact Poisson funnel limits around the value for {top}, \
          with over-dispersion-adjusted limits on the square-root scale (DerSimonian–Laird τ², Spiegelhalter 2005). \
          Shares of prescribing use the binomial model (Wilson intervals, exact binomial limits, arcsine scale). \
          Rows split by pack size are added up per practice and presentation first. These data hold no patients.</p>",
+        focus.map(|f| format!(": {}", esc(&f.describe()))).unwrap_or_default(),
+        focus.map(|f| super::focus_note(f, top, "measures.csv")).unwrap_or_default(),
         if months.len() > 1 { "s" } else { "" },
         months.join(", "),
         run.practices.list.len(),
@@ -103,6 +148,64 @@ fn header(w: &mut String, run: &MeasuresRun, spec: &AuditSpec, last: Month, top:
         env!("CARGO_PKG_NAME"),
         env!("CARGO_PKG_VERSION"),
     );
+}
+
+/// Each focused locality against the top level in the latest month: its
+/// value, its practices beyond the limits, and its place among its peers.
+fn focus_headline(
+    w: &mut String,
+    run: &MeasuresRun,
+    latest: &Latest,
+    last: Month,
+    top: &str,
+    focus: &Focus,
+) {
+    for (level, code, name) in &focus.units {
+        let _ = write!(
+            w,
+            "<h2>{} {} against {top}, {last}</h2><table class=\"sortable\"><tr><th class=\"l\">Measure</th><th>Value (95% CI)</th><th>{top}</th>\
+             <th>Practices</th><th>Above 99.8%</th><th>Below 99.8%</th><th>Above adjusted 99.8%</th><th>Below adjusted 99.8%</th>\
+             <th title=\"Percentile rank of its value among every {l} of the run: 0 lowest, 100 highest\">Place among {l}s</th></tr>",
+            esc(code),
+            esc(name),
+            l = level.heading(),
+        );
+        for m in &run.measures {
+            let (Some(unit), Some(nat)) = (
+                latest
+                    .of(&m.id, *level)
+                    .into_iter()
+                    .find(|r| &r.unit_code == code),
+                latest.of(&m.id, Level::National).into_iter().next(),
+            ) else {
+                continue;
+            };
+            let practices: Vec<&MeasureRow> = latest
+                .of(&m.id, Level::Practice)
+                .into_iter()
+                .filter(|r| focus.holds(Level::Practice, &r.unit_code))
+                .collect();
+            let count = |f: &dyn Fn(&MeasureRow) -> bool| practices.iter().filter(|r| f(r)).count();
+            let _ = write!(
+                w,
+                "<tr class=\"{}\"><td class=\"l\"><a href=\"#{id}\">{id}</a> {title}</td><td>{} ({}–{})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                flag_class(unit),
+                value(unit.stats.rate, m.per),
+                value(unit.stats.ci_low, m.per),
+                value(unit.stats.ci_high, m.per),
+                value(nat.stats.rate, m.per),
+                count(&|r| r.denominator > 0.0),
+                count(&|r| r.stats.flag[P998] == Some(Flag::High)),
+                count(&|r| r.stats.flag[P998] == Some(Flag::Low)),
+                count(&|r| r.stats.flag_adjusted[P998] == Some(Flag::High)),
+                count(&|r| r.stats.flag_adjusted[P998] == Some(Flag::Low)),
+                unit.stats.percentile_rank.map_or_else(|| "–".into(), |p| format!("{:.0}", p * 100.0)),
+                id = esc(&m.id),
+                title = esc(&m.title),
+            );
+        }
+        w.push_str("</table>");
+    }
 }
 
 /// Each measure's value for the top level, with how many practices lie
@@ -151,13 +254,14 @@ fn headline(w: &mut String, run: &MeasuresRun, latest: &Latest, last: Month, top
 }
 
 /// The changes from the first month to the last, significant ones first.
-fn change_section(w: &mut String, run: &MeasuresRun, last: Month) {
-    let (changes, significant) =
-        super::significant_first(&run.changes, |c| Some((c.significant, c.difference?.0)));
+fn change_section(w: &mut String, run: &MeasuresRun, last: Month, focus: Option<&Focus>) {
+    let (changes, significant) = super::significant_first(&run.changes, |c| {
+        shown(focus, c.level, &c.unit_code).then_some((c.significant, c.difference?.0))
+    });
     let _ = write!(
         w,
         "<h2>Change since {}</h2><p>{significant} unit-measure pairs changed significantly between {} and {last} (95% interval of the difference excludes zero: Newcombe for shares, Poisson Wald for rates).</p>\
-         <div class=\"scroll\"><table><tr><th class=\"l\">Measure</th><th class=\"l\">Level</th><th class=\"l\">Unit</th><th>{}</th><th>{last}</th><th>Difference (95% CI)</th></tr>",
+         <div class=\"scroll\"><table class=\"sortable\"><tr><th class=\"l\">Measure</th><th class=\"l\">Level</th><th class=\"l\">Unit</th><th>{}</th><th>{last}</th><th>Difference (95% CI)</th></tr>",
         run.months[0], run.months[0], run.months[0]
     );
     for c in changes.iter().take(significant.max(10) + 10) {
@@ -186,9 +290,14 @@ fn practices_compared(
     run: &MeasuresRun,
     latest: &Latest,
     top: &str,
+    focus: Option<&Focus>,
 ) -> Result<(), String> {
     let _ = write!(w, "<h2>Practices compared</h2><p class=\"note\">Funnel plots: each dot a practice; solid lines the 95% (grey) and 99.8% (red) limits around the value for {top}; \
-                dashed the 99.8% limits adjusted for over-dispersion. Practices outside 99.8% are labelled; tables mark them red (above) or blue (below).</p>");
+                dashed the 99.8% limits adjusted for over-dispersion. Practices outside 99.8% are labelled (when there are few); tables mark them red (above) or blue (below). {}</p>", super::many_dots());
+    let all = latest.of_level(Level::Practice);
+    if all > LONG_TABLE {
+        practice_finder(w, run, latest);
+    }
     for m in &run.measures {
         let practices = latest.of(&m.id, Level::Practice);
         let Some(target) = latest
@@ -198,17 +307,21 @@ fn practices_compared(
         else {
             continue;
         };
-        section(w, run, m, &practices, target, top)?;
+        section(w, run, m, &practices, target, top, focus)?;
     }
 
     Ok(())
 }
 
 /// A table per level above the practice of every unit's value for each measure.
-fn locality_tables(w: &mut String, run: &MeasuresRun, latest: &Latest) {
+fn locality_tables(w: &mut String, run: &MeasuresRun, latest: &Latest, focus: Option<&Focus>) {
     w.push_str("<h2>Localities</h2><p class=\"note\">Each measure at each level in the latest month; numerators and denominators are pooled from the practices.</p>");
     for level in &Level::ALL[1..] {
-        let rows: Vec<&&MeasureRow> = latest.rows.iter().filter(|r| r.level == *level).collect();
+        let rows: Vec<&&MeasureRow> = latest
+            .rows
+            .iter()
+            .filter(|r| r.level == *level && shown(focus, r.level, &r.unit_code))
+            .collect();
         if rows.is_empty() {
             continue;
         }
@@ -220,7 +333,7 @@ fn locality_tables(w: &mut String, run: &MeasuresRun, latest: &Latest) {
         units.dedup();
         let _ = write!(
             w,
-            "<h3>{level}</h3><div class=\"scroll\"><table><tr><th class=\"l\">Unit</th>"
+            "<h3>{level}</h3><div class=\"scroll\"><table class=\"sortable\"><tr><th class=\"l\">Unit</th>"
         );
         for m in &run.measures {
             let _ = write!(w, "<th>{}</th>", esc(&m.id));
@@ -303,6 +416,58 @@ fn what_the_data_held(w: &mut String, run: &MeasuresRun) {
     }
 }
 
+/// A search box over every practice of the run, with each one's value
+/// and percentile in every measure at the latest month, carried in the
+/// page as compact JSON (the page fetches nothing): a national run lists
+/// only its outliers in the measure tables.
+fn practice_finder(w: &mut String, run: &MeasuresRun, latest: &Latest) {
+    type Cell = (Option<String>, Option<u32>, &'static str);
+    let mut practices: std::collections::BTreeMap<(&str, &str), Vec<Cell>> =
+        std::collections::BTreeMap::new();
+    for (k, m) in run.measures.iter().enumerate() {
+        for r in latest.of(&m.id, Level::Practice) {
+            let cells = practices
+                .entry((r.unit_code.as_str(), r.unit_name.as_str()))
+                .or_insert_with(|| vec![(None, None, ""); run.measures.len()]);
+            cells[k] = (
+                r.stats.rate.map(|v| format!("{:.2}", v * m.per)),
+                r.stats.percentile_rank.map(|p| (p * 100.0).round() as u32),
+                flag_class(r),
+            );
+        }
+    }
+    let rows: Vec<serde_json::Value> = practices
+        .into_iter()
+        .map(|((code, name), cells)| {
+            let mut row = vec![serde_json::json!(code), serde_json::json!(name)];
+            row.extend(
+                cells
+                    .into_iter()
+                    .map(|c| serde_json::json!([c.0, c.1, c.2])),
+            );
+            serde_json::Value::Array(row)
+        })
+        .collect();
+    let data = serde_json::json!({
+        "measures": run.measures.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+        "practices": rows,
+    });
+    let _ = write!(
+        w,
+        "<h3>Find a practice</h3><p class=\"note\">The measure tables below list the practices beyond the 99.8% limits only. \
+         Type two or more letters of any practice's code or name to see its value (and percentile) in every measure; \
+         <code>measures.csv</code> has every practice with its intervals.</p>\
+         <div class=\"find\"><input type=\"search\" id=\"find-practice\" placeholder=\"Find a practice by code or name\" aria-label=\"Find a practice\"></div>\
+         <div class=\"scroll\"><table id=\"found-practices\"><thead><tr><th class=\"l\">Practice</th>{}</tr></thead><tbody></tbody></table></div>\
+         <script type=\"application/json\" id=\"practice-data\">{}</script>",
+        run.measures
+            .iter()
+            .map(|m| format!("<th title=\"{}\">{}</th>", esc(&m.title), esc(&m.id)))
+            .collect::<String>(),
+        data.to_string().replace("</", "<\\/")
+    );
+}
+
 fn reasons(counts: impl Iterator<Item = (&'static str, u64)>) -> String {
     counts
         .map(|(k, n)| format!("{k} {n}"))
@@ -318,6 +483,7 @@ fn section(
     practices: &[&MeasureRow],
     target: f64,
     top: &str,
+    focus: Option<&Focus>,
 ) -> Result<(), String> {
     let last = practices
         .first()
@@ -354,7 +520,7 @@ fn section(
         model,
         top,
     };
-    let points: Vec<Point> = practices.iter().map(|r| point(r)).collect();
+    let points: Vec<Point> = practices.iter().map(|r| point(r, focus)).collect();
     let trend = charts::Trend {
         labels: run.months.iter().map(|m| m.to_string()).collect(),
         deciles: run
@@ -374,6 +540,32 @@ fn section(
                     .unwrap_or(0.0)
             })
             .collect(),
+        focus: focus
+            .map(|f| {
+                f.units
+                    .iter()
+                    .map(|(level, code, name)| {
+                        let rates = run
+                            .months
+                            .iter()
+                            .map(|mo| {
+                                run.rows
+                                    .iter()
+                                    .find(|r| {
+                                        r.month == *mo
+                                            && r.measure_id == m.id
+                                            && r.level == *level
+                                            && &r.unit_code == code
+                                    })
+                                    .and_then(|r| r.stats.rate)
+                                    .unwrap_or(0.0)
+                            })
+                            .collect();
+                        (format!("{code} {name}"), rates)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
     };
     w.push_str(&charts::panel(
         &m.id,
@@ -384,23 +576,64 @@ fn section(
         &scale,
         Some(&trend),
     )?);
-    w.push_str("</div><div class=\"scroll\"><table><tr><th class=\"l\">Practice</th><th>Numerator</th><th>Denominator</th><th>Value (95% CI)</th><th>Percentile</th><th>z</th></tr>");
-    for r in practices {
-        let _ = write!(
-            w,
-            "<tr class=\"{}\"><td class=\"l\">{} {}</td><td>{:.1}</td><td>{:.1}</td><td>{} ({}–{})</td><td>{}</td><td>{}</td></tr>",
-            flag_class(r),
-            esc(&r.unit_code),
-            esc(&r.unit_name),
-            r.numerator,
-            r.denominator,
-            value(r.stats.rate, m.per),
-            value(r.stats.ci_low, m.per),
-            value(r.stats.ci_high, m.per),
-            r.stats.percentile_rank.map_or_else(|| "–".into(), |p| format!("{:.0}", p * 100.0)),
-            r.stats.z_score.map_or_else(|| "–".into(), |z| format!("{z:.2}")),
-        );
-    }
-    w.push_str("</table></div>");
+    w.push_str("</div>");
+    let mut listed: Vec<&&MeasureRow> = practices
+        .iter()
+        .filter(|r| shown(focus, Level::Practice, &r.unit_code))
+        .collect();
+    listed.sort_by(|a, b| {
+        beyond(a).0.cmp(&beyond(b).0).then(
+            b.stats
+                .z_score
+                .map(f64::abs)
+                .partial_cmp(&a.stats.z_score.map(f64::abs))
+                .unwrap_or(std::cmp::Ordering::Equal),
+        )
+    });
+    // Beyond the plain limits, unless nearly every practice is (an
+    // over-dispersed measure): then beyond the adjusted limits only.
+    let plain = listed.iter().filter(|r| beyond(r).0 < 2).count();
+    let first = if plain > LONG_TABLE { 1 } else { 2 };
+    let rest = listed.iter().filter(|r| beyond(r).0 >= first).count();
+    let rows: Vec<(bool, String)> = listed
+        .iter()
+        .map(|r| {
+            let (rank, words) = beyond(r);
+            (
+                rank < first,
+                format!(
+                    "<td class=\"l\">{} {}</td><td class=\"{}\">{}</td><td>{:.1}</td><td>{:.1}</td><td>{} ({}–{})</td><td>{}</td><td>{}</td>",
+                    esc(&r.unit_code),
+                    esc(&r.unit_name),
+                    flag_class(r),
+                    words,
+                    r.numerator,
+                    r.denominator,
+                    value(r.stats.rate, m.per),
+                    value(r.stats.ci_low, m.per),
+                    value(r.stats.ci_high, m.per),
+                    r.stats.percentile_rank.map_or_else(|| "–".into(), |p| format!("{:.0}", p * 100.0)),
+                    r.stats.z_score.map_or_else(|| "–".into(), |z| format!("{z:.2}")),
+                ),
+            )
+        })
+        .collect();
+    long_table(
+        w,
+        &format!("practices-{}", m.id),
+        "<th class=\"l\">Practice</th><th class=\"l\">Beyond 99.8%</th><th>Numerator</th><th>Denominator</th><th>Value (95% CI)</th><th>Percentile</th><th>z</th>",
+        rows,
+        "a practice",
+        Some(format!(
+            "Listed: the practices beyond the {} 99.8% limits{}. The {rest} others are not listed here: \
+             find one with the search box above, or read every practice in <code>measures.csv</code>.",
+            if first == 1 { "over-dispersion-adjusted" } else { "plain or adjusted" },
+            if first == 1 {
+                format!(" ({plain} lie beyond the plain limits: the practices differ far more than chance allows, so read the adjusted ones)")
+            } else {
+                String::new()
+            }
+        )),
+    );
     Ok(())
 }
