@@ -428,10 +428,10 @@ fn locality_tables(w: &mut String, spec: &AuditSpec, latest: &Latest, focus: Opt
             &head,
             rows,
             "a unit",
-            Some(format!(
+            &format!(
                 "Listed: the units beyond the 99.8% limits in any indicator. The {rest} others are not listed here: \
-                 <code>indicators.csv</code> has every unit, and <code>--focus CODE</code> gives a locality a page of its own."
-            )),
+                 <a href=\"indicators.csv\"><code>indicators.csv</code></a> (beside this page) has every unit, and <code>--focus CODE</code> gives a locality a page of its own."
+            ),
         );
     }
 }

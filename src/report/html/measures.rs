@@ -624,16 +624,16 @@ fn section(
         "<th class=\"l\">Practice</th><th class=\"l\">Beyond 99.8%</th><th>Numerator</th><th>Denominator</th><th>Value (95% CI)</th><th>Percentile</th><th>z</th>",
         rows,
         "a practice",
-        Some(format!(
+        &format!(
             "Listed: the practices beyond the {} 99.8% limits{}. The {rest} others are not listed here: \
-             find one with the search box above, or read every practice in <code>measures.csv</code>.",
+             find one with the search box above, or read every practice in <a href=\"measures.csv\"><code>measures.csv</code></a> (beside this page).",
             if first == 1 { "over-dispersion-adjusted" } else { "plain or adjusted" },
             if first == 1 {
                 format!(" ({plain} lie beyond the plain limits: the practices differ far more than chance allows, so read the adjusted ones)")
             } else {
                 String::new()
             }
-        )),
+        ),
     );
     Ok(())
 }

@@ -24,15 +24,14 @@ th{background:#eef3fa}td.l,th.l{text-align:left}.high{background:#fbe3e3}.low{ba
 .charts{display:flex;flex-wrap:wrap;gap:1em}.charts svg{border:1px solid #ddd}.note{color:#555;font-size:.9em}\
 .scroll{overflow-x:auto}p.focus{background:#eef3fa;border-left:4px solid #1f60aa;padding:.5em 1em}\
 table.sortable th{cursor:pointer}th[aria-sort=ascending]::after{content:\" ▲\"}th[aria-sort=descending]::after{content:\" ▼\"}\
-tr.rest{display:none}table.all tr.rest{display:table-row}.find{margin:.4em 0}.find input{font:inherit;padding:.2em .4em;width:22em}dl.terms dt{font-weight:600;margin-top:.5em}dl.terms dd{margin-left:1.5em}pre.doc{white-space:pre-wrap;font-size:.85em;background:#f7f7f7;padding:1em}";
+.find{margin:.4em 0}.find input{font:inherit;padding:.2em .4em;width:28em}dl.terms dt{font-weight:600;margin-top:.5em}dl.terms dd{margin-left:1.5em}pre.doc{white-space:pre-wrap;font-size:.85em;background:#f7f7f7;padding:1em}";
 
 /// The page's only script, inline (the page fetches nothing): tables of
 /// class `sortable` sort by the column whose heading is clicked (numbers
-/// by value, then text); a table of class `outliers-first` keeps its
-/// `rest` rows hidden until "show all" is pressed or a search matches
-/// their first cell; and, where the page carries `practice-data`, a
-/// search box finds any practice's values in every measure. Without
-/// script the page still reads: it shows what matters first.
+/// by value, then text); a search box filters its table's rows by their
+/// first cell; and, where the page carries `practice-data`, a search box
+/// finds any practice's values in every measure. Without script the page
+/// still reads: it lists what matters first.
 const TABLE_SCRIPT: &str = r#"<script>
 (function(){
 function key(c){var t=c.textContent.trim(),n=parseFloat(t.replace(/,/g,''));return isNaN(n)?[1,t.toLowerCase()]:[0,n];}
@@ -47,10 +46,9 @@ var body=head.parentNode,rows=Array.prototype.slice.call(body.rows).filter(funct
 rows.sort(function(a,b){var x=cmp(key(a.cells[i]),key(b.cells[i]));return asc?x:-x;});
 rows.forEach(function(r){body.appendChild(r);});});});});
 document.querySelectorAll('.find[data-table]').forEach(function(f){
-var t=document.getElementById(f.getAttribute('data-table')),q=f.querySelector('input'),b=f.querySelector('button');
-if(b)b.addEventListener('click',function(){t.classList.toggle('all');b.textContent=t.classList.contains('all')?'Show outliers only':b.getAttribute('data-label');});
+var t=document.getElementById(f.getAttribute('data-table')),q=f.querySelector('input');
 q.addEventListener('input',function(){var s=q.value.trim().toLowerCase();
-Array.prototype.forEach.call(t.rows,function(r,k){if(k===0)return;r.style.display=s&&r.cells[0].textContent.toLowerCase().indexOf(s)<0?'none':(s?'table-row':'');});});});
+Array.prototype.forEach.call(t.rows,function(r,k){if(k===0)return;r.style.display=s&&r.cells[0].textContent.toLowerCase().indexOf(s)<0?'none':'';});});});
 var d=document.getElementById('practice-data');
 if(d){var data=JSON.parse(d.textContent),q=document.getElementById('find-practice'),out=document.getElementById('found-practices');
 q.addEventListener('input',function(){var s=q.value.trim().toLowerCase(),h='';
@@ -85,87 +83,49 @@ fn many_dots() -> String {
     )
 }
 
-/// Tables longer than this list what matters first (units beyond the
-/// limits) and hide the rest behind "show all" and a search box.
+/// Tables longer than this list only what matters (units beyond the
+/// limits) and leave the rest to the output tables.
 const LONG_TABLE: usize = 200;
 
 /// Tables longer than this get a search box.
 const SEARCHABLE_TABLE: usize = 20;
 
 /// Writes a sortable table whose rows are `(matters, cells)`: over
-/// [`LONG_TABLE`] rows, those that matter (beyond the limits) come first
-/// and the others are hidden until shown or found; over
-/// [`SEARCHABLE_TABLE`] rows it gets a search box. `head` is the heading
-/// row's cells; `what` names a row for the search box ("a practice").
-///
-/// With `omitted` the others are left out of the page instead, and
-/// `omitted` is the note under the table saying which are listed and
-/// where to find the rest: a national run's thousands of practices per
-/// measure would weigh the page down.
+/// [`LONG_TABLE`] rows, only those that matter (beyond the limits) are
+/// listed, in the order given, and `note` under the table says which and
+/// where the others are (the output tables hold every unit; thousands of
+/// rows would weigh the page down); over [`SEARCHABLE_TABLE`] rows it
+/// gets a search box. `head` is the heading row's cells; `what` names a
+/// row for the search box ("a practice").
 fn long_table(
     w: &mut String,
     id: &str,
     head: &str,
     mut rows: Vec<(bool, String)>,
     what: &str,
-    omitted: Option<String>,
+    note: &str,
 ) {
     let long = rows.len() > LONG_TABLE;
     if long {
-        rows.sort_by_key(|(matters, _)| !matters);
-    }
-    let rest = if long {
-        rows.iter().filter(|r| !r.0).count()
-    } else {
-        0
-    };
-    if long && omitted.is_some() {
-        rows.truncate(rows.len() - rest);
+        rows.retain(|(matters, _)| *matters);
     }
     if rows.len() > SEARCHABLE_TABLE {
-        let hidden = if omitted.is_some() { 0 } else { rest };
-        table_finder(w, id, hidden, what);
+        let _ = write!(
+            w,
+            "<div class=\"find\" data-table=\"{id}\"><input type=\"search\" placeholder=\"Filter this table: {what}'s code or name\" aria-label=\"Filter this table\"></div>"
+        );
     }
     let _ = write!(
         w,
         "<div class=\"scroll\"><table class=\"sortable\" id=\"{id}\"><tr>{head}</tr>"
     );
-    for (matters, cells) in rows {
-        let class = if long && !matters {
-            " class=\"rest\""
-        } else {
-            ""
-        };
-        let _ = write!(w, "<tr{class}>{cells}</tr>");
+    for (_, cells) in &rows {
+        let _ = write!(w, "<tr>{cells}</tr>");
     }
     w.push_str("</table></div>");
-    match omitted {
-        _ if rest == 0 => {}
-        Some(note) => {
-            let _ = write!(w, "<p class=\"note\">{note}</p>");
-        }
-        None => {
-            let _ = write!(
-                w,
-                "<p class=\"note\">Those beyond the 99.8% limits first; the {rest} others are hidden until shown or found.</p>"
-            );
-        }
+    if long {
+        let _ = write!(w, "<p class=\"note\">{note}</p>");
     }
-}
-
-/// A search box over a table's first column, with a "show all" button
-/// when the table hides its `rest` rows.
-fn table_finder(w: &mut String, table_id: &str, rest: usize, what: &str) {
-    let button = if rest > 0 {
-        let label = format!("Show all ({rest} more)");
-        format!(" <button type=\"button\" data-label=\"{label}\">{label}</button>")
-    } else {
-        String::new()
-    };
-    let _ = write!(
-        w,
-        "<div class=\"find\" data-table=\"{table_id}\"><input type=\"search\" placeholder=\"Filter this table: {what}'s code or name\" aria-label=\"Filter this table\">{button}</div>"
-    );
 }
 
 fn esc(s: &str) -> String {
