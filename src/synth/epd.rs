@@ -15,8 +15,8 @@ use std::path::PathBuf;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::normal;
 use super::writer::{SynthFormat, TableWriter};
+use super::{normal, PRACTICES_HEADER};
 use crate::date::Month;
 
 /// What to generate.
@@ -437,19 +437,7 @@ fn write_practices(
     cfg: &EpdConfig,
     practices: &[Practice],
 ) -> polars::prelude::PolarsResult<PathBuf> {
-    let header = [
-        "practice_code",
-        "practice_name",
-        "pcn_code",
-        "pcn_name",
-        "sub_icb_code",
-        "sub_icb_name",
-        "icb_code",
-        "icb_name",
-        "region_code",
-        "region_name",
-    ];
-    let mut w = TableWriter::create(&cfg.out, "practices", &header, SynthFormat::Csv)?;
+    let mut w = TableWriter::create(&cfg.out, "practices", &PRACTICES_HEADER, SynthFormat::Csv)?;
     for (i, p) in practices.iter().enumerate() {
         let [pcn, sub, icb, region] = place(i, cfg.practices);
         w.row(&[

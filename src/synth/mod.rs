@@ -217,23 +217,25 @@ pub fn generate(cfg: &SynthConfig) -> Result<SynthCounts, SynthError> {
     Ok(counts)
 }
 
+/// The practices table's columns, in the extract's layout.
+pub(crate) const PRACTICES_HEADER: [&str; 10] = [
+    "practice_code",
+    "practice_name",
+    "pcn_code",
+    "pcn_name",
+    "sub_icb_code",
+    "sub_icb_name",
+    "icb_code",
+    "icb_name",
+    "region_code",
+    "region_name",
+];
+
 fn write_practices(
     cfg: &SynthConfig,
     practices: &[SynthPractice],
 ) -> polars::prelude::PolarsResult<()> {
-    let header = [
-        "practice_code",
-        "practice_name",
-        "pcn_code",
-        "pcn_name",
-        "sub_icb_code",
-        "sub_icb_name",
-        "icb_code",
-        "icb_name",
-        "region_code",
-        "region_name",
-    ];
-    let mut w = TableWriter::create(&cfg.out, "practices", &header, cfg.format)?;
+    let mut w = TableWriter::create(&cfg.out, "practices", &PRACTICES_HEADER, cfg.format)?;
     for (i, p) in practices.iter().enumerate() {
         // Four practices to a PCN, three PCNs to a sub-ICB, two sub-ICBs to
         // an ICB, three ICBs to a region.

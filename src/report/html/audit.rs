@@ -97,6 +97,7 @@ fn focus_headline(
                 .collect();
             let count =
                 |f: &dyn Fn(&IndicatorRow) -> bool| practices.iter().filter(|r| f(r)).count();
+            let flagged = super::Beyond::count(practices.iter().map(|r| &r.stats));
             let _ = write!(
                 w,
                 "<tr class=\"{}\"><td class=\"l\"><a href=\"#{id}\">{id}</a> {title}</td><td>{}</td><td>{}</td><td>{} ({}–{})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -108,9 +109,9 @@ fn focus_headline(
                 pct(unit.stats.ci_high),
                 pct(nat.stats.rate),
                 count(&|r| r.denominator.is_some_and(|d| d > 0)),
-                count(&|r| r.stats.flag[P998] == Some(Flag::High)),
-                count(&|r| r.stats.flag[P998] == Some(Flag::Low)),
-                count(&|r| r.stats.flag_adjusted[P998] == Some(Flag::High)),
+                flagged.above,
+                flagged.below,
+                flagged.above_adjusted,
                 unit.stats.percentile_rank.map_or_else(|| "–".into(), |p| format!("{:.0}", p * 100.0)),
                 id = esc(&ind.id),
                 title = esc(&ind.title),
@@ -207,6 +208,7 @@ fn headline(w: &mut String, spec: &AuditSpec, latest: &Latest, last: Date, top: 
         };
         let practices = latest.of(&ind.id, Level::Practice);
         let count = |f: &dyn Fn(&IndicatorRow) -> bool| practices.iter().filter(|r| f(r)).count();
+        let flagged = super::Beyond::count(practices.iter().map(|r| &r.stats));
         let _ = write!(
             w,
             "<tr><td class=\"l\"><a href=\"#{id}\">{id}</a> {title}</td><td>{}</td><td>{}</td><td>{} ({}–{})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -216,9 +218,9 @@ fn headline(w: &mut String, spec: &AuditSpec, latest: &Latest, last: Date, top: 
             pct(nat.stats.ci_low),
             pct(nat.stats.ci_high),
             count(&|r| r.denominator.is_some_and(|d| d > 0)),
-            count(&|r| r.stats.flag[P998] == Some(Flag::High)),
-            count(&|r| r.stats.flag[P998] == Some(Flag::Low)),
-            count(&|r| r.stats.flag_adjusted[P998] == Some(Flag::High)),
+            flagged.above,
+            flagged.below,
+            flagged.above_adjusted,
             practices.first().and_then(|r| r.stats.phi).map(|p| format!("{p:.2}")).unwrap_or_else(|| "–".into()),
             id = esc(&ind.id),
             title = esc(&ind.title),

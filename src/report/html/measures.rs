@@ -186,6 +186,7 @@ fn focus_headline(
                 .filter(|r| focus.holds(Level::Practice, &r.unit_code))
                 .collect();
             let count = |f: &dyn Fn(&MeasureRow) -> bool| practices.iter().filter(|r| f(r)).count();
+            let flagged = super::Beyond::count(practices.iter().map(|r| &r.stats));
             let _ = write!(
                 w,
                 "<tr class=\"{}\"><td class=\"l\"><a href=\"#{id}\">{id}</a> {title}</td><td>{} ({}–{})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -195,10 +196,10 @@ fn focus_headline(
                 value(unit.stats.ci_high, m.per),
                 value(nat.stats.rate, m.per),
                 count(&|r| r.denominator > 0.0),
-                count(&|r| r.stats.flag[P998] == Some(Flag::High)),
-                count(&|r| r.stats.flag[P998] == Some(Flag::Low)),
-                count(&|r| r.stats.flag_adjusted[P998] == Some(Flag::High)),
-                count(&|r| r.stats.flag_adjusted[P998] == Some(Flag::Low)),
+                flagged.above,
+                flagged.below,
+                flagged.above_adjusted,
+                flagged.below_adjusted,
                 unit.stats.percentile_rank.map_or_else(|| "–".into(), |p| format!("{:.0}", p * 100.0)),
                 id = esc(&m.id),
                 title = esc(&m.title),
@@ -222,15 +223,16 @@ fn headline(w: &mut String, run: &MeasuresRun, latest: &Latest, last: Month, top
         };
         let practices = latest.of(&m.id, Level::Practice);
         let count = |f: &dyn Fn(&MeasureRow) -> bool| practices.iter().filter(|r| f(r)).count();
+        let flagged = super::Beyond::count(practices.iter().map(|r| &r.stats));
         let _ = write!(
             w,
             "<tr><td class=\"l\"><a href=\"#{id}\">{id}</a> {title}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
             value(nat.stats.rate, m.per),
             count(&|r| r.denominator > 0.0),
-            count(&|r| r.stats.flag[P998] == Some(Flag::High)),
-            count(&|r| r.stats.flag[P998] == Some(Flag::Low)),
-            count(&|r| r.stats.flag_adjusted[P998] == Some(Flag::High)),
-            count(&|r| r.stats.flag_adjusted[P998] == Some(Flag::Low)),
+            flagged.above,
+            flagged.below,
+            flagged.above_adjusted,
+            flagged.below_adjusted,
             practices.first().and_then(|r| r.stats.phi).map_or_else(|| "–".into(), |p| format!("{p:.2}")),
             model(m).as_str(),
             id = esc(&m.id),

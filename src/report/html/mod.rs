@@ -128,6 +128,35 @@ fn long_table(
     }
 }
 
+/// How many units lie beyond the 99.8% limits: above and below, plain
+/// and over-dispersion adjusted. The headlines count practices with it.
+struct Beyond {
+    above: usize,
+    below: usize,
+    above_adjusted: usize,
+    below_adjusted: usize,
+}
+
+impl Beyond {
+    fn count<'a>(stats: impl Iterator<Item = &'a crate::aggregate::UnitStats>) -> Beyond {
+        use crate::aggregate::statistics::P998;
+        use crate::aggregate::Flag;
+        let mut b = Beyond {
+            above: 0,
+            below: 0,
+            above_adjusted: 0,
+            below_adjusted: 0,
+        };
+        for s in stats {
+            b.above += usize::from(s.flag[P998] == Some(Flag::High));
+            b.below += usize::from(s.flag[P998] == Some(Flag::Low));
+            b.above_adjusted += usize::from(s.flag_adjusted[P998] == Some(Flag::High));
+            b.below_adjusted += usize::from(s.flag_adjusted[P998] == Some(Flag::Low));
+        }
+        b
+    }
+}
+
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
