@@ -9,13 +9,24 @@
 # the 2-thread runs (seconds against rows) to target/bench-curve.svg.
 #
 #   scripts/bench.sh [PATIENTS ...]      default: 100000 1000000
+#   scripts/bench.sh epd [PRACTICES ...] default: 6500 (a national month)
+#
+# The epd form times `measures` on a synthetic EPD month (synth-epd: 2,500
+# rows a practice, 16 M rows and 3.5 GB of CSV at 6,500 practices) as CSV
+# and as Parquet, against DuckDB and Python polars summing four of the
+# measures per practice over the same files (scripts/bench_epd_peers.py),
+# and checks that they agree.
 #
 # Extracts are kept in target/bench-data (BENCH_DATA to move them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+mode=audit
+if [ "${1:-}" = epd ]; then mode=epd; shift; fi
 sizes=("$@")
-[ ${#sizes[@]} -gt 0 ] || sizes=(100000 1000000)
+if [ ${#sizes[@]} -eq 0 ]; then
+  if [ $mode = epd ]; then sizes=(6500); else sizes=(100000 1000000); fi
+fi
 data=${BENCH_DATA:-target/bench-data}
 venv=target/bench-venv
 T=2024-03-31
@@ -63,6 +74,59 @@ with open(sys.argv[2], "w", newline="") as fh:
         w.writerow([code] + [v for i in ids for v in rows[code][i]])
 EOF
 }
+
+# Our measures.csv in the EPD peers' per-practice layout.
+ours_as_epd_peers() {
+  "$py" - "$1" "$2" <<'EOF'
+import csv, sys
+rows = {}
+for r in csv.DictReader(open(sys.argv[1])):
+    if r["level"] == "practice" and r["measure_id"] in ("EPD01", "EPD02", "EPD03", "EPD04"):
+        rows.setdefault(r["unit_code"], {})[r["measure_id"]] = (float(r["numerator"]), float(r["denominator"]))
+with open(sys.argv[2], "w", newline="") as fh:
+    w = csv.writer(fh)
+    w.writerow(["practice_code", "EPD01_num", "EPD02_num", "EPD03_num", "EPD04_num", "list_size"])
+    for code in sorted(rows):
+        m = rows[code]
+        w.writerow([code, f"{m['EPD01'][0]:.0f}", f"{m['EPD02'][0]:.2f}", f"{m['EPD03'][0]:.0f}",
+                    f"{m['EPD04'][0]:.0f}", f"{m['EPD01'][1]:.0f}"])
+EOF
+}
+
+if [ $mode = epd ]; then
+  results=target/bench-epd-results.md
+  : >"$results"
+  out() { printf "$@" | tee -a "$results"; }
+  out '\n| practices | rows | format | threads | engine | seconds | rows/s | peak MiB | same sums |\n|---:|---:|---|---:|---|---:|---:|---:|---|\n'
+  for n in "${sizes[@]}"; do
+    for format in csv parquet; do
+      dir="$data/epd-p$n-$format"
+      if [ ! -f "$dir/SYNTH.txt" ]; then
+        rm -rf "$dir"
+        mkdir -p "$data"
+        "$bin" synth-epd --practices "$n" --format "$format" --out "$dir" >"$dir.txt"
+        mv "$dir.txt" "$dir/SYNTH.txt"
+      fi
+      rows=$(awk 'NR==1 {print $2}' "$dir/SYNTH.txt")
+      epd=$(ls "$dir"/epd_*."$format")
+      lists=$(ls "$dir"/list_sizes_*.csv)
+      for threads in 1 2; do
+        measure stomp "$bin" measures --epd "$epd" --list-sizes "$lists" --practices "$dir/practices.csv" \
+          --national --threads "$threads" --out "$work/epd" --quiet --force
+        ours_as_epd_peers "$work/epd/measures.csv" "$work/stomp-epd.csv"
+        out '| %s | %s | %s | %s | stomp-audit | %.2f | %.0f | %s | reference |\n' "$n" "$rows" "$format" "$threads" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB"
+        for engine in duckdb polars; do
+          measure "$engine" "$py" scripts/bench_epd_peers.py "$engine" "$epd" "$lists" "$work/$engine-epd.csv" "$threads"
+          same=$(cmp -s "$work/stomp-epd.csv" "$work/$engine-epd.csv" && echo yes || echo "NO (see $work/$engine-epd.csv)")
+          out '| %s | %s | %s | %s | %s | %.2f | %.0f | %s | %s |\n' "$n" "$rows" "$format" "$threads" "$engine" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB" "$same"
+          if [ "${same:0:3}" != yes ]; then diff "$work/stomp-epd.csv" "$work/$engine-epd.csv" | head -5 >&2; trap - EXIT; fi
+        done
+      done
+    done
+  done
+  echo "table: $results"
+  exit 0
+fi
 
 cat >"$work/floor.py" <<'EOF'
 import os, sys
