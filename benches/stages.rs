@@ -1,6 +1,6 @@
 //! Benchmarks of each stage of the engine (run: `cargo bench`):
-//! classification, the scan and fold of a whole extract, the roll-up, and
-//! the statistics. Whole-CLI comparisons with DuckDB and polars are in
+//! classification, the scan and fold of a whole extract, the roll-up, the
+//! statistics, and `measures` over an EPD month (CSV and Parquet). Whole-CLI comparisons with DuckDB and polars are in
 //! `scripts/bench.sh`.
 
 use std::sync::OnceLock;
@@ -135,4 +135,55 @@ fn overdispersion(b: divan::Bencher) {
         .map(|i| ((i * 37) % 40, 40 + (i * 13) % 200))
         .collect();
     b.bench(|| dispersion(&units, 0.15));
+}
+
+/// A synthetic EPD month (synth-epd: 200 practices × 2,500 rows, a tenth
+/// psychotropic), made once per format.
+fn epd_month(format: SynthFormat) -> &'static stomp_audit::synth::epd::EpdFiles {
+    static FILES: OnceLock<[(tempfile::TempDir, stomp_audit::synth::epd::EpdFiles); 2]> =
+        OnceLock::new();
+    let files = FILES.get_or_init(|| {
+        [SynthFormat::Csv, SynthFormat::Parquet].map(|format| {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let files = stomp_audit::synth::epd::generate(&stomp_audit::synth::epd::EpdConfig {
+                practices: 200,
+                month: stomp_audit::date::Month::new(2024, 3).expect("month"),
+                rows_per_practice: 2500,
+                psychotropic_share: 0.1,
+                seed: 1,
+                format,
+                out: dir.path().to_path_buf(),
+            })
+            .expect("synth-epd");
+            (dir, files)
+        })
+    });
+    &files[usize::from(format == SynthFormat::Parquet)].1
+}
+
+/// `measures` on one EPD month: the scan and fold of every row, the
+/// roll-up and the statistics; rows per second of the prescribing file.
+#[divan::bench(args = ["csv", "parquet"], sample_count = 10)]
+fn epd_measures(b: divan::Bencher, format: &str) {
+    let format = if format == "csv" {
+        SynthFormat::Csv
+    } else {
+        SynthFormat::Parquet
+    };
+    let files = epd_month(format);
+    let config = stomp_audit::pipeline::measures::MeasuresConfig {
+        prescribing: vec![files.epd.clone()],
+        list_sizes: vec![files.list_sizes.clone()],
+        practices: Some(files.practices.clone()),
+        ccgs: None,
+        batch_rows: stomp_audit::ingest::DEFAULT_BATCH_ROWS,
+        scope: stomp_audit::ingest::locality::Scope::National,
+    };
+    b.counter(divan::counter::ItemsCount::new(files.rows))
+        .bench(|| {
+            stomp_audit::pipeline::measures::run(&spec().measures, &config)
+                .expect("measures")
+                .rows
+                .len()
+        });
 }
