@@ -103,7 +103,7 @@ pub(crate) const DENSE_ABOVE: usize = 400;
 const LABEL_AT_MOST: usize = 25;
 
 /// How a dot is drawn, in drawing order (grey first, red on top).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Dot {
     Background,
     Plain,
@@ -661,4 +661,95 @@ pub(crate) fn panel(
         )?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` practices at a 10% rate; `outlier(k)` and `focused(k)` say which
+    /// are beyond the limits and inside the focus (`None`: no focus).
+    fn points(
+        n: usize,
+        outlier: impl Fn(usize) -> (bool, bool),
+        focused: Option<&dyn Fn(usize) -> bool>,
+    ) -> Vec<Point<'static>> {
+        (0..n)
+            .map(|k| Point {
+                n: 100.0 + k as f64,
+                rate: Some(0.1 + k as f64 / (10.0 * n as f64)),
+                ci: Some((0.05, 0.15 + k as f64 / (10.0 * n as f64))),
+                outlier: outlier(k).0,
+                outlier_adjusted: outlier(k).1,
+                code: "X",
+                name: "X",
+                background: focused.is_some_and(|f| !f(k)),
+            })
+            .collect()
+    }
+
+    fn split(p: &[Point<'static>]) -> (usize, usize, Vec<Dot>) {
+        let refs: Vec<&Point> = p.iter().collect();
+        let (dots, dense) = split_dots(&refs);
+        let kinds = dots.iter().map(|d| Dot::of(d)).collect();
+        (dots.len(), dense.len(), kinds)
+    }
+
+    #[test]
+    fn few_practices_are_all_dots_grey_under_blue_under_red() {
+        let p = points(10, |k| (k == 0, false), Some(&|k| k >= 5));
+        let (dots, dense, kinds) = split(&p);
+        assert_eq!((dots, dense), (10, 0));
+        assert!(kinds.windows(2).all(|w| w[0] <= w[1]), "{kinds:?}");
+        assert_eq!(kinds[0], Dot::Background);
+        assert_eq!(kinds[9], Dot::Plain);
+        // Practice 0 is an outlier outside the focus: grey like the others.
+        assert_eq!(kinds.iter().filter(|k| **k == Dot::Outlier).count(), 0);
+    }
+
+    #[test]
+    fn many_practices_keep_only_outliers_and_the_focus_as_dots() {
+        // 1,000 practices, 5 outliers, no focus: 5 dots, the rest shaded.
+        let p = points(1000, |k| (k % 200 == 0, false), None);
+        assert_eq!(split(&p).0, 5);
+        assert_eq!(split(&p).1, 995);
+        // A focus of 20, 3 of them outliers: its 20 are the dots.
+        let p = points(1000, |k| (k % 7 == 0, false), Some(&|k| k < 20));
+        let (dots, dense, kinds) = split(&p);
+        assert_eq!((dots, dense), (20, 980));
+        assert_eq!(kinds.iter().filter(|k| **k == Dot::Outlier).count(), 3);
+        // Over-dispersed: 600 beyond the plain limits, 10 beyond the adjusted.
+        let p = points(1000, |k| (k < 600, k < 10), None);
+        assert_eq!(split(&p).0, 10);
+    }
+
+    #[test]
+    fn density_shades_each_occupied_cell_once() {
+        let cells = density(
+            &[(1.0, 1.0), (1.05, 1.05), (9.95, 9.95), (20.0, 50.0)],
+            (0.0, 10.0),
+            (0.0, 10.0),
+            POINT,
+        );
+        // Cells are 1/6 wide and 10/38 high: the first two points share
+        // one; the last is clamped into the top right cell, the third's.
+        assert_eq!(cells.len(), 2);
+        assert!(density(&[], (0.0, 10.0), (0.0, 10.0), POINT).is_empty());
+    }
+
+    #[test]
+    fn the_band_follows_the_ranked_intervals_in_at_most_300_columns() {
+        let p = points(1000, |_| (false, false), None);
+        let ranked: Vec<&Point> = p.iter().collect();
+        let (band, line) = ranked_band(&ranked);
+        assert_eq!(line.len(), 250);
+        assert_eq!(band.len(), 500);
+        // Lower limits left to right, then upper limits right to left.
+        let (lower, upper) = band.split_at(250);
+        assert!(lower.iter().all(|p| (p.1 - 0.05).abs() < 1e-12));
+        assert!(upper
+            .windows(2)
+            .all(|w| w[0].0 > w[1].0 && w[0].1 >= w[1].1));
+        assert!(line.windows(2).all(|w| w[0].1 <= w[1].1));
+    }
 }
