@@ -16,8 +16,9 @@ pub struct Focus {
     /// Each focused locality: its level, code and name, as asked.
     pub units: Vec<(Level, String, String)>,
     /// Every unit inside a focused locality, itself included, by level
-    /// and code: its practices, and its PCNs, sub-ICBs … up to its level.
-    inside: HashSet<(Level, String)>,
+    /// (indexed as [`Level`]) and code: its practices, and its PCNs,
+    /// sub-ICBs … up to its level.
+    inside: [HashSet<String>; 6],
 }
 
 /// A `--focus` code that names no locality of the run.
@@ -74,7 +75,7 @@ impl Focus {
                         .push((level, unit_code.clone(), unit_name.clone()));
                 }
                 for l in Level::ALL.into_iter().filter(|l| *l <= level) {
-                    focus.inside.insert((l, p.units[l].0.clone()));
+                    focus.inside[l as usize].insert(p.units[l].0.clone());
                 }
             }
         }
@@ -83,7 +84,7 @@ impl Focus {
 
     /// True when the unit lies inside a focused locality (or is one).
     pub fn holds(&self, level: Level, code: &str) -> bool {
-        self.inside.contains(&(level, code.to_string()))
+        self.inside[level as usize].contains(code)
     }
 
     /// The focused localities in words: "ICB QHM North East and North Cumbria".

@@ -228,6 +228,17 @@ fn place(i: usize, n: usize) -> [usize; 4] {
     [i / 5, group(106), group(42), group(7)]
 }
 
+/// The codes of the PCN, sub-ICB, ICB and region at a [`place`], the same
+/// in the EPD rows and the practices table.
+fn locality_codes([pcn, sub, icb, region]: [usize; 4]) -> [String; 4] {
+    [
+        format!("U{:05}", pcn + 1),
+        format!("S{:03}", sub + 1),
+        format!("QI{:03}", icb + 1),
+        format!("Y{:02}", region + 1),
+    ]
+}
+
 /// One practice: its code, name, list size and propensities.
 struct Practice {
     code: String,
@@ -295,32 +306,29 @@ pub fn generate(cfg: &EpdConfig) -> polars::prelude::PolarsResult<EpdFiles> {
     let mut w = TableWriter::create(&cfg.out, &format!("epd_{stamp}"), &EPD_HEADER, cfg.format)?;
     let psychotropic = ((cfg.rows_per_practice as f64 * cfg.psychotropic_share).round() as usize)
         .clamp(1, cfg.rows_per_practice.max(1));
+    // Repeated presentations split the rate between their rows, as pack
+    // sizes split a real month's.
+    let repeats = [
+        psychotropic.div_ceil(PSYCHOTROPIC.len()),
+        (cfg.rows_per_practice - psychotropic).div_ceil(OTHER.len()),
+    ];
     let mut rows = 0u64;
     for (i, p) in practices.iter().enumerate() {
-        let [_, sub, icb, region] = place(i, cfg.practices);
+        let at = place(i, cfg.practices);
+        let [_, sub, icb, region] = at;
         let (pco_name, icb_name, region_name) = (
             format!("SYNTHETIC SUB-ICB {}", sub + 1),
             format!("SYNTHETIC ICB {}", icb + 1),
             format!("SYNTHETIC REGION {}", region + 1),
         );
-        let (pco, icb, region) = (
-            format!("S{:03}", sub + 1),
-            format!("QI{:03}", icb + 1),
-            format!("Y{:02}", region + 1),
-        );
+        let [_, pco, icb, region] = locality_codes(at);
         for k in 0..cfg.rows_per_practice {
             let (bnf, name, units, adq, rate) = if k < psychotropic {
                 PSYCHOTROPIC[(k + i) % PSYCHOTROPIC.len()]
             } else {
                 OTHER[(k + i) % OTHER.len()]
             };
-            // Repeated presentations split the rate between their rows,
-            // as pack sizes split a real month's.
-            let repeats = if k < psychotropic {
-                psychotropic.div_ceil(PSYCHOTROPIC.len())
-            } else {
-                (cfg.rows_per_practice - psychotropic).div_ceil(OTHER.len())
-            };
+            let repeats = repeats[usize::from(k >= psychotropic)];
             let mean = p.list / 1000.0 * rate * p.propensity[group(bnf)] / repeats as f64;
             let items = poisson(&mut rng, mean).max(1);
             let quantity = units * items as f64;
@@ -439,17 +447,19 @@ fn write_practices(
 ) -> polars::prelude::PolarsResult<PathBuf> {
     let mut w = TableWriter::create(&cfg.out, "practices", &PRACTICES_HEADER, SynthFormat::Csv)?;
     for (i, p) in practices.iter().enumerate() {
-        let [pcn, sub, icb, region] = place(i, cfg.practices);
+        let at = place(i, cfg.practices);
+        let [pcn, sub, icb, region] = at;
+        let [pcn_code, sub_code, icb_code, region_code] = locality_codes(at);
         w.row(&[
             &p.code,
             &p.name,
-            &format!("U{:05}", pcn + 1),
+            &pcn_code,
             &format!("Synthetic PCN {}", pcn + 1),
-            &format!("S{:03}", sub + 1),
+            &sub_code,
             &format!("Synthetic sub-ICB {}", sub + 1),
-            &format!("QI{:03}", icb + 1),
+            &icb_code,
             &format!("Synthetic ICB {}", icb + 1),
-            &format!("Y{:02}", region + 1),
+            &region_code,
             &format!("Synthetic Region {}", region + 1),
         ])?;
     }

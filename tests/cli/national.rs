@@ -138,7 +138,6 @@ fn a_national_measures_page_stays_small_and_lists_outliers_first() {
     };
     // The page's own script, driven as a reader would: find a practice,
     // then sort a table by its percentile column.
-    let page = tmp.path().join("measures/report.html");
     let driven = tmp.path().join("measures/driven.html");
     let drive = "<script>window.addEventListener('load',function(){\
         var t=performance.timing;document.body.setAttribute('data-load-ms',Date.now()-t.navigationStart);\
@@ -178,7 +177,6 @@ fn a_national_measures_page_stays_small_and_lists_outliers_first() {
         percentiles.windows(2).all(|w| w[0] <= w[1]),
         "not sorted: {percentiles:?}"
     );
-    assert!(page.exists());
 }
 
 #[test]

@@ -7,7 +7,9 @@ use std::fmt::Write;
 
 use super::charts;
 use super::definitions::definitions;
-use super::{esc, glossary, long_table, pct, published, significant_first, top_words, CSS};
+use super::{
+    esc, flag_class, glossary, long_table, pct, published, significant_first, top_words, CSS,
+};
 use crate::aggregate::statistics::{Model, P998};
 use crate::aggregate::{Flag, IndicatorRow};
 use crate::audit::dose::IMPLAUSIBLE_PERCENT;
@@ -38,6 +40,14 @@ pub(crate) fn render(
     let latest = Latest {
         rows: run.rows.iter().filter(|r| r.index_date == last).collect(),
     };
+    let cells = Cells::new(&run.rows, |r| {
+        (
+            r.level,
+            r.unit_code.as_str(),
+            r.indicator_id.as_str(),
+            r.index_date,
+        )
+    });
     let mut h = String::new();
     let w = &mut h;
     header(w, run, spec, last, &top, focus);
@@ -49,9 +59,9 @@ pub(crate) fn render(
     doses_known(w, run, spec);
     if run.dates.len() > 1 {
         change_section(w, run, last, focus);
-        trend_section(w, run, spec, &top, focus);
+        trend_section(w, run, spec, &cells, &top, focus);
     }
-    practices_compared(w, run, spec, &latest, last, &top, focus)?;
+    practices_compared(w, run, spec, &latest, &cells, &top, focus)?;
     locality_tables(w, spec, &latest, focus);
     glossary(w, &top, false);
     definitions(w, spec);
@@ -101,7 +111,7 @@ fn focus_headline(
             let _ = write!(
                 w,
                 "<tr class=\"{}\"><td class=\"l\"><a href=\"#{id}\">{id}</a> {title}</td><td>{}</td><td>{}</td><td>{} ({}–{})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                flag_class(unit),
+                flag_class(&unit.stats),
                 published(unit.numerator),
                 published(unit.denominator),
                 pct(unit.stats.rate),
@@ -118,15 +128,6 @@ fn focus_headline(
             );
         }
         w.push_str("</table>");
-    }
-}
-
-/// The row class of a unit beyond its 99.8% limits: red above, blue below.
-fn flag_class(r: &IndicatorRow) -> &'static str {
-    match r.stats.flag[P998] {
-        Some(Flag::High) => "high",
-        Some(Flag::Low) => "low",
-        _ => "",
     }
 }
 
@@ -270,10 +271,12 @@ fn practices_compared(
     run: &AuditRun,
     spec: &AuditSpec,
     latest: &Latest,
-    last: Date,
+    cells: &Cells,
     top: &str,
     focus: Option<&Focus>,
 ) -> Result<(), String> {
+    // The date every chart but the trend shows (render refuses a run without one).
+    let last = run.dates.last().map(|d| d.to_string()).unwrap_or_default();
     let _ = write!(w, "<h2>Practices compared</h2><p class=\"note\">Funnel plots: each dot a practice; solid lines the 95% (grey) and 99.8% (red) limits around the rate for {top}; \
                 dashed the 99.8% limits adjusted for over-dispersion. Practices outside 99.8% are labelled (when there are few). Caterpillar plots rank practices with their 95% intervals. {}</p>", super::many_dots());
     for ind in &spec.compiled.indicators {
@@ -301,21 +304,25 @@ fn practices_compared(
         let points: Vec<charts::Point> = practices.iter().map(|r| point(r, focus)).collect();
         w.push_str(&charts::panel(
             &ind.id,
-            &last.to_string(),
+            &last,
             &points,
             target,
             tau2,
             &scale,
-            Some(&national_trend(run, &ind.id, focus)),
+            Some(&national_trend(run, cells, &ind.id, focus)),
         )?);
         w.push_str("</div>");
     }
     Ok(())
 }
 
+/// An audit page's rows by (level, unit, indicator, index date).
+type Cells<'a> = super::ByUnit<'a, Date, IndicatorRow>;
+
 /// An indicator's deciles and top-level rate at every index date, and the
 /// focused localities' rates.
-fn national_trend(run: &AuditRun, id: &str, focus: Option<&Focus>) -> charts::Trend {
+fn national_trend(run: &AuditRun, cells: &Cells, id: &str, focus: Option<&Focus>) -> charts::Trend {
+    let rate = |r: &IndicatorRow| r.stats.rate;
     charts::Trend {
         labels: run.dates.iter().map(|d| d.to_string()).collect(),
         deciles: run
@@ -324,49 +331,13 @@ fn national_trend(run: &AuditRun, id: &str, focus: Option<&Focus>) -> charts::Tr
             .filter(|d| d.indicator_id == id)
             .map(|d| d.deciles)
             .collect(),
-        national: national_rates(run, id)
+        national: cells
+            .rates(&run.dates, Level::National, "", id, rate)
             .into_iter()
             .map(|r| r.unwrap_or(0.0))
             .collect(),
-        focus: focus
-            .map(|f| {
-                f.units
-                    .iter()
-                    .map(|(level, code, name)| {
-                        let rates = unit_rates(run, id, *level, code);
-                        (
-                            format!("{code} {name}"),
-                            rates.into_iter().map(|r| r.unwrap_or(0.0)).collect(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
+        focus: cells.focus_lines(focus, &run.dates, id, rate),
     }
-}
-
-/// An indicator's top-level rate at every index date.
-fn national_rates(run: &AuditRun, id: &str) -> Vec<Option<f64>> {
-    unit_rates(run, id, Level::National, "")
-}
-
-/// An indicator's rate for one unit at every index date (any code at the
-/// top level, which has one unit).
-fn unit_rates(run: &AuditRun, id: &str, level: Level, code: &str) -> Vec<Option<f64>> {
-    run.dates
-        .iter()
-        .map(|d| {
-            run.rows
-                .iter()
-                .find(|r| {
-                    r.index_date == *d
-                        && r.indicator_id == id
-                        && r.level == level
-                        && (level == Level::National || r.unit_code == code)
-                })
-                .and_then(|r| r.stats.rate)
-        })
-        .collect()
 }
 
 /// A table per locality level of every unit's rate for each indicator,
@@ -408,11 +379,11 @@ fn locality_tables(w: &mut String, spec: &AuditSpec, latest: &Latest, focus: Opt
                 for ind in &spec.compiled.indicators {
                     match cells.get(&(level, *code, ind.id.as_str())) {
                         Some(r) => {
-                            flagged |= !flag_class(r).is_empty();
+                            flagged |= !flag_class(&r.stats).is_empty();
                             let _ = write!(
                                 row,
                                 "<td class=\"{}\">{}</td>",
-                                flag_class(r),
+                                flag_class(&r.stats),
                                 rate_with_counts(r)
                             );
                         }
@@ -445,30 +416,16 @@ fn trend_section(
     w: &mut String,
     run: &AuditRun,
     spec: &AuditSpec,
+    cells: &Cells,
     top: &str,
     focus: Option<&Focus>,
 ) {
-    let mut cells: std::collections::HashMap<
-        (Level, &str, &str, crate::date::Date),
-        &IndicatorRow,
-    > = std::collections::HashMap::new();
-    for r in &run.rows {
-        cells.insert(
-            (
-                r.level,
-                r.unit_code.as_str(),
-                r.indicator_id.as_str(),
-                r.index_date,
-            ),
-            r,
-        );
-    }
     let _ = write!(
         w,
         "<h2>Trend by index date</h2><p class=\"note\">Rate (numerator/denominator) at each index date. Index dates are the days the audit looks back from; \
          a quarter end is the same day in calendar quarters and in NHS financial-year quarters (31 March 2024 ends 2024Q1 and 2023/24 Q4).</p>"
     );
-    outcome_chart(w, run, spec, top);
+    outcome_chart(w, run, spec, cells, top);
     for level in [Level::National, Level::Icb, Level::SubIcb] {
         let units: Vec<(&str, &str)> = units_at(run.rows.iter(), level)
             .into_iter()
@@ -500,7 +457,7 @@ fn trend_section(
                     esc(&ind.id)
                 );
                 for d in &run.dates {
-                    match cells.get(&(level, *code, ind.id.as_str(), *d)) {
+                    match cells.get(level, code, &ind.id, *d) {
                         Some(r) => {
                             let _ = write!(w, "<td>{}</td>", rate_with_counts(r));
                         }
@@ -516,7 +473,7 @@ fn trend_section(
 
 /// The spec's outcome indicators at the top level over the index dates, in
 /// one chart: stops and reductions beside current use.
-fn outcome_chart(w: &mut String, run: &AuditRun, spec: &AuditSpec, top: &str) {
+fn outcome_chart(w: &mut String, run: &AuditRun, spec: &AuditSpec, cells: &Cells, top: &str) {
     let inds = &spec.compiled.indicators;
     if spec.compiled.outcome_chart.is_empty() {
         return;
@@ -527,7 +484,10 @@ fn outcome_chart(w: &mut String, run: &AuditRun, spec: &AuditSpec, top: &str) {
         .iter()
         .map(|&i| {
             let id = inds[i].id.as_str();
-            (id.to_string(), national_rates(run, id))
+            (
+                id.to_string(),
+                cells.rates(&run.dates, Level::National, "", id, |r| r.stats.rate),
+            )
         })
         .collect();
     let labels: Vec<String> = run.dates.iter().map(|d| d.to_string()).collect();

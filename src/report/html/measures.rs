@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::charts::{self, Point, Scale};
-use super::{esc, long_table, CSS, LONG_TABLE};
+use super::{esc, flag_class, long_table, CSS, LONG_TABLE};
 use crate::aggregate::statistics::{Model, P998};
 use crate::aggregate::Flag;
 use crate::date::Month;
@@ -44,14 +44,6 @@ fn beyond(r: &MeasureRow) -> (u8, &'static str) {
         (_, Some(Flag::High)) => (1, "above"),
         (_, Some(Flag::Low)) => (1, "below"),
         _ => (2, ""),
-    }
-}
-
-fn flag_class(r: &MeasureRow) -> &'static str {
-    match r.stats.flag[P998] {
-        Some(Flag::High) => "high",
-        Some(Flag::Low) => "low",
-        _ => "",
     }
 }
 
@@ -190,7 +182,7 @@ fn focus_headline(
             let _ = write!(
                 w,
                 "<tr class=\"{}\"><td class=\"l\"><a href=\"#{id}\">{id}</a> {title}</td><td>{} ({}–{})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                flag_class(unit),
+                flag_class(&unit.stats),
                 value(unit.stats.rate, m.per),
                 value(unit.stats.ci_low, m.per),
                 value(unit.stats.ci_high, m.per),
@@ -300,6 +292,15 @@ fn practices_compared(
     if all > LONG_TABLE {
         practice_finder(w, run, latest);
     }
+    let cells = super::ByUnit::new(&run.rows, |r: &MeasureRow| {
+        (
+            r.level,
+            r.unit_code.as_str(),
+            r.measure_id.as_str(),
+            r.month,
+        )
+    });
+    let rate = |r: &MeasureRow| r.stats.rate;
     for m in &run.measures {
         let practices = latest.of(&m.id, Level::Practice);
         let Some(target) = latest
@@ -309,7 +310,22 @@ fn practices_compared(
         else {
             continue;
         };
-        section(w, run, m, &practices, target, top, focus)?;
+        let trend = charts::Trend {
+            labels: run.months.iter().map(|m| m.to_string()).collect(),
+            deciles: run
+                .deciles
+                .iter()
+                .filter(|d| d.measure_id == m.id)
+                .map(|d| d.deciles)
+                .collect(),
+            national: cells
+                .rates(&run.months, Level::National, "", &m.id, rate)
+                .into_iter()
+                .map(|r| r.unwrap_or(0.0))
+                .collect(),
+            focus: cells.focus_lines(focus, &run.months, &m.id, rate),
+        };
+        section(w, &trend, m, &practices, target, top, focus)?;
     }
 
     Ok(())
@@ -350,7 +366,7 @@ fn locality_tables(w: &mut String, run: &MeasuresRun, latest: &Latest, focus: Op
                 let _ = write!(
                     w,
                     "<td class=\"{}\">{}</td>",
-                    r.map_or("", |r| flag_class(r)),
+                    r.map_or("", |r| flag_class(&r.stats)),
                     value(r.and_then(|r| r.stats.rate), m.per)
                 );
             }
@@ -434,7 +450,7 @@ fn practice_finder(w: &mut String, run: &MeasuresRun, latest: &Latest) {
             cells[k] = (
                 r.stats.rate.map(|v| format!("{:.2}", v * m.per)),
                 r.stats.percentile_rank.map(|p| (p * 100.0).round() as u32),
-                flag_class(r),
+                flag_class(&r.stats),
             );
         }
     }
@@ -480,7 +496,7 @@ fn reasons(counts: impl Iterator<Item = (&'static str, u64)>) -> String {
 /// One measure's definition, charts and practice table.
 fn section(
     w: &mut String,
-    run: &MeasuresRun,
+    trend: &charts::Trend,
     m: &Measure,
     practices: &[&MeasureRow],
     target: f64,
@@ -523,52 +539,6 @@ fn section(
         top,
     };
     let points: Vec<Point> = practices.iter().map(|r| point(r, focus)).collect();
-    let trend = charts::Trend {
-        labels: run.months.iter().map(|m| m.to_string()).collect(),
-        deciles: run
-            .deciles
-            .iter()
-            .filter(|d| d.measure_id == m.id)
-            .map(|d| d.deciles)
-            .collect(),
-        national: run
-            .months
-            .iter()
-            .map(|mo| {
-                run.rows
-                    .iter()
-                    .find(|r| r.month == *mo && r.measure_id == m.id && r.level == Level::National)
-                    .and_then(|r| r.stats.rate)
-                    .unwrap_or(0.0)
-            })
-            .collect(),
-        focus: focus
-            .map(|f| {
-                f.units
-                    .iter()
-                    .map(|(level, code, name)| {
-                        let rates = run
-                            .months
-                            .iter()
-                            .map(|mo| {
-                                run.rows
-                                    .iter()
-                                    .find(|r| {
-                                        r.month == *mo
-                                            && r.measure_id == m.id
-                                            && r.level == *level
-                                            && &r.unit_code == code
-                                    })
-                                    .and_then(|r| r.stats.rate)
-                                    .unwrap_or(0.0)
-                            })
-                            .collect();
-                        (format!("{code} {name}"), rates)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-    };
     w.push_str(&charts::panel(
         &m.id,
         &last,
@@ -576,7 +546,7 @@ fn section(
         target,
         tau2,
         &scale,
-        Some(&trend),
+        Some(trend),
     )?);
     w.push_str("</div>");
     let mut listed: Vec<&&MeasureRow> = practices
@@ -607,7 +577,7 @@ fn section(
                     "<td class=\"l\">{} {}</td><td class=\"{}\">{}</td><td>{:.1}</td><td>{:.1}</td><td>{} ({}–{})</td><td>{}</td><td>{}</td>",
                     esc(&r.unit_code),
                     esc(&r.unit_name),
-                    flag_class(r),
+                    flag_class(&r.stats),
                     words,
                     r.numerator,
                     r.denominator,

@@ -8,9 +8,14 @@ mod definitions;
 pub mod measures;
 pub mod review_pack;
 
+use std::collections::HashMap;
 use std::fmt::Write;
+use std::hash::Hash;
 
+use crate::aggregate::statistics::P998;
+use crate::aggregate::{Flag, UnitStats};
 use crate::ingest::locality::Level;
+use crate::report::focus::Focus;
 
 pub(crate) use audit::render;
 
@@ -64,7 +69,7 @@ function esc(s){return s.replace(/[&<>"]/g,function(c){return {'&':'&amp;','<':'
 
 /// What a focused page shows, and that the tables (`table`, the main
 /// one, and the rest) do not follow it.
-fn focus_note(f: &crate::report::focus::Focus, top: &str, table: &str) -> String {
+fn focus_note(f: &Focus, top: &str, table: &str) -> String {
     format!(
         "<p class=\"focus\">This page is about {}: its practices are drawn in colour over every practice of the run (grey) in the plots, \
          whose limits and deciles are those of {top}; its units alone are listed in the tables below. \
@@ -130,6 +135,7 @@ fn long_table(
 
 /// How many units lie beyond the 99.8% limits: above and below, plain
 /// and over-dispersion adjusted. The headlines count practices with it.
+#[derive(Default)]
 struct Beyond {
     above: usize,
     below: usize,
@@ -138,15 +144,8 @@ struct Beyond {
 }
 
 impl Beyond {
-    fn count<'a>(stats: impl Iterator<Item = &'a crate::aggregate::UnitStats>) -> Beyond {
-        use crate::aggregate::statistics::P998;
-        use crate::aggregate::Flag;
-        let mut b = Beyond {
-            above: 0,
-            below: 0,
-            above_adjusted: 0,
-            below_adjusted: 0,
-        };
+    fn count<'a>(stats: impl Iterator<Item = &'a UnitStats>) -> Beyond {
+        let mut b = Beyond::default();
         for s in stats {
             b.above += usize::from(s.flag[P998] == Some(Flag::High));
             b.below += usize::from(s.flag[P998] == Some(Flag::Low));
@@ -154,6 +153,91 @@ impl Beyond {
             b.below_adjusted += usize::from(s.flag_adjusted[P998] == Some(Flag::Low));
         }
         b
+    }
+}
+
+/// The class of a unit's row or cell beyond its 99.8% limits: red above,
+/// blue below.
+fn flag_class(s: &UnitStats) -> &'static str {
+    match s.flag[P998] {
+        Some(Flag::High) => "high",
+        Some(Flag::Low) => "low",
+        _ => "",
+    }
+}
+
+/// A page's rows by (level, unit code, indicator or measure id, period),
+/// indexed once: the trends ask for every period of every indicator, and
+/// a scan of the run's rows for each grows with periods × units.
+struct ByUnit<'a, P, R> {
+    rows: HashMap<(Level, &'a str, &'a str, P), &'a R>,
+    /// The top level's one unit code.
+    top: Option<&'a str>,
+}
+
+impl<'a, P: Copy + Eq + Hash, R> ByUnit<'a, P, R> {
+    /// Indexes `rows` by `key`: (level, unit code, id, period).
+    fn new(rows: &'a [R], key: impl Fn(&'a R) -> (Level, &'a str, &'a str, P)) -> Self {
+        let mut index = HashMap::with_capacity(rows.len());
+        let mut top = None;
+        for r in rows {
+            let k = key(r);
+            if k.0 == Level::National {
+                top.get_or_insert(k.1);
+            }
+            index.entry(k).or_insert(r);
+        }
+        ByUnit { rows: index, top }
+    }
+
+    /// One unit's row for one id and period.
+    fn get(&self, level: Level, code: &str, id: &str, period: P) -> Option<&'a R> {
+        self.rows.get(&(level, code, id, period)).copied()
+    }
+
+    /// One unit's `rate` in each period (the top level's, whatever its
+    /// code, for [`Level::National`]).
+    fn rates(
+        &self,
+        periods: &[P],
+        level: Level,
+        code: &str,
+        id: &str,
+        rate: impl Fn(&R) -> Option<f64>,
+    ) -> Vec<Option<f64>> {
+        let code = match level {
+            Level::National => self.top.unwrap_or(code),
+            _ => code,
+        };
+        periods
+            .iter()
+            .map(|p| self.get(level, code, id, *p).and_then(&rate))
+            .collect()
+    }
+
+    /// The focused localities' lines over the periods, for the deciles
+    /// chart (0 where a period has no rate).
+    fn focus_lines(
+        &self,
+        focus: Option<&Focus>,
+        periods: &[P],
+        id: &str,
+        rate: impl Fn(&R) -> Option<f64>,
+    ) -> Vec<(String, Vec<f64>)> {
+        focus
+            .map(|f| {
+                f.units
+                    .iter()
+                    .map(|(level, code, name)| {
+                        let line = self.rates(periods, *level, code, id, &rate);
+                        (
+                            format!("{code} {name}"),
+                            line.into_iter().map(|r| r.unwrap_or(0.0)).collect(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 
