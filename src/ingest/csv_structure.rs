@@ -122,7 +122,7 @@ pub fn scan(path: &Path) -> Result<CsvStructure, StructureError> {
 
 /// Refuses what is not comma-separated UTF-8 text, from its first bytes:
 /// a spreadsheet saved under a .csv name, UTF-16 text, tab-separated values.
-fn sniff(head: &[u8]) -> Result<(), StructureError> {
+pub(crate) fn sniff(head: &[u8]) -> Result<(), StructureError> {
     if head.starts_with(b"PK\x03\x04") || head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         return Err(StructureError::Spreadsheet);
     }

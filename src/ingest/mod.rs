@@ -9,6 +9,7 @@
 pub const DEFAULT_BATCH_ROWS: usize = 65_536;
 
 pub mod accounting;
+pub(crate) mod csv_rows;
 pub mod csv_structure;
 pub mod list_sizes;
 pub mod locality;

@@ -15,7 +15,7 @@
 use std::path::Path;
 
 use super::mapping::TableMapping;
-use super::source::{SourceError, TableSource};
+use super::source::{FileFormat, SourceError, TableSource};
 use super::table::TableKind;
 
 /// A published layout of practice-level prescribing data.
@@ -92,7 +92,11 @@ const COLUMNS: [(&str, Option<&str>, Option<&str>); 12] = [
 /// Opens a prescribing file (CSV, CSV.gz or Parquet) and finds its layout.
 pub fn open(path: &Path) -> Result<PrescribingFile, LayoutError> {
     let mut source = TableSource::file(TableKind::Prescribing, path, TableMapping::default());
-    let names = source.column_names()?;
+    // A CSV file is read in one pass later: here only its header.
+    let names = match source.format {
+        FileFormat::Csv => super::csv_rows::header(path)?,
+        FileFormat::Parquet => source.column_names()?,
+    };
     let find = |want: &str| {
         names
             .iter()
@@ -136,7 +140,6 @@ pub fn open(path: &Path) -> Result<PrescribingFile, LayoutError> {
     };
     map("icb_code", icb_code);
     map("icb_name", icb_name);
-    // The same source keeps the CSV structure it scanned: one pass, not two.
     source.mapping = mapping;
     Ok(PrescribingFile { source, layout })
 }

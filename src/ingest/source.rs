@@ -232,6 +232,29 @@ fn is_null<A: StaticArray>(a: &A, i: usize) -> bool {
     a.is_null(i)
 }
 
+/// A row's values by requested column and its place in its file: what a
+/// per-row pass needs, whether the row came in a polars batch or from the
+/// parallel CSV reader.
+pub(crate) trait RowFields {
+    /// The value of requested column `col`, trimmed; `None` when null or blank.
+    fn get(&self, col: usize) -> Option<&str>;
+    /// Where the row is in its file.
+    fn location(&self) -> Location;
+}
+
+/// Row `i` of a batch.
+pub(crate) struct BatchRow<'a>(pub &'a Batch, pub usize);
+
+impl RowFields for BatchRow<'_> {
+    fn get(&self, col: usize) -> Option<&str> {
+        self.0.get(col, self.1)
+    }
+
+    fn location(&self) -> Location {
+        self.0.location(self.1)
+    }
+}
+
 /// A batch of rows: the requested columns as text, in the order asked for.
 pub(crate) struct Batch {
     columns: Vec<<StringType as PolarsDataType>::Array>,
@@ -436,9 +459,17 @@ impl TableSource {
         self.structure()?;
         let mut lf = self.scan()?;
         let schema = lf.collect_schema().map_err(|e| self.unreadable(e))?;
+        let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+        self.check_names(&names)?;
+        Ok(schema)
+    }
+
+    /// Checks that the file's column names (as written) hold every
+    /// required column, after mapping.
+    pub(crate) fn check_names(&self, names: &[String]) -> Result<(), SourceError> {
         for spec in self.kind.columns().iter().filter(|c| c.required) {
             let source = self.mapping.source_name(spec.name);
-            if schema.get(source).is_none() {
+            if !names.iter().any(|n| n == source) {
                 let renamed = if source != spec.name {
                     format!(" (mapped to '{source}')")
                 } else {
@@ -449,15 +480,11 @@ impl TableSource {
                     table: self.kind,
                     column: spec.name,
                     renamed,
-                    available: schema
-                        .iter_names()
-                        .map(|n| n.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    available: names.join(", "),
                 });
             }
         }
-        Ok(schema)
+        Ok(())
     }
 
     /// Streams the table in batches of about `batch_rows` rows, handing each

@@ -5,14 +5,17 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use rayon::prelude::*;
+
 use crate::classify::codelist::is_bnf_code;
 use crate::date::Month;
 use crate::ingest::accounting::{IgnoreReason, RejectReason, Tally};
+use crate::ingest::csv_rows::CsvRows;
 use crate::ingest::list_sizes::ListSizes;
 use crate::ingest::locality::{Level, Units, UNKNOWN};
 use crate::ingest::practices::Practices;
 use crate::ingest::prescribing::{is_practice_code, PrescribingFile};
-use crate::ingest::source::{Batch, ScanError, SourceError};
+use crate::ingest::source::{BatchRow, FileFormat, RowFields, ScanError, SourceError};
 use crate::ingest::table::TableKind;
 use crate::spec::format::MeasureValue;
 use crate::spec::measures::Denominator;
@@ -35,6 +38,10 @@ const COLUMNS: [&str; 14] = [
     "quantity",
     "bnf_name",
 ];
+
+/// The first columns of [`COLUMNS`], read for every row: the others only
+/// for rows that match a measure or start a practice.
+const EVERY_ROW: usize = 3;
 
 /// Each measure's `(numerator, denominator)` per month and practice.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -81,61 +88,22 @@ pub struct FoldSummary {
     pub ddd_unknown: BTreeMap<String, (String, f64)>,
 }
 
-/// Streams prescribing files into sums.
-pub struct Folder<'a> {
+/// What every part of the pass reads and none changes while parts run:
+/// the measures, list sizes, and the codes and practices known so far.
+struct Known<'a> {
     measures: &'a [Measure],
     lists: &'a ListSizes,
     other_settings: &'a HashSet<String>,
-    codes: HashMap<String, u32>,
-    code_masks: Vec<u64>,
-    /// Each code and the name the data give it (for strengths).
-    code_names: Vec<(String, Option<String>)>,
     /// Whether a measure needs quantities (defined daily doses).
     needs_quantity: bool,
+    codes: HashMap<String, u32>,
+    code_masks: Vec<u64>,
     practices: HashMap<String, u32>,
-    practice_codes: Vec<String>,
-    sums: HashMap<(Month, u32, u32), [f64; 3]>,
-    seen: HashSet<(Month, u32)>,
-    /// The last row's (month, practice code, practice index, has a list
-    /// size): EPD rows come grouped by practice, so most rows reuse it.
-    last: Option<(Month, String, u32, bool)>,
-    hierarchy: Hierarchy,
-    summary: FoldSummary,
 }
 
-impl<'a> Folder<'a> {
-    /// A pass for these measures, with these list sizes; codes in
-    /// `other_settings` (from an ODS file) are not GP practices.
-    pub fn new(
-        measures: &'a [Measure],
-        lists: &'a ListSizes,
-        other_settings: &'a HashSet<String>,
-    ) -> Self {
-        Folder {
-            measures,
-            lists,
-            other_settings,
-            codes: HashMap::new(),
-            code_masks: Vec::new(),
-            code_names: Vec::new(),
-            needs_quantity: measures
-                .iter()
-                .any(|m| m.numerator.value == MeasureValue::Ddd),
-            practices: HashMap::new(),
-            practice_codes: Vec::new(),
-            sums: HashMap::new(),
-            seen: HashSet::new(),
-            last: None,
-            hierarchy: HashMap::new(),
-            summary: FoldSummary::default(),
-        }
-    }
-
+impl Known<'_> {
     /// Bit 2k: measure k's numerator; bit 2k+1: its prescribed denominator.
-    fn classify(&mut self, bnf: &str, name: Option<&str>) -> (u32, u64) {
-        if let Some(&i) = self.codes.get(bnf) {
-            return (i, self.code_masks[i as usize]);
-        }
+    fn mask(&self, bnf: &str) -> u64 {
         let mut mask = 0u64;
         for (k, m) in self.measures.iter().enumerate() {
             if m.numerator.filter.matches(bnf) {
@@ -147,139 +115,223 @@ impl<'a> Folder<'a> {
                 }
             }
         }
-        let i = self.code_masks.len() as u32;
-        self.codes.insert(bnf.to_string(), i);
-        self.code_masks.push(mask);
-        self.code_names
-            .push((bnf.to_string(), name.map(str::to_string)));
-        self.summary.bnf_codes.0 += 1;
-        self.summary.bnf_codes.1 += u64::from(mask != 0);
-        (i, mask)
+        mask
+    }
+}
+
+/// Streams prescribing files into sums. Each file is read in parts (chunks
+/// of a CSV file, slices of a Parquet batch) on all cores; the parts are
+/// merged in file order, replaying the rows they summed, so every total
+/// is added up in the order a single pass would, bit for bit.
+pub struct Folder<'a> {
+    known: Known<'a>,
+    /// Each code and the name the data give it (for strengths).
+    code_names: Vec<(String, Option<String>)>,
+    practice_codes: Vec<String>,
+    sums: HashMap<(Month, u32, u32), [f64; 3]>,
+    seen: HashSet<(Month, u32)>,
+    hierarchy: Hierarchy,
+    summary: FoldSummary,
+}
+
+/// A practice or BNF code as a part names it: its index in the folder when
+/// the folder knew it as the part began, else its index among the part's
+/// new ones with [`NEW`] set.
+type Ref = u32;
+
+/// Marks a [`Ref`] to a code or practice first seen in the part.
+const NEW: u32 = 1 << 31;
+
+/// Rows per part of a Parquet batch.
+const PART_ROWS: usize = 16_384;
+
+/// What a part did that the folder must replay in order: the sums depend
+/// on the order their rows are added in.
+enum Event {
+    /// A row summed for a practice, month and presentation.
+    Sum {
+        month: Month,
+        practice: Ref,
+        code: Ref,
+        values: [f64; 3],
+    },
+    /// A row of a prescriber that is not a practice (index into the part's list).
+    Outside { prescriber: u32, items: f64 },
+    /// A measure row of a practice without a list size that month.
+    NoListSize {
+        month: Month,
+        practice: Ref,
+        items: f64,
+    },
+}
+
+/// One part's pass over its rows, on its own core.
+#[derive(Default)]
+struct Part {
+    new_codes: HashMap<String, Ref>,
+    /// Codes new in the part: code, name, measure mask.
+    code_list: Vec<(String, Option<String>, u64)>,
+    new_practices: HashMap<String, Ref>,
+    /// Practices new in the part, with their localities from their first row.
+    practice_list: Vec<Units>,
+    prescribers: HashMap<String, u32>,
+    prescriber_list: Vec<String>,
+    /// Each (month, practice) as first met in a run of rows.
+    units: Vec<(Month, Ref)>,
+    months: BTreeSet<Month>,
+    months_without_adq: BTreeSet<Month>,
+    adq_missing: u64,
+    events: Vec<Event>,
+    /// The last row's (month, practice code, practice, has a list size):
+    /// EPD rows come grouped by practice, so most rows reuse it.
+    last: Option<(Month, String, Ref, bool)>,
+    tally: Tally,
+}
+
+impl Part {
+    /// The code's [`Ref`] and measure mask; `name` gives its name the first time.
+    fn classify<'r>(
+        &mut self,
+        known: &Known,
+        bnf: &str,
+        name: impl FnOnce() -> Option<&'r str>,
+    ) -> (Ref, u64) {
+        if let Some(&i) = known.codes.get(bnf) {
+            return (i, known.code_masks[i as usize]);
+        }
+        if let Some(&r) = self.new_codes.get(bnf) {
+            return (r, self.code_list[(r & !NEW) as usize].2);
+        }
+        let mask = known.mask(bnf);
+        let r = NEW | self.code_list.len() as u32;
+        self.new_codes.insert(bnf.to_string(), r);
+        self.code_list
+            .push((bnf.to_string(), name().map(str::to_string), mask));
+        (r, mask)
     }
 
-    fn practice(&mut self, code: &str, b: &Batch, i: usize) -> u32 {
-        if let Some(&p) = self.practices.get(code) {
+    fn practice(&mut self, known: &Known, code: &str, row: &impl RowFields) -> Ref {
+        if let Some(&p) = known.practices.get(code) {
             return p;
         }
-        let p = self.practice_codes.len() as u32;
-        self.practices.insert(code.to_string(), p);
-        self.practice_codes.push(code.to_string());
-        let mut units = Units::new(code, b.get(5, i).unwrap_or(code));
+        if let Some(&p) = self.new_practices.get(code) {
+            return p;
+        }
+        let p = NEW | self.practice_list.len() as u32;
+        self.new_practices.insert(code.to_string(), p);
+        let mut units = Units::new(code, row.get(5).unwrap_or(code));
         // Columns 6 to 11: code and name of the sub-ICB, ICB and region.
         for (column, level) in [(6, Level::SubIcb), (8, Level::Icb), (10, Level::Region)] {
-            if let Some(c) = b.get(column, i) {
-                units[level] = (c.to_string(), b.get(column + 1, i).unwrap_or(c).to_string());
+            if let Some(c) = row.get(column) {
+                units[level] = (c.to_string(), row.get(column + 1).unwrap_or(c).to_string());
             }
         }
-        self.hierarchy.insert(code.to_string(), units);
+        self.practice_list.push(units);
         p
     }
 
-    /// The practice index of a row's (month, practice) and whether the
-    /// practice has a list size that month; each new pair is noted once.
+    /// The practice of a row's (month, practice) and whether the practice
+    /// has a list size that month; each new pair is noted once per run.
     fn unit(
         &mut self,
+        known: &Known,
         month: Month,
         code: &str,
         has_adq: bool,
-        b: &Batch,
-        i: usize,
-    ) -> (u32, bool) {
+        row: &impl RowFields,
+    ) -> (Ref, bool) {
         if let Some((m, c, p, listed)) = &self.last {
             if *m == month && c == code {
                 return (*p, *listed);
             }
         }
-        self.summary.months.insert(month);
+        self.months.insert(month);
         if !has_adq {
-            self.summary.months_without_adq.insert(month);
+            self.months_without_adq.insert(month);
         }
-        let p = self.practice(code, b, i);
-        self.seen.insert((month, p));
-        let listed = self.lists.get(month, code).is_some();
+        let p = self.practice(known, code, row);
+        self.units.push((month, p));
+        let listed = known.lists.get(month, code).is_some();
         self.last = Some((month, code.to_string(), p, listed));
         (p, listed)
     }
 
-    /// Reads one prescribing file; returns its rows' fates.
-    pub fn read(
-        &mut self,
-        file: &PrescribingFile,
-        batch_rows: usize,
-    ) -> Result<Tally, SourceError> {
-        let has_adq = file.layout.has_adq();
-        self.last = None;
-        let mut tally = Tally::default();
-        let result = file.source.for_each_batch(&COLUMNS, batch_rows, |b| {
-            for i in 0..b.len() {
-                self.row(&b, i, has_adq, &mut tally);
-            }
-            Ok::<(), std::convert::Infallible>(())
-        });
-        tally.merge(result.map_err(ScanError::into_source)?);
-        tally.rejections.sort();
-        Ok(tally)
-    }
-
-    fn row(&mut self, b: &Batch, i: usize, has_adq: bool, tally: &mut Tally) {
+    fn row(&mut self, known: &Known, r: &impl RowFields, has_adq: bool) {
         let reject = |tally: &mut Tally, column, value: Option<&str>, reason| {
-            tally.rejected(TableKind::Prescribing, b.location(i), column, value, reason)
+            tally.rejected(TableKind::Prescribing, r.location(), column, value, reason)
         };
-        let Some(code) = b.get(1, i) else {
-            reject(tally, "practice_code", None, RejectReason::MissingValue);
+        let Some(code) = r.get(1) else {
+            reject(
+                &mut self.tally,
+                "practice_code",
+                None,
+                RejectReason::MissingValue,
+            );
             return;
         };
-        if !is_practice_code(code) || self.other_settings.contains(code) {
-            let items = b
-                .get(3, i)
-                .and_then(|v| v.parse::<f64>().ok())
-                .unwrap_or(0.0);
-            // Allocate the code only the first time it is seen.
-            match self.summary.not_practices.get_mut(code) {
-                Some(o) => {
-                    o.rows += 1;
-                    o.items += items;
-                }
+        if !is_practice_code(code) || known.other_settings.contains(code) {
+            let items = r.get(3).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+            let prescriber = match self.prescribers.get(code) {
+                Some(&o) => o,
                 None => {
-                    let o = Outside { rows: 1, items };
-                    self.summary.not_practices.insert(code.to_string(), o);
+                    let o = self.prescriber_list.len() as u32;
+                    self.prescribers.insert(code.to_string(), o);
+                    self.prescriber_list.push(code.to_string());
+                    o
                 }
-            }
-            tally.ignored(IgnoreReason::NotAPractice);
+            };
+            self.events.push(Event::Outside { prescriber, items });
+            self.tally.ignored(IgnoreReason::NotAPractice);
             return;
         }
-        let Some(raw) = b.get(0, i) else {
-            reject(tally, "period", None, RejectReason::MissingValue);
+        let Some(raw) = r.get(0) else {
+            reject(&mut self.tally, "period", None, RejectReason::MissingValue);
             return;
         };
         let Some(month) = Month::parse_period(raw) else {
-            reject(tally, "period", Some(raw), RejectReason::InvalidDate);
+            reject(
+                &mut self.tally,
+                "period",
+                Some(raw),
+                RejectReason::InvalidDate,
+            );
             return;
         };
-        let Some(bnf) = b.get(2, i) else {
-            reject(tally, "bnf_code", None, RejectReason::MissingValue);
+        let Some(bnf) = r.get(2) else {
+            reject(
+                &mut self.tally,
+                "bnf_code",
+                None,
+                RejectReason::MissingValue,
+            );
             return;
         };
         if !is_bnf_code(bnf) {
-            reject(tally, "bnf_code", Some(bnf), RejectReason::InvalidCode);
+            reject(
+                &mut self.tally,
+                "bnf_code",
+                Some(bnf),
+                RejectReason::InvalidCode,
+            );
             return;
         }
-        let (p, listed) = self.unit(month, code, has_adq, b, i);
-        let (c, mask) = self.classify(bnf, b.get(13, i));
+        let (practice, listed) = self.unit(known, month, code, has_adq, r);
+        let (c, mask) = self.classify(known, bnf, || r.get(13));
         if mask == 0 {
-            tally.ignored(IgnoreReason::UnrelatedCode);
+            self.tally.ignored(IgnoreReason::UnrelatedCode);
             return;
         }
-        let Some(items) = amount(b.get(3, i), "items", b, i, tally) else {
+        let tally = &mut self.tally;
+        let Some(items) = amount(r.get(3), "items", r, tally) else {
             return;
         };
         let adq = if has_adq {
-            match b.get(4, i) {
+            match r.get(4) {
                 None => {
-                    self.summary.adq_missing += 1;
+                    self.adq_missing += 1;
                     0.0
                 }
-                v => match amount(v, "adq", b, i, tally) {
+                v => match amount(v, "adq", r, tally) {
                     Some(a) => a,
                     None => return,
                 },
@@ -287,8 +339,8 @@ impl<'a> Folder<'a> {
         } else {
             0.0
         };
-        let quantity = if self.needs_quantity {
-            match amount(b.get(12, i), "quantity", b, i, tally) {
+        let quantity = if known.needs_quantity {
+            match amount(r.get(12), "quantity", r, tally) {
                 Some(q) => q,
                 None => return,
             }
@@ -296,22 +348,196 @@ impl<'a> Folder<'a> {
             0.0
         };
         if !listed {
-            let o = self
-                .summary
-                .without_list_size
-                .entry((month, code.to_string()))
-                .or_default();
-            o.rows += 1;
-            o.items += items;
-            tally.ignored(IgnoreReason::NoListSize);
+            self.events.push(Event::NoListSize {
+                month,
+                practice,
+                items,
+            });
+            self.tally.ignored(IgnoreReason::NoListSize);
             return;
         }
-        let s = self.sums.entry((month, p, c)).or_insert([0.0; 3]);
-        s[0] += items;
-        s[1] += adq;
-        s[2] += quantity;
-        self.summary.rows_summed += 1;
-        tally.used();
+        self.events.push(Event::Sum {
+            month,
+            practice,
+            code: c,
+            values: [items, adq, quantity],
+        });
+        self.tally.used();
+    }
+}
+
+impl<'a> Folder<'a> {
+    /// A pass for these measures, with these list sizes; codes in
+    /// `other_settings` (from an ODS file) are not GP practices.
+    pub fn new(
+        measures: &'a [Measure],
+        lists: &'a ListSizes,
+        other_settings: &'a HashSet<String>,
+    ) -> Self {
+        Folder {
+            known: Known {
+                measures,
+                lists,
+                other_settings,
+                needs_quantity: measures
+                    .iter()
+                    .any(|m| m.numerator.value == MeasureValue::Ddd),
+                codes: HashMap::new(),
+                code_masks: Vec::new(),
+                practices: HashMap::new(),
+            },
+            code_names: Vec::new(),
+            practice_codes: Vec::new(),
+            sums: HashMap::new(),
+            seen: HashSet::new(),
+            hierarchy: HashMap::new(),
+            summary: FoldSummary::default(),
+        }
+    }
+
+    /// Reads one prescribing file; returns its rows' fates, and its
+    /// SHA-256 and size when the read took them (a CSV file's single pass).
+    pub fn read(
+        &mut self,
+        file: &PrescribingFile,
+        batch_rows: usize,
+    ) -> Result<(Tally, Option<(String, u64)>), SourceError> {
+        let has_adq = file.layout.has_adq();
+        let mut tally = Tally::default();
+        if file.source.format == FileFormat::Csv {
+            let mut rows = CsvRows::open(&file.source, &COLUMNS, EVERY_ROW)?;
+            loop {
+                let known = &self.known;
+                let parts =
+                    rows.next_window(Part::default, |part, r| part.row(known, r, has_adq))?;
+                let Some(parts) = parts else { break };
+                for (part, structural) in parts {
+                    tally.merge(structural);
+                    self.merge(part, &mut tally);
+                }
+            }
+            let checksum = rows.finish()?;
+            tally.rejections.sort();
+            return Ok((tally, Some(checksum)));
+        }
+        let result = file.source.for_each_batch(&COLUMNS, batch_rows, |b| {
+            let known = &self.known;
+            let parts: Vec<Part> = b
+                .chunk_ranges(PART_ROWS)
+                .into_par_iter()
+                .map(|(lo, hi)| {
+                    let mut part = Part::default();
+                    for i in lo..hi {
+                        part.row(known, &BatchRow(&b, i), has_adq);
+                    }
+                    part
+                })
+                .collect();
+            for part in parts {
+                self.merge(part, &mut tally);
+            }
+            Ok::<(), std::convert::Infallible>(())
+        });
+        tally.merge(result.map_err(ScanError::into_source)?);
+        tally.rejections.sort();
+        Ok((tally, None))
+    }
+
+    /// Takes in a part, in file order: its new codes and practices first,
+    /// then its rows' sums in the order it read them.
+    fn merge(&mut self, part: Part, tally: &mut Tally) {
+        let codes: Vec<u32> = part
+            .code_list
+            .into_iter()
+            .map(|(code, name, mask)| {
+                if let Some(&i) = self.known.codes.get(&code) {
+                    return i;
+                }
+                let i = self.known.code_masks.len() as u32;
+                self.known.codes.insert(code.clone(), i);
+                self.known.code_masks.push(mask);
+                self.code_names.push((code, name));
+                self.summary.bnf_codes.0 += 1;
+                self.summary.bnf_codes.1 += u64::from(mask != 0);
+                i
+            })
+            .collect();
+        let practices: Vec<u32> = part
+            .practice_list
+            .into_iter()
+            .map(|units| {
+                let code = units[Level::Practice].0.clone();
+                if let Some(&p) = self.known.practices.get(&code) {
+                    return p;
+                }
+                let p = self.practice_codes.len() as u32;
+                self.known.practices.insert(code.clone(), p);
+                self.practice_codes.push(code.clone());
+                self.hierarchy.insert(code, units);
+                p
+            })
+            .collect();
+        let global = |r: Ref, new: &[u32]| {
+            if r & NEW != 0 {
+                new[(r & !NEW) as usize]
+            } else {
+                r
+            }
+        };
+        for (month, p) in part.units {
+            self.seen.insert((month, global(p, &practices)));
+        }
+        self.summary.months.extend(part.months);
+        self.summary
+            .months_without_adq
+            .extend(part.months_without_adq);
+        self.summary.adq_missing += part.adq_missing;
+        for event in part.events {
+            match event {
+                Event::Sum {
+                    month,
+                    practice,
+                    code,
+                    values,
+                } => {
+                    let key = (month, global(practice, &practices), global(code, &codes));
+                    let s = self.sums.entry(key).or_insert([0.0; 3]);
+                    for (s, v) in s.iter_mut().zip(values) {
+                        *s += v;
+                    }
+                    self.summary.rows_summed += 1;
+                }
+                Event::Outside { prescriber, items } => {
+                    let code = &part.prescriber_list[prescriber as usize];
+                    match self.summary.not_practices.get_mut(code) {
+                        Some(o) => {
+                            o.rows += 1;
+                            o.items += items;
+                        }
+                        None => {
+                            let o = Outside { rows: 1, items };
+                            self.summary.not_practices.insert(code.clone(), o);
+                        }
+                    }
+                }
+                Event::NoListSize {
+                    month,
+                    practice,
+                    items,
+                } => {
+                    let p = global(practice, &practices);
+                    let code = self.practice_codes[p as usize].clone();
+                    let o = self
+                        .summary
+                        .without_list_size
+                        .entry((month, code))
+                        .or_default();
+                    o.rows += 1;
+                    o.items += items;
+                }
+            }
+        }
+        tally.merge(part.tally);
     }
 
     /// The sums per unit and measure, what the pass saw, and each
@@ -320,10 +546,11 @@ impl<'a> Folder<'a> {
         let mut values = Values::default();
         for &(month, p) in &self.seen {
             let code = &self.practice_codes[p as usize];
-            let Some(list) = self.lists.get(month, code) else {
+            let Some(list) = self.known.lists.get(month, code) else {
                 continue;
             };
             let init = self
+                .known
                 .measures
                 .iter()
                 .map(|m| {
@@ -342,7 +569,7 @@ impl<'a> Folder<'a> {
         sums.sort_unstable_by_key(|(k, _)| *k);
         self.summary.presentations = sums.len() as u64;
         for ((month, p, c), [items, adq, quantity]) in sums {
-            let mask = self.code_masks[c as usize];
+            let mask = self.known.code_masks[c as usize];
             let (code, name) = &self.code_names[c as usize];
             let Some(unit) = values
                 .units
@@ -356,7 +583,7 @@ impl<'a> Folder<'a> {
                 // Only numerators are in DDDs (the spec refuses DDD shares).
                 MeasureValue::Ddd => 0.0,
             };
-            for (k, m) in self.measures.iter().enumerate() {
+            for (k, m) in self.known.measures.iter().enumerate() {
                 if mask & (1 << (2 * k)) != 0 {
                     unit[k].0 += match &m.numerator.ddd {
                         Some(ddd) => match ddd.ddds(code, name.as_deref(), quantity) {
@@ -389,12 +616,11 @@ impl<'a> Folder<'a> {
 fn amount(
     raw: Option<&str>,
     column: &'static str,
-    b: &Batch,
-    i: usize,
+    r: &impl RowFields,
     tally: &mut Tally,
 ) -> Option<f64> {
     let reject = |tally: &mut Tally, reason| {
-        tally.rejected(TableKind::Prescribing, b.location(i), column, raw, reason)
+        tally.rejected(TableKind::Prescribing, r.location(), column, raw, reason)
     };
     match raw.map(str::parse::<f64>) {
         Some(Ok(v)) if v.is_finite() && v >= 0.0 => Some(v),

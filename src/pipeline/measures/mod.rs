@@ -121,8 +121,16 @@ pub fn run(measures: &[Measure], config: &MeasuresConfig) -> Result<MeasuresRun,
         return Err(MeasuresError::NoMeasures);
     }
     let mut inputs = Vec::new();
-    let record = |path: &PathBuf, table, layout, tally| -> Result<MeasureInput, MeasuresError> {
-        let (sha256, bytes) = checksum(path)?;
+    let record = |path: &PathBuf,
+                  table,
+                  layout,
+                  tally,
+                  sum: Option<(String, u64)>|
+     -> Result<MeasureInput, MeasuresError> {
+        let (sha256, bytes) = match sum {
+            Some(sum) => sum,
+            None => checksum(path)?,
+        };
         Ok(MeasureInput {
             file: InputFile {
                 table,
@@ -139,7 +147,7 @@ pub fn run(measures: &[Measure], config: &MeasuresConfig) -> Result<MeasuresRun,
     for path in &config.list_sizes {
         let mut tally = Tally::default();
         lists.load(path, &mut tally)?;
-        inputs.push(record(path, TableKind::ListSizes, None, tally)?);
+        inputs.push(record(path, TableKind::ListSizes, None, tally, None)?);
     }
 
     let (listed, other_settings, hierarchy_source) = match &config.practices {
@@ -152,7 +160,7 @@ pub fn run(measures: &[Measure], config: &MeasuresConfig) -> Result<MeasuresRun,
                 let source = TableSource::file(TableKind::Practices, path, TableMapping::default());
                 (Practices::load(&source, &mut tally)?, Default::default())
             };
-            inputs.push(record(path, TableKind::Practices, None, tally)?);
+            inputs.push(record(path, TableKind::Practices, None, tally, None)?);
             (Some(practices), other, format!("{}", path.display()))
         }
         None => (
@@ -165,12 +173,13 @@ pub fn run(measures: &[Measure], config: &MeasuresConfig) -> Result<MeasuresRun,
     let mut folder = fold::Folder::new(measures, &lists, &other_settings);
     for path in &config.prescribing {
         let file = prescribing::open(path)?;
-        let tally = folder.read(&file, config.batch_rows.max(1))?;
+        let (tally, sum) = folder.read(&file, config.batch_rows.max(1))?;
         inputs.push(record(
             path,
             TableKind::Prescribing,
             Some(file.layout.as_str()),
             tally,
+            sum,
         )?);
     }
     let (values, summary, hierarchy) = folder.finish();

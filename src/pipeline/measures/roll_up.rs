@@ -14,6 +14,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
+
 use super::Values;
 use crate::aggregate::statistics::{group_stats, Model, UnitStats};
 use crate::date::Month;
@@ -75,47 +77,55 @@ pub fn roll_up(
             .iter()
             .map(|p| values.units.get(&(month, p.code().to_string())))
             .collect();
-        for (k, m) in measures.iter().enumerate() {
-            if m.needs_adq() && without_adq.contains(&month) {
-                continue;
-            }
-            let mut groups = Vec::new();
-            for &level in &levels {
-                let mut units: BTreeMap<&str, (&str, f64, f64)> = BTreeMap::new();
-                for (p, v) in practices.list.iter().zip(&month_values) {
-                    let Some(v) = v else {
-                        continue;
-                    };
-                    let (code, unit_name) = &p.units[level];
-                    let u = units.entry(code).or_insert((unit_name, 0.0, 0.0));
-                    u.1 += v[k].0;
-                    u.2 += v[k].1;
+        // Each measure on its own core; the rows keep the measures' order.
+        let per_measure: Vec<Vec<MeasureRow>> = measures
+            .par_iter()
+            .enumerate()
+            .map(|(k, m)| {
+                let mut rows = Vec::new();
+                if m.needs_adq() && without_adq.contains(&month) {
+                    return rows;
                 }
-                groups.push(
-                    units
-                        .into_iter()
-                        .map(|(code, (unit_name, n, d))| MeasureRow {
-                            month,
-                            measure_id: m.id.clone(),
-                            level,
-                            unit_code: code.to_string(),
-                            unit_name: unit_name.to_string(),
-                            numerator: n,
-                            denominator: d,
-                            stats: UnitStats::default(),
-                        })
-                        .collect::<Vec<_>>(),
-                );
-            }
-            let national = groups
-                .last()
-                .and_then(|g| g.first())
-                .map(|r| (r.numerator, r.denominator));
-            for mut g in groups {
-                attach(&mut g, national, model(m));
-                rows.extend(g);
-            }
-        }
+                let mut groups = Vec::new();
+                for &level in &levels {
+                    let mut units: BTreeMap<&str, (&str, f64, f64)> = BTreeMap::new();
+                    for (p, v) in practices.list.iter().zip(&month_values) {
+                        let Some(v) = v else {
+                            continue;
+                        };
+                        let (code, unit_name) = &p.units[level];
+                        let u = units.entry(code).or_insert((unit_name, 0.0, 0.0));
+                        u.1 += v[k].0;
+                        u.2 += v[k].1;
+                    }
+                    groups.push(
+                        units
+                            .into_iter()
+                            .map(|(code, (unit_name, n, d))| MeasureRow {
+                                month,
+                                measure_id: m.id.clone(),
+                                level,
+                                unit_code: code.to_string(),
+                                unit_name: unit_name.to_string(),
+                                numerator: n,
+                                denominator: d,
+                                stats: UnitStats::default(),
+                            })
+                            .collect::<Vec<_>>(),
+                    );
+                }
+                let national = groups
+                    .last()
+                    .and_then(|g| g.first())
+                    .map(|r| (r.numerator, r.denominator));
+                for mut g in groups {
+                    attach(&mut g, national, model(m));
+                    rows.extend(g);
+                }
+                rows
+            })
+            .collect();
+        rows.extend(per_measure.into_iter().flatten());
     }
     rows
 }
