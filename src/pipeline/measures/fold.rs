@@ -675,3 +675,133 @@ pub(crate) fn practices_of(
 pub(crate) fn level_unknown(practices: &Practices, level: Level) -> bool {
     practices.list.iter().all(|p| p.units[level].0 == UNKNOWN)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::accounting::Location;
+    use crate::ingest::prescribing;
+    use crate::spec::AuditSpec;
+    use proptest::prelude::*;
+    use std::path::Path;
+    use std::sync::OnceLock;
+
+    /// A prescribing row held as text.
+    struct Row {
+        values: Vec<Option<String>>,
+        line: u64,
+    }
+
+    impl RowFields for Row {
+        fn get(&self, col: usize) -> Option<&str> {
+            self.values[col].as_deref()
+        }
+
+        fn location(&self) -> Location {
+            Location::Line(self.line)
+        }
+    }
+
+    /// The real four-practice sample's rows, with a few bad ones among them.
+    fn sample() -> &'static (Vec<Row>, ListSizes, Vec<Measure>) {
+        static SAMPLE: OnceLock<(Vec<Row>, ListSizes, Vec<Measure>)> = OnceLock::new();
+        SAMPLE.get_or_init(|| {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples/epd");
+            let mut lists = ListSizes::default();
+            lists
+                .load(&dir.join("list_size_201709.csv"), &mut Tally::default())
+                .unwrap();
+            let file = prescribing::open(&dir.join("epd_201709_4practices.csv")).unwrap();
+            let mut csv = CsvRows::open(&file.source, &COLUMNS, EVERY_ROW).unwrap();
+            let mut rows = Vec::new();
+            let take = |v: &mut Vec<Row>, r: &crate::ingest::csv_rows::Record| {
+                let values = (0..COLUMNS.len()).map(|c| r.get(c).map(str::to_string));
+                let Location::Line(line) = r.location() else {
+                    unreachable!()
+                };
+                v.push(Row {
+                    values: values.collect(),
+                    line,
+                });
+            };
+            while let Some(parts) = csv.next_window(Vec::new, take).unwrap() {
+                rows.extend(parts.into_iter().flat_map(|(p, _)| p));
+            }
+            // Bad rows: a negative item count, a code that is no BNF code,
+            // a prescriber that is not a practice, an unreadable period.
+            for (k, (col, value)) in [(3, "-1"), (2, "0402-010"), (1, "Y0A123"), (0, "2017-13")]
+                .into_iter()
+                .enumerate()
+            {
+                // The negative count on an antipsychotic's row (others are not summed).
+                let at = match k {
+                    0 => rows
+                        .iter()
+                        .position(|r| {
+                            r.values[2]
+                                .as_deref()
+                                .is_some_and(|c| c.starts_with("0402"))
+                        })
+                        .unwrap(),
+                    _ => 1000 * k,
+                };
+                let mut values = rows[at].values.clone();
+                values[col] = Some(value.to_string());
+                rows.insert(at, Row { values, line: 0 });
+            }
+            (rows, lists, AuditSpec::bundled().unwrap().measures)
+        })
+    }
+
+    /// The sample folded in parts cut at `cuts`, merged in order.
+    fn fold(cuts: &[usize]) -> (Values, FoldSummary, Tally) {
+        let (rows, lists, measures) = sample();
+        let others = HashSet::new();
+        let mut folder = Folder::new(measures, lists, &others);
+        let mut tally = Tally::default();
+        let mut start = 0;
+        for &end in cuts.iter().chain([&rows.len()]) {
+            let mut part = Part::default();
+            for r in &rows[start..end] {
+                part.row(&folder.known, r, true);
+            }
+            folder.merge(part, &mut tally);
+            start = end;
+        }
+        let (values, summary, _) = folder.finish();
+        (values, summary, tally)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+        /// However the rows are cut into parts, the sums are those of one
+        /// pass, bit for bit (ADQs are fractions: their totals depend on
+        /// the order they are added in), and so are the rows' fates.
+        #[test]
+        fn parts_merge_to_one_pass(cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..12)) {
+            let n = sample().0.len();
+            let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(n + 1)).collect();
+            cuts.sort_unstable();
+            let (values, summary, tally) = fold(&cuts);
+            let (one_values, one_summary, one_tally) = fold(&[]);
+            let bits = |v: &Values| -> Vec<u64> {
+                v.units.values().flatten().flat_map(|&(a, b)| [a.to_bits(), b.to_bits()]).collect()
+            };
+            prop_assert_eq!(bits(&values), bits(&one_values));
+            prop_assert_eq!(values, one_values);
+            prop_assert_eq!(summary, one_summary);
+            prop_assert_eq!(tally.account, one_tally.account);
+            prop_assert_eq!(tally.rejections, one_tally.rejections);
+        }
+    }
+
+    #[test]
+    fn the_sample_folds_with_its_bad_rows_counted() {
+        let (values, summary, tally) = fold(&[]);
+        assert_eq!(values.units.len(), 4);
+        assert_eq!(tally.account.read, sample().0.len() as u64);
+        assert!(tally.account.balances());
+        assert_eq!(tally.rejections.len(), 3, "{:?}", tally.rejections);
+        assert_eq!(summary.not_practices["Y0A123"].rows, 1);
+    }
+}
