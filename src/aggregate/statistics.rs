@@ -5,6 +5,8 @@
 //! limits), outlier flags, and for indicators the indirectly standardised
 //! ratio.
 
+use std::collections::HashMap;
+
 use super::IndicatorRow;
 use crate::stats::exact_test::{binomial_tails, poisson_tails, Tails};
 use crate::stats::funnel::{arcsine_limit, arcsine_z, binomial_limit};
@@ -159,6 +161,9 @@ pub(crate) fn group_stats(
         }
         Model::Poisson => rate_dispersion(units, t),
     });
+    // Many units share a count (items are whole numbers), and an exact
+    // interval takes a root search: each count's is worked out once.
+    let mut intervals: HashMap<u64, (f64, f64)> = HashMap::new();
     units
         .iter()
         .zip(rates)
@@ -169,7 +174,9 @@ pub(crate) fn group_stats(
                     wilson(o.round() as u64, n.round() as u64, Z95).map(|c| (c.low, c.high))
                 }
                 Model::Poisson => rate.map(|_| {
-                    let (lo, hi) = exact_interval(o);
+                    let (lo, hi) = *intervals
+                        .entry(o.to_bits())
+                        .or_insert_with(|| exact_interval(o));
                     (lo / n, hi / n)
                 }),
             };
