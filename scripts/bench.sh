@@ -9,7 +9,11 @@
 # the 2-thread runs (seconds against rows) to target/bench-curve.svg.
 #
 #   scripts/bench.sh [PATIENTS ...]      default: 100000 1000000
+#   scripts/bench.sh csv [PATIENTS ...]  the same audit on CSV extracts
 #   scripts/bench.sh epd [PRACTICES ...] default: 6500 (a national month)
+#
+# The csv form generates the same extracts as CSV files (what practices
+# and ICBs are given) and the peers read those CSV files too.
 #
 # The epd form times `measures` on a synthetic EPD month (synth-epd: 2,500
 # rows a practice, 16 M rows and 3.5 GB of CSV at 6,500 practices) as CSV
@@ -22,7 +26,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=audit
+format=parquet
 if [ "${1:-}" = epd ]; then mode=epd; shift; fi
+if [ "${1:-}" = csv ]; then format=csv; shift; fi
 sizes=("$@")
 if [ ${#sizes[@]} -eq 0 ]; then
   if [ $mode = epd ]; then sizes=(6500); else sizes=(100000 1000000); fi
@@ -143,16 +149,17 @@ for t, c in cols.items():
 EOF
 
 # The table goes to the screen and to $results; the curve is drawn from it.
-results=target/bench-results.md
+if [ $format = csv ]; then results=target/bench-csv-results.md; else results=target/bench-results.md; fi
 : >"$results"
 out() { printf "$@" | tee -a "$results"; }
-out '\n| patients | rows | threads | engine | seconds | rows/s | peak MiB | same counts |\n|---:|---:|---:|---|---:|---:|---:|---|\n'
+out '\n| patients | rows | format | threads | engine | seconds | rows/s | peak MiB | same counts |\n|---:|---:|---|---:|---|---:|---:|---:|---|\n'
 for n in "${sizes[@]}"; do
   # v2: dm+d-coded extracts (synth since the drug dictionary)
   dir="$data/v2-p$n"
+  if [ $format = csv ]; then dir="$dir-csv"; fi
   if [ ! -f "$dir/SYNTH.txt" ]; then
     mkdir -p "$dir"
-    "$bin" synth --patients "$n" --seed 1 --format parquet --out "$dir" >"$dir/SYNTH.txt"
+    "$bin" synth --patients "$n" --seed 1 --format $format --out "$dir" >"$dir/SYNTH.txt"
   fi
   rows=$(grep -o '[0-9]* registrations, [0-9]* medication issues, [0-9]* clinical events' "$dir/SYNTH.txt" \
     | awk '{print $1 + $3 + $6}')
@@ -160,16 +167,22 @@ for n in "${sizes[@]}"; do
   for threads in 1 2; do
     measure stomp "$bin" audit "$dir" --index-date $T --out "$work/stomp" --threads "$threads" --quiet --force
     ours_as_peers "$work/stomp/indicators.csv" "$work/stomp.csv"
-    out '| %s | %s | %s | stomp-audit | %.2f | %.0f | %s | reference |\n' "$n" "$rows" "$threads" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB"
+    out '| %s | %s | %s | %s | stomp-audit | %.2f | %.0f | %s | reference |\n' "$n" "$rows" $format "$threads" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB"
     for engine in duckdb polars; do
       measure "$engine" "$py" scripts/bench_peers.py "$engine" "$dir" $T "$work/$engine.csv" "$threads" "$work/codes.csv"
       same=$(cmp -s "$work/stomp.csv" "$work/$engine.csv" && echo yes || echo "NO (see $work/$engine.csv)")
-      out '| %s | %s | %s | %s | %.2f | %.0f | %s | %s |\n' "$n" "$rows" "$threads" "$engine" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB" "$same"
+      out '| %s | %s | %s | %s | %s | %.2f | %.0f | %s | %s |\n' "$n" "$rows" $format "$threads" "$engine" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB" "$same"
       if [ "${same:0:3}" != yes ]; then diff "$work/stomp.csv" "$work/$engine.csv" | head -5 >&2; trap - EXIT; fi
     done
-    measure floor "$py" "$work/floor.py" "$dir" "$threads"
-    out '| %s | %s | %s | polars read only (decode floor) | %.2f | %.0f | %s | - |\n' "$n" "$rows" "$threads" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB"
+    if [ $format = parquet ]; then
+      measure floor "$py" "$work/floor.py" "$dir" "$threads"
+      out '| %s | %s | %s | %s | polars read only (decode floor) | %.2f | %.0f | %s | - |\n' "$n" "$rows" $format "$threads" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB"
+    fi
   done
 done
-python3 scripts/bench_plot.py "$results" target/bench-curve.svg 2
-echo "table: $results; curve (2 threads): target/bench-curve.svg"
+if [ $format = parquet ]; then
+  python3 scripts/bench_plot.py "$results" target/bench-curve.svg 2
+  echo "table: $results; curve (2 threads): target/bench-curve.svg"
+else
+  echo "table: $results"
+fi

@@ -58,6 +58,11 @@ def codelists(codes_csv):
     return sorted(set(events)), drugs
 
 
+def fmt(extract):
+    """The extract's format: csv when its tables are CSV files, else parquet."""
+    return "csv" if os.path.exists(os.path.join(extract, "patients.csv")) else "parquet"
+
+
 def months_back(t, n):
     import calendar
     import datetime
@@ -83,17 +88,21 @@ def run_duckdb(extract, t, out, threads, codes_csv):
         types = {c: "VARCHAR" for c in header[:2]} | {c: "BOOLEAN" for c in header[1:] if name == "drug_codes"}
         con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_csv('{path}', header = true, columns = {types})")
         os.remove(path)
-    p = lambda name: os.path.join(extract, f"{name}.parquet")
+    def p(name):
+        path = os.path.join(extract, f"{name}.{fmt(extract)}")
+        if fmt(extract) == "csv":
+            return f"read_csv('{path}', header = true, all_varchar = true)"
+        return f"read_parquet('{path}')"
     lo = months_back(t, 6)
     sql = f"""
     WITH reg AS (
       SELECT patient_id, practice_code,
              row_number() OVER (PARTITION BY patient_id ORDER BY CAST(start_date AS DATE) DESC,
                                 COALESCE(CAST(end_date AS DATE), DATE '9999-12-31') DESC, practice_code) AS rn
-      FROM read_parquet('{p("registrations")}')
+      FROM {p("registrations")}
       WHERE CAST(start_date AS DATE) <= DATE '{t}' AND (end_date IS NULL OR CAST(end_date AS DATE) > DATE '{t}')
     ), pop AS (
-      SELECT r.patient_id, r.practice_code FROM reg r JOIN read_parquet('{p("patients")}') pt USING (patient_id)
+      SELECT r.patient_id, r.practice_code FROM reg r JOIN {p("patients")} pt USING (patient_id)
       WHERE r.rn = 1 AND (pt.date_of_death IS NULL OR CAST(pt.date_of_death AS DATE) > DATE '{t}')
     ), ev AS (
       SELECT e.patient_id,
@@ -101,12 +110,12 @@ def run_duckdb(extract, t, out, threads, codes_csv):
              bool_or(c.concept = 'smi') AS smi, bool_or(c.concept = 'palliative') AS pal,
              bool_or(c.concept IN ('depression', 'anxiety')) AS dep,
              bool_or(c.concept = 'pain_or_sleep') AS pain
-      FROM read_parquet('{p("clinical_events")}') e JOIN event_codes c ON e.snomedct_code = c.code
+      FROM {p("clinical_events")} e JOIN event_codes c ON e.snomedct_code = c.code
       WHERE CAST(e.date AS DATE) <= DATE '{t}'
       GROUP BY e.patient_id
     ), med AS (
       SELECT m.patient_id, bool_or(d.ap) AS ap, bool_or(d.ad) AS ad, bool_or(d.ad_other) AS ad_other
-      FROM read_parquet('{p("medications")}') m JOIN drug_codes d ON m.dmd_code = d.dmd_id
+      FROM {p("medications")} m JOIN drug_codes d ON m.dmd_code = d.dmd_id
       WHERE CAST(m.date AS DATE) > DATE '{lo}' AND CAST(m.date AS DATE) <= DATE '{t}'
       GROUP BY m.patient_id
     ), f AS (
@@ -138,7 +147,11 @@ def run_polars(extract, t, out, threads, codes_csv):
     events, drugs = codelists(codes_csv)
     ev_codes = pl.DataFrame(events, schema=["code", "concept"], orient="row")
     drug_codes = pl.DataFrame(drugs, schema=["dmd_id", "ap", "ad", "ad_other"], orient="row")
-    p = lambda name: pl.scan_parquet(os.path.join(extract, f"{name}.parquet"))
+    def p(name):
+        path = os.path.join(extract, f"{name}.{fmt(extract)}")
+        if fmt(extract) == "csv":
+            return pl.scan_csv(path, infer_schema=False)
+        return pl.scan_parquet(path)
     d = lambda c: pl.col(c).str.to_date("%Y-%m-%d")
     T = pl.lit(t)
     lo = months_back(t, 6)

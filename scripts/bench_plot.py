@@ -21,6 +21,8 @@ def read(path, threads):
     points = {}
     for line in open(path):
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 9:  # with a format column
+            cells = cells[:2] + cells[3:]
         if len(cells) != 8 or not cells[0].isdigit() or cells[2] != threads:
             continue
         points.setdefault(cells[3], []).append((int(cells[1]), float(cells[4])))
