@@ -158,8 +158,9 @@ for n in "${sizes[@]}"; do
   dir="$data/v2-p$n"
   if [ $format = csv ]; then dir="$dir-csv"; fi
   if [ ! -f "$dir/SYNTH.txt" ]; then
-    mkdir -p "$dir"
-    "$bin" synth --patients "$n" --seed 1 --format $format --out "$dir" >"$dir/SYNTH.txt"
+    rm -rf "$dir"
+    "$bin" synth --patients "$n" --seed 1 --format $format --out "$dir" >"$dir.txt"
+    mv "$dir.txt" "$dir/SYNTH.txt"
   fi
   rows=$(grep -o '[0-9]* registrations, [0-9]* medication issues, [0-9]* clinical events' "$dir/SYNTH.txt" \
     | awk '{print $1 + $3 + $6}')

@@ -27,8 +27,12 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::thread::JoinHandle;
 
+use polars::prelude::{PlSmallStr, PolarsDataType, StringChunkedBuilder, StringType};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
+
+/// A column of text as polars holds it.
+type Utf8ViewArray = <StringType as PolarsDataType>::Array;
 
 use super::accounting::{Location, RejectReason, Tally};
 use super::csv_structure;
@@ -62,10 +66,14 @@ pub(crate) struct Record<'a> {
     bounds: &'a [(u32, u32)],
     columns: &'a [Option<usize>],
     line: u64,
+    /// Where the row's last field ends in `text`.
+    end: u32,
 }
 
-impl RowFields for Record<'_> {
-    fn get(&self, col: usize) -> Option<&str> {
+impl Record<'_> {
+    /// The value of requested column `col` as written (unquoted, not
+    /// trimmed); `None` when the column is absent or the value empty.
+    fn raw(&self, col: usize) -> Option<&str> {
         let field = self.columns[col]?;
         let (lo, hi) = match self.bounds.get(field) {
             Some(&b) => b,
@@ -84,12 +92,63 @@ impl RowFields for Record<'_> {
             }
         };
         // The window was checked to be UTF-8, and fields end at ASCII bytes.
-        let text = std::str::from_utf8(&self.text[lo as usize..hi as usize]).ok()?;
-        Some(crate::text::trimmed(text)).filter(|s| !s.is_empty())
+        let mut text = std::str::from_utf8(&self.text[lo as usize..hi as usize]).ok()?;
+        // A CRLF line end is not part of the last value (as polars reads it).
+        if hi == self.end {
+            text = text.strip_suffix('\r').unwrap_or(text);
+        }
+        Some(text).filter(|s| !s.is_empty())
+    }
+}
+
+impl RowFields for Record<'_> {
+    fn get(&self, col: usize) -> Option<&str> {
+        Some(crate::text::trimmed(self.raw(col)?)).filter(|s| !s.is_empty())
     }
 
     fn location(&self) -> Location {
         Location::Line(self.line)
+    }
+}
+
+/// A chunk's rows as text columns, for a [`Batch`](super::source::Batch):
+/// each value as written (unquoted, not trimmed), empty ones null, as
+/// polars reads them; and each row's line.
+pub(crate) struct TextColumns {
+    builders: Vec<StringChunkedBuilder>,
+    lines: Vec<u64>,
+}
+
+impl TextColumns {
+    /// Columns for `n` requested columns.
+    pub(crate) fn new(n: usize) -> TextColumns {
+        TextColumns {
+            builders: (0..n)
+                .map(|_| StringChunkedBuilder::new(PlSmallStr::EMPTY, 1024))
+                .collect(),
+            lines: Vec::new(),
+        }
+    }
+
+    /// Adds a row.
+    pub(crate) fn push(&mut self, r: &Record) {
+        for (col, b) in self.builders.iter_mut().enumerate() {
+            match r.raw(col) {
+                Some(v) => b.append_value(v),
+                None => b.append_null(),
+            }
+        }
+        self.lines.push(r.line);
+    }
+
+    /// The columns as arrays, and the rows' lines.
+    pub(crate) fn finish(self) -> (Vec<Utf8ViewArray>, Vec<u64>) {
+        let arrays = self
+            .builders
+            .into_iter()
+            .map(|b| b.finish().rechunk().downcast_as_array().clone())
+            .collect();
+        (arrays, self.lines)
     }
 }
 
@@ -371,7 +430,7 @@ impl Shape {
                 None => return (pos, true, false),
             };
             let plain = &rest[..line_end];
-            let (text, consumed, lines, fields) = if memchr::memchr(b'"', plain).is_none() {
+            let (text, consumed, lines, fields, end) = if memchr::memchr(b'"', plain).is_none() {
                 // The first fields placed, the others only counted.
                 bounds.clear();
                 let mut from = 0;
@@ -387,12 +446,14 @@ impl Shape {
                     bounds.push((from as u32, plain.len() as u32));
                 }
                 let fields = placed + later + 1;
-                (plain, (line_end + 1).min(rest.len()), 1, fields)
+                let end = plain.len() as u32;
+                (plain, (line_end + 1).min(rest.len()), 1, fields, end)
             } else {
                 match quoted.read(rest, last, &mut bounds) {
                     Some(consumed) => {
                         let lines = count_lines(&rest[..consumed]).max(1);
-                        (&quoted.output[..], consumed, lines, bounds.len())
+                        let end = bounds.last().map_or(0, |b| b.1);
+                        (&quoted.output[..], consumed, lines, bounds.len(), end)
                     }
                     None => return (pos, !last, last),
                 }
@@ -403,6 +464,7 @@ impl Shape {
                     bounds: &bounds,
                     columns: &self.columns,
                     line,
+                    end,
                 });
             } else {
                 let value = format!("{fields} fields; the header has {}", self.header_fields);

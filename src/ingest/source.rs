@@ -14,8 +14,10 @@ use std::sync::{Arc, OnceLock};
 use polars::prelude::*;
 
 use super::accounting::{Location, RejectReason, Tally};
+use super::csv_rows::{self, CsvRows, TextColumns};
 use super::csv_structure::{self, CsvStructure};
 use super::mapping::{ColumnMapping, TableMapping};
+use super::provenance::{checksum, ChecksumError};
 use super::table::TableKind;
 use crate::date::DateFormat;
 
@@ -109,6 +111,8 @@ pub struct TableSource {
     pub mapping: TableMapping,
     /// The CSV structure, scanned once on first use.
     structure: OnceLock<Arc<CsvStructure>>,
+    /// The SHA-256 and size of a CSV file, taken as it was read.
+    read_sum: OnceLock<(String, u64)>,
 }
 
 /// The tables of one extract folder.
@@ -180,6 +184,7 @@ impl Extract {
                 format,
                 mapping: table_mapping,
                 structure: OnceLock::new(),
+                read_sum: OnceLock::new(),
             });
         }
         // Header names are trimmed like values: ` patient_id ` is patient_id.
@@ -264,6 +269,8 @@ pub(crate) struct Batch {
     /// The file rows of the batch's rows, when some rows were dropped.
     kept: Option<Vec<u64>>,
     structure: Option<Arc<CsvStructure>>,
+    /// Each row's line, when the parallel CSV reader made the batch.
+    lines: Option<Vec<u64>>,
     native_dates: Vec<bool>,
 }
 
@@ -308,8 +315,29 @@ impl Batch {
         (view.length > 0).then(|| view.prefix.to_le_bytes()[0])
     }
 
+    /// A batch of text columns from the parallel CSV reader, with each
+    /// row's line.
+    pub(crate) fn from_lines(
+        columns: Vec<<StringType as PolarsDataType>::Array>,
+        first_row: u64,
+        lines: Vec<u64>,
+    ) -> Batch {
+        Batch {
+            len: lines.len(),
+            native_dates: vec![false; columns.len()],
+            columns,
+            first_row,
+            kept: None,
+            structure: None,
+            lines: Some(lines),
+        }
+    }
+
     /// Where row `i` is in its file.
     pub fn location(&self, i: usize) -> Location {
+        if let Some(lines) = &self.lines {
+            return Location::Line(lines[i]);
+        }
         let n = match &self.kept {
             Some(rows) => rows[i],
             None => self.first_row + i as u64,
@@ -351,6 +379,7 @@ impl TableSource {
             format: format_of(path),
             mapping,
             structure: OnceLock::new(),
+            read_sum: OnceLock::new(),
         }
     }
 
@@ -372,9 +401,12 @@ impl TableSource {
         Ok(())
     }
 
-    /// The file's column names as written (after its structure is checked).
+    /// The file's column names as written (a CSV file's header only; its
+    /// rows are checked as they are read).
     pub(crate) fn column_names(&self) -> Result<Vec<String>, SourceError> {
-        self.structure()?;
+        if self.format == FileFormat::Csv {
+            return csv_rows::header(&self.path);
+        }
         let schema = self
             .scan()?
             .collect_schema()
@@ -434,11 +466,8 @@ impl TableSource {
     /// metadata (0 when unknown): a size hint for the tables kept in memory.
     pub(crate) fn row_count_hint(&self) -> usize {
         match self.format {
-            FileFormat::Csv => self
-                .structure()
-                .ok()
-                .flatten()
-                .map_or(0, |s| s.rows as usize),
+            // Unknown before the one pass over the rows.
+            FileFormat::Csv => 0,
             FileFormat::Parquet => self
                 .scan()
                 .ok()
@@ -456,7 +485,15 @@ impl TableSource {
     /// Checks the file: its structure (CSV), every required column present
     /// (after mapping), no duplicate names. Returns the file's schema.
     pub(crate) fn check_columns(&self) -> Result<SchemaRef, SourceError> {
-        self.structure()?;
+        if self.format == FileFormat::Csv {
+            // The header only: the rows are checked as they are read.
+            let names = csv_rows::header(&self.path)?;
+            self.check_names(&names)?;
+            let fields = names
+                .iter()
+                .map(|n| Field::new(n.as_str().into(), DataType::String));
+            return Ok(Arc::new(Schema::from_iter(fields)));
+        }
         let mut lf = self.scan()?;
         let schema = lf.collect_schema().map_err(|e| self.unreadable(e))?;
         let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
@@ -487,17 +524,21 @@ impl TableSource {
         Ok(())
     }
 
-    /// Streams the table in batches of about `batch_rows` rows, handing each
-    /// to `f` in file order. `columns` are canonical names; an optional
-    /// column the file lacks reads as empty. Rows with the wrong number of
-    /// fields never reach `f`: they are returned as rejections. Stops at the
-    /// first error `f` returns.
+    /// Streams the table in batches of about `batch_rows` rows (a CSV file:
+    /// one batch per chunk of its one parallel read), handing each to `f`
+    /// in file order. `columns` are canonical names; an optional column the
+    /// file lacks reads as empty. Rows with the wrong number of fields never
+    /// reach `f`: they are returned as rejections. Stops at the first error
+    /// `f` returns.
     pub(crate) fn for_each_batch<E>(
         &self,
         columns: &[&'static str],
         batch_rows: usize,
         mut f: impl FnMut(Batch) -> Result<(), E>,
     ) -> Result<Tally, ScanError<E>> {
+        if self.format == FileFormat::Csv {
+            return self.for_each_csv_batch(columns, f);
+        }
         let structure = self.structure().map_err(ScanError::Source)?;
         let schema = self.check_columns().map_err(ScanError::Source)?;
         let native_dates: Vec<bool> = columns
@@ -522,6 +563,46 @@ impl TableSource {
                 .map_err(ScanError::Source)?;
             f(batch).map_err(ScanError::Consumer)
         })
+    }
+
+    /// A CSV file read in one parallel pass ([`CsvRows`]): one batch per
+    /// chunk of the file, handed to `f` in file order; rows with the wrong
+    /// number of fields are returned as rejections.
+    fn for_each_csv_batch<E>(
+        &self,
+        columns: &[&'static str],
+        mut f: impl FnMut(Batch) -> Result<(), E>,
+    ) -> Result<Tally, ScanError<E>> {
+        let mut rows = CsvRows::open(self, columns, columns.len()).map_err(ScanError::Source)?;
+        let mut structural = Tally::default();
+        let mut next_row = 0u64;
+        let new = || TextColumns::new(columns.len());
+        while let Some(parts) = rows
+            .next_window(new, TextColumns::push)
+            .map_err(ScanError::Source)?
+        {
+            for (chunk, tally) in parts {
+                structural.merge(tally);
+                let (arrays, lines) = chunk.finish();
+                let batch = Batch::from_lines(arrays, next_row, lines);
+                next_row += batch.len() as u64;
+                if batch.len() > 0 {
+                    f(batch).map_err(ScanError::Consumer)?;
+                }
+            }
+        }
+        let sum = rows.finish().map_err(ScanError::Source)?;
+        let _ = self.read_sum.set(sum);
+        Ok(structural)
+    }
+
+    /// The file's SHA-256 and size: as its read took them (a CSV file
+    /// read whole), else read again for them.
+    pub(crate) fn checksum(&self) -> Result<(String, u64), ChecksumError> {
+        match self.read_sum.get() {
+            Some(sum) => Ok(sum.clone()),
+            None => checksum(&self.path),
+        }
     }
 
     /// Streams the table as frames of text columns named by their canonical
@@ -694,6 +775,7 @@ impl TableSource {
             first_row,
             kept,
             structure,
+            lines: None,
             native_dates: native_dates.to_vec(),
         })
     }
