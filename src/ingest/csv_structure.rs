@@ -1,7 +1,7 @@
 //! One quote-aware pass over a CSV file (plain or gzipped), for what a fast
 //! parser glosses over: before polars parses a file (the partition
 //! command), and to name the fault when the parallel reader
-//! ([`csv_rows`](super::csv_rows)) meets one. The fields are found by
+//! (`csv_rows`) meets one. The fields are found by
 //! `csv-core` (the state machine of the `csv` crate: a quote opens a quoted
 //! field only at a field's start, `""` inside one is a quote), so the
 //! header's names and every row's field count are those of a CSV reader,
