@@ -2,10 +2,12 @@
 //! and counts them per practice: the last step of the streaming fold, after
 //! `collect` has built each cohort patient's history.
 //!
-//! Patients are split into chunks evaluated in parallel; each chunk keeps
+//! Patients are split into blocks evaluated in parallel; each thread keeps
 //! its own count array, merged by addition at the end, so the counts are
 //! exact and independent of the thread count. Review rows are sorted before
 //! they leave this module.
+
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
@@ -30,7 +32,9 @@ pub struct Counts {
     pub indicators: usize,
     /// Number of practices.
     pub practices: usize,
-    data: Vec<u64>,
+    /// (numerator, denominator) per cell: a cell counts patients of one
+    /// practice, so 32 bits hold it, and halve the array.
+    data: Vec<u32>,
 }
 
 /// Strata per practice: every age band x sex.
@@ -40,6 +44,16 @@ pub(crate) const STRATA: usize = AGE_BANDS.len() * 4;
 pub(crate) fn stratum(age_band: usize, sex: Sex) -> usize {
     age_band * 4 + sex as usize
 }
+
+/// One thread's share of the evaluation: counts, review rows, cohort sizes
+/// per date, registered patients per (date, practice, stratum), dose coverage.
+type Accumulator = (
+    Counts,
+    Vec<ReviewRow>,
+    Vec<u64>,
+    Vec<u64>,
+    Vec<DoseCoverage>,
+);
 
 impl Counts {
     /// All-zero counts.
@@ -67,20 +81,21 @@ impl Counts {
     /// `(numerator, denominator)` of one practice and stratum.
     pub(crate) fn get_stratum(&self, d: usize, i: usize, p: usize, s: usize) -> (u64, u64) {
         let k = self.slot(d, i, p, s);
-        (self.data[k], self.data[k + 1])
+        (u64::from(self.data[k]), u64::from(self.data[k + 1]))
     }
 
     fn add(&mut self, d: usize, i: usize, p: usize, s: usize, num: bool, den: bool) {
         let k = self.slot(d, i, p, s);
-        self.data[k] += num as u64;
-        self.data[k + 1] += den as u64;
+        self.data[k] += num as u32;
+        self.data[k + 1] += den as u32;
     }
 
     /// Adds counts to one cell (merging partial audits).
     pub(crate) fn add_cell(&mut self, d: usize, i: usize, p: usize, s: usize, num: u64, den: u64) {
         let k = self.slot(d, i, p, s);
-        self.data[k] += num;
-        self.data[k + 1] += den;
+        let cell = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+        self.data[k] = self.data[k].saturating_add(cell(num));
+        self.data[k + 1] = self.data[k + 1].saturating_add(cell(den));
     }
 
     fn merge(mut self, other: Counts) -> Counts {
@@ -201,11 +216,32 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
     // One accumulator per block of patients (a few per thread), merged by
     // addition: exact, and the same whatever the thread count.
     let ages: Vec<AgeBandsAt> = windows.iter().map(|w| AgeBandsAt::new(w.t)).collect();
-    let blocks = (rayon::current_num_threads() * 4).clamp(1, n.max(1));
-    let (mut counts, mut review, cohort_sizes, registered, dose_coverage) = (0..blocks)
-        .into_par_iter()
-        .map(|block| {
-            let (mut counts, mut review, mut sizes, mut registered, mut doses) = empty();
+    let merge = |a: Accumulator, b: Accumulator| {
+        let mut review = a.1;
+        review.extend(b.1);
+        let add = |x: Vec<u64>, y: Vec<u64>| x.iter().zip(&y).map(|(x, y)| x + y).collect();
+        let mut doses = a.4;
+        for (x, y) in doses.iter_mut().zip(&b.4) {
+            x.merge(y);
+        }
+        (a.0.merge(b.0), review, add(a.2, b.2), add(a.3, b.3), doses)
+    };
+    // A few blocks per thread balance the load, but the accumulators are
+    // one per thread: the counts grow with dates x indicators x practices
+    // x strata (half a GB for 8 quarter ends over England's practices). A
+    // block takes its thread's accumulator and puts it back when done.
+    let threads = rayon::current_num_threads().max(1);
+    let blocks = (threads * 4).clamp(1, n.max(1));
+    let slots: Vec<Mutex<Option<Accumulator>>> = (0..threads).map(|_| Mutex::new(None)).collect();
+    let slot_of = || {
+        let i = rayon::current_thread_index().unwrap_or(0) % threads;
+        slots[i].lock().unwrap_or_else(|e| e.into_inner())
+    };
+    (0..blocks).into_par_iter().for_each(|block| {
+        let taken = slot_of().take();
+        let (mut counts, mut review, mut sizes, mut registered, mut doses) =
+            taken.unwrap_or_else(empty);
+        {
             let mut values: Vec<FactValue> = Vec::with_capacity(spec.facts.len());
             let mut held = HeldDoses::default();
             let first = (block * n / blocks) as u32;
@@ -268,18 +304,19 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
                     }
                 }
             }
-            (counts, review, sizes, registered, doses)
-        })
-        .reduce(empty, |a, b| {
-            let mut review = a.1;
-            review.extend(b.1);
-            let add = |x: Vec<u64>, y: Vec<u64>| x.iter().zip(&y).map(|(x, y)| x + y).collect();
-            let mut doses = a.4;
-            for (x, y) in doses.iter_mut().zip(&b.4) {
-                x.merge(y);
-            }
-            (a.0.merge(b.0), review, add(a.2, b.2), add(a.3, b.3), doses)
+        }
+        let done = (counts, review, sizes, registered, doses);
+        let mut slot = slot_of();
+        *slot = Some(match slot.take() {
+            Some(other) => merge(other, done),
+            None => done,
         });
+    });
+    let (mut counts, mut review, cohort_sizes, registered, dose_coverage) = slots
+        .into_iter()
+        .filter_map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .reduce(merge)
+        .unwrap_or_else(empty);
     for (i, ind) in spec.indicators.iter().enumerate() {
         if !ind.denominator.is_empty() {
             continue;
