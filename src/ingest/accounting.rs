@@ -306,6 +306,19 @@ impl Tally {
         });
     }
 
+    /// Counts a CSV row with the wrong number of fields as rejected, by
+    /// the line it starts on.
+    pub(crate) fn ragged(&mut self, table: TableKind, line: u64, fields: usize, header: usize) {
+        let value = format!("{fields} fields; the header has {header}");
+        self.rejected(
+            table,
+            Location::Line(line),
+            "(row)",
+            Some(&value),
+            RejectReason::WrongFieldCount,
+        );
+    }
+
     /// Records a bad value in an optional column that was set to missing;
     /// the row itself is still counted by the caller (usually as used).
     pub fn cleared(

@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 /// A column of text as polars holds it.
 type Utf8ViewArray = <StringType as PolarsDataType>::Array;
 
-use super::accounting::{Location, RejectReason, Tally};
+use super::accounting::{Location, Tally};
 use super::csv_structure;
 use super::source::{RowFields, SourceError, TableSource};
 use super::table::TableKind;
@@ -467,14 +467,7 @@ impl Shape {
                     end,
                 });
             } else {
-                let value = format!("{fields} fields; the header has {}", self.header_fields);
-                tally.rejected(
-                    self.kind,
-                    Location::Line(line),
-                    "(row)",
-                    Some(&value),
-                    RejectReason::WrongFieldCount,
-                );
+                tally.ragged(self.kind, line, fields, self.header_fields);
             }
             pos += consumed;
             line += lines;

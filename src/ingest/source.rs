@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 
 use polars::prelude::*;
 
-use super::accounting::{Location, RejectReason, Tally};
+use super::accounting::{Location, Tally};
 use super::csv_rows::{self, CsvRows, TextColumns};
 use super::csv_structure::{self, CsvStructure};
 use super::mapping::{ColumnMapping, TableMapping};
@@ -733,14 +733,7 @@ impl TableSource {
             .clone()
             .map(|r| match st.ragged.get(&r) {
                 Some(&(line, fields)) => {
-                    let value = format!("{fields} fields; the header has {}", st.header_fields);
-                    tally.rejected(
-                        self.kind,
-                        Location::Line(line),
-                        "(row)",
-                        Some(&value),
-                        RejectReason::WrongFieldCount,
-                    );
+                    tally.ragged(self.kind, line, fields, st.header_fields);
                     false
                 }
                 None => true,
