@@ -380,7 +380,16 @@ impl CsvRows {
                 break;
             }
         }
-        self.line += count_lines(&window[..at]);
+        // The line at `at`, from the chunks' counts: no second count of
+        // the window.
+        for (&(lo, hi), &(n, _)) in ranges.iter().zip(&counted) {
+            if hi <= at {
+                self.line += n;
+            } else {
+                self.line += count_lines(&window[lo.min(at)..at]);
+                break;
+            }
+        }
         if at < window.len() {
             if last {
                 return Err(structure_error(&self.shape.path));
@@ -505,8 +514,12 @@ impl Quoted {
         let (mut nin, mut nout, mut nend) = (0, 0, 0);
         let mut ended = false;
         loop {
-            let feed: &[u8] = if nin < input.len() || !last {
+            // An empty feed tells csv-core the file has ended: only at
+            // the end of the file, and then as a line end.
+            let feed: &[u8] = if nin < input.len() {
                 &input[nin..]
+            } else if !last {
+                return None;
             } else if !ended {
                 ended = true;
                 b"\n"

@@ -102,7 +102,9 @@ pub struct CsvStructure {
 }
 
 impl CsvStructure {
-    /// The 1-based line where data row `row` (0-based) starts.
+    /// The 1-based line where data row `row` (0-based) starts: the
+    /// reference the parallel reader's lines are tested against.
+    #[cfg(test)]
     pub(crate) fn line_of(&self, row: u64) -> u64 {
         let i = self.breaks.partition_point(|(r, _)| *r <= row);
         let extra = if i == 0 { 0 } else { self.breaks[i - 1].1 };

@@ -266,10 +266,8 @@ pub(crate) struct Batch {
     len: usize,
     /// The file row (0-based) of the first row in the batch.
     first_row: u64,
-    /// The file rows of the batch's rows, when some rows were dropped.
-    kept: Option<Vec<u64>>,
-    structure: Option<Arc<CsvStructure>>,
-    /// Each row's line, when the parallel CSV reader made the batch.
+    /// Each row's line, when the batch is of a CSV file (else rows are
+    /// numbered from `first_row`: Parquet keeps every row).
     lines: Option<Vec<u64>>,
     native_dates: Vec<bool>,
 }
@@ -327,24 +325,15 @@ impl Batch {
             native_dates: vec![false; columns.len()],
             columns,
             first_row,
-            kept: None,
-            structure: None,
             lines: Some(lines),
         }
     }
 
     /// Where row `i` is in its file.
     pub fn location(&self, i: usize) -> Location {
-        if let Some(lines) = &self.lines {
-            return Location::Line(lines[i]);
-        }
-        let n = match &self.kept {
-            Some(rows) => rows[i],
-            None => self.first_row + i as u64,
-        };
-        match &self.structure {
-            Some(s) => Location::Line(s.line_of(n)),
-            None => Location::Row(n + 1),
+        match &self.lines {
+            Some(lines) => Location::Line(lines[i]),
+            None => Location::Row(self.first_row + i as u64 + 1),
         }
     }
 
@@ -539,7 +528,7 @@ impl TableSource {
         if self.format == FileFormat::Csv {
             return self.for_each_csv_batch(columns, f);
         }
-        let structure = self.structure().map_err(ScanError::Source)?;
+        // Parquet from here: no rows are dropped for their structure.
         let schema = self.check_columns().map_err(ScanError::Source)?;
         let native_dates: Vec<bool> = columns
             .iter()
@@ -550,16 +539,9 @@ impl TableSource {
                 )
             })
             .collect();
-        self.stream(&schema, columns, batch_rows, |df, first_row, kept| {
+        self.stream(&schema, columns, batch_rows, |df, first_row| {
             let batch = self
-                .to_batch(
-                    df,
-                    columns,
-                    &native_dates,
-                    first_row,
-                    kept,
-                    structure.clone(),
-                )
+                .to_batch(df, columns, &native_dates, first_row)
                 .map_err(ScanError::Source)?;
             f(batch).map_err(ScanError::Consumer)
         })
@@ -615,20 +597,20 @@ impl TableSource {
         mut f: impl FnMut(DataFrame) -> Result<(), E>,
     ) -> Result<Tally, ScanError<E>> {
         let schema = self.check_columns().map_err(ScanError::Source)?;
-        self.stream(&schema, columns, batch_rows, |df, _, _| {
+        self.stream(&schema, columns, batch_rows, |df, _| {
             f(df).map_err(ScanError::Consumer)
         })
     }
 
     /// The streaming engine behind both: each frame with its first file
-    /// row and, when rows were removed, the file rows kept. `schema` is the
-    /// file's, from [`TableSource::check_columns`].
+    /// row (a CSV file's ragged rows removed). `schema` is the file's, from
+    /// [`TableSource::check_columns`].
     fn stream<E>(
         &self,
         schema: &Schema,
         columns: &[&'static str],
         batch_rows: usize,
-        mut f: impl FnMut(DataFrame, u64, Option<Vec<u64>>) -> Result<(), ScanError<E>>,
+        mut f: impl FnMut(DataFrame, u64) -> Result<(), ScanError<E>>,
     ) -> Result<Tally, ScanError<E>> {
         let structure = self.structure().map_err(ScanError::Source)?;
         let mut structural = Tally::default();
@@ -664,11 +646,11 @@ impl TableSource {
                     Some(st) if !st.ragged.is_empty() => {
                         self.drop_ragged(df, first_row, st, &mut structural)
                     }
-                    _ => Ok((df, None)),
+                    _ => Ok(df),
                 };
                 let result = df
                     .map_err(ScanError::Source)
-                    .and_then(|(df, kept)| f(df, first_row, kept));
+                    .and_then(|df| f(df, first_row));
                 if let Err(e) = result {
                     failure = Some(e);
                     break;
@@ -717,20 +699,19 @@ impl TableSource {
     }
 
     /// Removes rows with the wrong number of fields, counting each as
-    /// rejected; returns the file rows of the rows kept.
+    /// rejected.
     fn drop_ragged(
         &self,
         df: DataFrame,
         first_row: u64,
         st: &CsvStructure,
         tally: &mut Tally,
-    ) -> Result<(DataFrame, Option<Vec<u64>>), SourceError> {
+    ) -> Result<DataFrame, SourceError> {
         let rows = first_row..first_row + df.height() as u64;
         if st.ragged.range(rows.clone()).next().is_none() {
-            return Ok((df, None));
+            return Ok(df);
         }
         let keep: BooleanChunked = rows
-            .clone()
             .map(|r| match st.ragged.get(&r) {
                 Some(&(line, fields)) => {
                     tally.ragged(self.kind, line, fields, st.header_fields);
@@ -739,11 +720,7 @@ impl TableSource {
                 None => true,
             })
             .collect();
-        let kept = rows.filter(|r| !st.ragged.contains_key(r)).collect();
-        Ok((
-            df.filter(&keep).map_err(|e| self.unreadable(e))?,
-            Some(kept),
-        ))
+        df.filter(&keep).map_err(|e| self.unreadable(e))
     }
 
     fn to_batch(
@@ -752,8 +729,6 @@ impl TableSource {
         columns: &[&'static str],
         native_dates: &[bool],
         first_row: u64,
-        kept: Option<Vec<u64>>,
-        structure: Option<Arc<CsvStructure>>,
     ) -> Result<Batch, SourceError> {
         let get = |name: &str| df.column(name).map_err(|e| self.unreadable(e));
         let mut cols = Vec::with_capacity(columns.len());
@@ -766,8 +741,6 @@ impl TableSource {
             columns: cols,
             len: df.height(),
             first_row,
-            kept,
-            structure,
             lines: None,
             native_dates: native_dates.to_vec(),
         })
