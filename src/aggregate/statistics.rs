@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use super::IndicatorRow;
 use crate::stats::exact_test::{binomial_tails, poisson_tails, Tails};
 use crate::stats::funnel::{arcsine_limit, arcsine_z, binomial_limit};
@@ -162,10 +164,27 @@ pub(crate) fn group_stats(
         Model::Poisson => rate_dispersion(units, t),
     });
     // Many units share a count (items are whole numbers), and an exact
-    // interval takes a root search: each count's is worked out once.
-    let mut intervals: HashMap<u64, (f64, f64)> = HashMap::new();
+    // interval takes a root search: each count's is worked out once, the
+    // counts on all cores.
+    let intervals: HashMap<u64, (f64, f64)> = match model {
+        Model::Binomial => HashMap::new(),
+        Model::Poisson => {
+            let mut counts: Vec<u64> = units
+                .iter()
+                .zip(&rates)
+                .filter(|(_, rate)| rate.is_some())
+                .map(|(&(o, _), _)| o.to_bits())
+                .collect();
+            counts.sort_unstable();
+            counts.dedup();
+            counts
+                .into_par_iter()
+                .map(|bits| (bits, exact_interval(f64::from_bits(bits))))
+                .collect()
+        }
+    };
     units
-        .iter()
+        .par_iter()
         .zip(rates)
         .zip(ranks)
         .map(|((&(o, n), rate), rank)| {
@@ -173,11 +192,9 @@ pub(crate) fn group_stats(
                 Model::Binomial => {
                     wilson(o.round() as u64, n.round() as u64, Z95).map(|c| (c.low, c.high))
                 }
-                Model::Poisson => rate.map(|_| {
-                    let (lo, hi) = *intervals
-                        .entry(o.to_bits())
-                        .or_insert_with(|| exact_interval(o));
-                    (lo / n, hi / n)
+                Model::Poisson => rate.and_then(|_| {
+                    let (lo, hi) = intervals.get(&o.to_bits())?;
+                    Some((lo / n, hi / n))
                 }),
             };
             let mut s = UnitStats {

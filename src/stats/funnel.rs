@@ -24,26 +24,75 @@ pub fn binomial_limit(target: f64, n: u64, p: f64) -> Option<f64> {
         return None;
     }
     let dist = Binomial::new(target, n).ok()?;
-    Some((interpolated_quantile(|r| dist.cdf(r), p, n) / n as f64).clamp(0.0, 1.0))
+    let mean = n as f64 * target;
+    let guess = mean + normal_quantile(p) * (mean * (1.0 - target)).sqrt();
+    Some((interpolated_quantile(|r| dist.cdf(r), p, n, guess) / n as f64).clamp(0.0, 1.0))
 }
 
 /// r_p − α for a discrete distribution given by its `cdf`: r_p the smallest
-/// r in 0..=`hi` with cdf(r) ≥ p (by bisection on the monotone cdf), α the
-/// interpolation (cdf(r_p) − p) / (cdf(r_p) − cdf(r_p − 1)).
-pub(crate) fn interpolated_quantile(cdf: impl Fn(u64) -> f64, p: f64, hi: u64) -> f64 {
-    let (mut lo, mut hi) = (0u64, hi);
+/// r in 0..=`hi` with cdf(r) ≥ p (`hi` when none is), α the interpolation
+/// (cdf(r_p) − p) / (cdf(r_p) − cdf(r_p − 1)).
+///
+/// The search starts at `guess` (a normal approximation to r_p) and
+/// gallops out until it brackets r_p, then bisects: a handful of cdf
+/// evaluations where bisection over 0..=`hi` takes twenty or more. On a
+/// monotone cdf it finds the same r_p, so the limit is the same to the bit.
+pub(crate) fn interpolated_quantile(cdf: impl Fn(u64) -> f64, p: f64, hi: u64, guess: f64) -> f64 {
+    let mut known: Vec<(u64, f64)> = Vec::with_capacity(8);
+    let mut at = |r: u64| match known.iter().find(|(k, _)| *k == r) {
+        Some(&(_, v)) => v,
+        None => {
+            let v = cdf(r);
+            known.push((r, v));
+            v
+        }
+    };
+    // r_p lies in lo..=hi throughout.
+    let mut lo = 0u64;
+    let mut hi = hi;
+    let start = if guess.is_finite() {
+        (guess.round().max(0.0) as u64).min(hi)
+    } else {
+        hi / 2
+    };
+    if at(start) >= p {
+        hi = start;
+        let mut step = 1u64;
+        while let Some(probe) = hi.checked_sub(step).filter(|&r| r >= lo) {
+            if at(probe) >= p {
+                hi = probe;
+                step = step.saturating_mul(2);
+            } else {
+                lo = probe + 1;
+                break;
+            }
+        }
+    } else {
+        lo = start + 1;
+        let mut step = 1u64;
+        while let Some(probe) = lo.checked_add(step).filter(|&r| r < hi) {
+            if at(probe) < p {
+                lo = probe + 1;
+                step = step.saturating_mul(2);
+            } else {
+                hi = probe;
+                break;
+            }
+        }
+    }
+    lo = lo.min(hi);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        if cdf(mid) >= p {
+        if at(mid) >= p {
             hi = mid;
         } else {
             lo = mid + 1;
         }
     }
-    let at = cdf(lo);
-    let below = if lo == 0 { 0.0 } else { cdf(lo - 1) };
-    let alpha = if at > below {
-        (at - p) / (at - below)
+    let at_r = at(lo);
+    let below = if lo == 0 { 0.0 } else { at(lo - 1) };
+    let alpha = if at_r > below {
+        (at_r - p) / (at_r - below)
     } else {
         0.0
     };
@@ -115,5 +164,79 @@ mod tests {
         assert!(
             (arcsine_z(5.0 / 40.0, 0.18888888888888888, 40) - -1.116182203647282).abs() < 1e-12
         );
+    }
+
+    /// The search over 0..=hi by plain bisection: the reference the
+    /// galloping search must match.
+    fn bisected(cdf: impl Fn(u64) -> f64, p: f64, hi: u64) -> f64 {
+        let (mut lo, mut hi) = (0u64, hi);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if cdf(mid) >= p {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        let at = cdf(lo);
+        let below = if lo == 0 { 0.0 } else { cdf(lo - 1) };
+        let alpha = if at > below {
+            (at - p) / (at - below)
+        } else {
+            0.0
+        };
+        lo as f64 - alpha
+    }
+
+    /// Every starting point near r_p, above and below, lands on r_p: each
+    /// gallop step and each bisection boundary is crossed.
+    #[test]
+    fn every_guess_near_the_quantile_finds_it() {
+        for (target, n) in [(0.3, 1000), (0.02, 50), (0.9, 7)] {
+            let dist = Binomial::new(target, n).unwrap();
+            let cdf = |r| dist.cdf(r);
+            for p in [0.001, 0.025, 0.975, 0.999] {
+                let want = bisected(cdf, p, n);
+                let centre = want.ceil() as i64;
+                for g in centre - 70..centre + 70 {
+                    let got = interpolated_quantile(cdf, p, n, g as f64);
+                    assert_eq!(got.to_bits(), want.to_bits(), "n {n} p {p} guess {g}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// From any starting guess, good or bad, the galloping search
+        /// finds the bisection's quantile, bit for bit, for binomial and
+        /// Poisson cdfs (the funnels' two models), at the tails they use
+        /// and at the edges (p near 0 or 1, tiny and huge n).
+        #[test]
+        fn galloping_search_equals_bisection(
+            target in 0.0f64..1.0,
+            n in 0u64..200_000,
+            p in proptest::sample::select(vec![1e-9, 0.001, 0.025, 0.5, 0.975, 0.999, 1.0 - 1e-9]),
+            off in -5.0f64..5.0,
+            wild in proptest::option::of(0.0f64..1e7),
+        ) {
+            let mean = n as f64 * target;
+            let normal = mean + normal_quantile(p) * (mean * (1.0 - target)).sqrt();
+            let guess = wild.unwrap_or(normal + off * (1.0 + mean.sqrt()));
+            let binomial = Binomial::new(target, n).unwrap();
+            let b = |r| binomial.cdf(r);
+            proptest::prop_assert_eq!(
+                interpolated_quantile(b, p, n, guess).to_bits(),
+                bisected(b, p, n).to_bits()
+            );
+            let poisson = statrs::distribution::Poisson::new(mean.max(1e-6)).unwrap();
+            let c = |r| poisson.cdf(r);
+            let hi = (mean + 10.0 * mean.sqrt() + 20.0).ceil() as u64;
+            proptest::prop_assert_eq!(
+                interpolated_quantile(c, p, hi, guess).to_bits(),
+                bisected(c, p, hi).to_bits()
+            );
+        }
     }
 }

@@ -80,7 +80,8 @@ pub(crate) fn poisson_limit(target: f64, n: f64, p: f64) -> Option<f64> {
     while dist.cdf(hi) < p {
         hi = hi.checked_mul(2)?;
     }
-    Some((interpolated_quantile(|r| dist.cdf(r), p, hi) / n).max(0.0))
+    let guess = expected + normal_quantile(p) * expected.sqrt();
+    Some((interpolated_quantile(|r| dist.cdf(r), p, hi, guess) / n).max(0.0))
 }
 
 /// The square-root-scale funnel limit at probability `p`, with an extra

@@ -5,6 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use polars::prelude::{PlHashMap, PlHashSet};
+
 use rayon::prelude::*;
 
 use crate::classify::codelist::is_bnf_code;
@@ -96,9 +98,9 @@ struct Known<'a> {
     other_settings: &'a HashSet<String>,
     /// Whether a measure needs quantities (defined daily doses).
     needs_quantity: bool,
-    codes: HashMap<String, u32>,
+    codes: PlHashMap<String, u32>,
     code_masks: Vec<u64>,
-    practices: HashMap<String, u32>,
+    practices: PlHashMap<String, u32>,
 }
 
 impl Known<'_> {
@@ -128,8 +130,8 @@ pub struct Folder<'a> {
     /// Each code and the name the data give it (for strengths).
     code_names: Vec<(String, Option<String>)>,
     practice_codes: Vec<String>,
-    sums: HashMap<(Month, u32, u32), [f64; 3]>,
-    seen: HashSet<(Month, u32)>,
+    sums: PlHashMap<(Month, u32, u32), [f64; 3]>,
+    seen: PlHashSet<(Month, u32)>,
     hierarchy: Hierarchy,
     summary: FoldSummary,
 }
@@ -168,13 +170,13 @@ enum Event {
 /// One part's pass over its rows, on its own core.
 #[derive(Default)]
 struct Part {
-    new_codes: HashMap<String, Ref>,
+    new_codes: PlHashMap<String, Ref>,
     /// Codes new in the part: code, name, measure mask.
     code_list: Vec<(String, Option<String>, u64)>,
-    new_practices: HashMap<String, Ref>,
+    new_practices: PlHashMap<String, Ref>,
     /// Practices new in the part, with their localities from their first row.
     practice_list: Vec<Units>,
-    prescribers: HashMap<String, u32>,
+    prescribers: PlHashMap<String, u32>,
     prescriber_list: Vec<String>,
     /// Each (month, practice) as first met in a run of rows.
     units: Vec<(Month, Ref)>,
@@ -269,7 +271,8 @@ impl Part {
             );
             return;
         };
-        if !is_practice_code(code) || known.other_settings.contains(code) {
+        let other = !known.other_settings.is_empty() && known.other_settings.contains(code);
+        if other || !is_practice_code(code) {
             let items = r.get(3).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
             let prescriber = match self.prescribers.get(code) {
                 Some(&o) => o,
@@ -382,14 +385,14 @@ impl<'a> Folder<'a> {
                 needs_quantity: measures
                     .iter()
                     .any(|m| m.numerator.value == MeasureValue::Ddd),
-                codes: HashMap::new(),
+                codes: PlHashMap::default(),
                 code_masks: Vec::new(),
-                practices: HashMap::new(),
+                practices: PlHashMap::default(),
             },
             code_names: Vec::new(),
             practice_codes: Vec::new(),
-            sums: HashMap::new(),
-            seen: HashSet::new(),
+            sums: PlHashMap::default(),
+            seen: PlHashSet::default(),
             hierarchy: HashMap::new(),
             summary: FoldSummary::default(),
         }
