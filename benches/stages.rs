@@ -49,6 +49,7 @@ fn synthetic(format: SynthFormat) -> tempfile::TempDir {
         extract_date: "2024-06-30".parse().expect("date"),
         history_years: 4,
         coding: Default::default(),
+        unrelated_courses: 0.0,
     })
     .expect("synth");
     dir

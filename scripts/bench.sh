@@ -5,11 +5,17 @@
 # checks that all three agree exactly, and
 # prints wall time, rows/s and peak memory (/usr/bin/time -v) with 1 and 2
 # threads, plus polars' time just to read the columns the audit needs.
-# The table is also written to target/bench-results.md, and the curve of
+# The table is also written to target/bench-results.md (bench-csv-, bench-real-
+# and bench-csv-real- for the other forms), and the curve of
 # the 2-thread runs (seconds against rows) to target/bench-curve.svg.
 #
 #   scripts/bench.sh [PATIENTS ...]      default: 100000 1000000
 #   scripts/bench.sh csv [PATIENTS ...]  the same audit on CSV extracts
+#   scripts/bench.sh [csv] real [PATIENTS ...]
+#                                        extracts with a real one's share of
+#                                        unrelated medicines (synth
+#                                        --unrelated-courses 5: about one
+#                                        medication row in eight related)
 #   scripts/bench.sh epd [PRACTICES ...] default: 6500 (a national month)
 #
 # The csv form generates the same extracts as CSV files (what practices
@@ -29,6 +35,8 @@ mode=audit
 format=parquet
 if [ "${1:-}" = epd ]; then mode=epd; shift; fi
 if [ "${1:-}" = csv ]; then format=csv; shift; fi
+unrelated=0
+if [ "${1:-}" = real ]; then unrelated=5; shift; fi
 sizes=("$@")
 if [ ${#sizes[@]} -eq 0 ]; then
   if [ $mode = epd ]; then sizes=(6500); else sizes=(100000 1000000); fi
@@ -149,7 +157,9 @@ for t, c in cols.items():
 EOF
 
 # The table goes to the screen and to $results; the curve is drawn from it.
-if [ $format = csv ]; then results=target/bench-csv-results.md; else results=target/bench-results.md; fi
+if [ $format = csv ]; then results=target/bench-csv; else results=target/bench; fi
+if [ $unrelated != 0 ]; then results=$results-real; fi
+results=$results-results.md
 : >"$results"
 out() { printf "$@" | tee -a "$results"; }
 out '\n| patients | rows | format | threads | engine | seconds | rows/s | peak MiB | same counts |\n|---:|---:|---|---:|---|---:|---:|---:|---|\n'
@@ -157,9 +167,10 @@ for n in "${sizes[@]}"; do
   # v2: dm+d-coded extracts (synth since the drug dictionary)
   dir="$data/v2-p$n"
   if [ $format = csv ]; then dir="$dir-csv"; fi
+  if [ $unrelated != 0 ]; then dir="$dir-real"; fi
   if [ ! -f "$dir/SYNTH.txt" ]; then
     rm -rf "$dir"
-    "$bin" synth --patients "$n" --seed 1 --format $format --out "$dir" >"$dir.txt"
+    "$bin" synth --patients "$n" --seed 1 --format $format --unrelated-courses $unrelated --out "$dir" >"$dir.txt"
     mv "$dir.txt" "$dir/SYNTH.txt"
   fi
   rows=$(grep -o '[0-9]* registrations, [0-9]* medication issues, [0-9]* clinical events' "$dir/SYNTH.txt" \
@@ -182,8 +193,9 @@ for n in "${sizes[@]}"; do
   done
 done
 if [ $format = parquet ]; then
-  python3 scripts/bench_plot.py "$results" target/bench-curve.svg 2
-  echo "table: $results; curve (2 threads): target/bench-curve.svg"
+  curve=${results%-results.md}-curve.svg
+  python3 scripts/bench_plot.py "$results" "$curve" 2
+  echo "table: $results; curve (2 threads): $curve"
 else
   echo "table: $results"
 fi

@@ -45,6 +45,12 @@ pub struct Args {
     /// coding, to check that the audit does not depend on it.
     #[arg(long)]
     pub bnf_only: bool,
+    /// Mean number of extra courses of unrelated medicines per patient,
+    /// each with two unrelated clinical events. 0 writes the extract as
+    /// before (most medication rows psychotropic); about 5 gives a real
+    /// extract's share, where about one medication row in eight is.
+    #[arg(long, default_value_t = 0.0, value_name = "MEAN")]
+    pub unrelated_courses: f64,
     /// Write into a folder that already holds files (replacing the tables).
     #[arg(long)]
     pub force: bool,
@@ -63,6 +69,12 @@ pub fn run(args: Args) -> Result<(), Failure> {
             )));
         }
     }
+    if !(0.0..=100.0).contains(&args.unrelated_courses) {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "--unrelated-courses must be between 0 and 100, not {}",
+            args.unrelated_courses
+        )));
+    }
     let counts = synth::generate(&SynthConfig {
         patients: args.patients,
         seed: args.seed,
@@ -78,16 +90,18 @@ pub fn run(args: Args) -> Result<(), Failure> {
             (true, false) => synth::DrugCoding::Both,
             (false, false) => synth::DrugCoding::DmdOnly,
         },
+        unrelated_courses: args.unrelated_courses,
     })
     .map_err(Failure::data)?;
     println!(
-        "wrote {}: {} practices, {} patients, {} registrations, {} medication issues, {} clinical events",
+        "wrote {}: {} practices, {} patients, {} registrations, {} medication issues, {} clinical events; {:.1}% of the medication issues are of unrelated medicines",
         args.out.display(),
         counts.practices,
         counts.patients,
         counts.registrations,
         counts.medications,
-        counts.clinical_events
+        counts.clinical_events,
+        100.0 * counts.unrelated_medications as f64 / counts.medications.max(1) as f64
     );
     Ok(())
 }

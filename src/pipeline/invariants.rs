@@ -13,8 +13,10 @@ use super::audit::{run, AuditRun};
 use crate::aggregate::IndicatorRow;
 use crate::audit::{AuditConfig, Silent};
 use crate::date::Date;
+use crate::ingest::accounting::IgnoreReason;
 use crate::ingest::locality::Level;
 use crate::ingest::mapping::ColumnMapping;
+use crate::ingest::table::TableKind;
 use crate::spec::AuditSpec;
 use crate::spec::ConceptKind;
 use crate::synth::{generate, DrugCoding, SynthConfig, SynthFormat};
@@ -24,6 +26,16 @@ fn synth(dir: &Path, seed: u64) {
 }
 
 fn synth_coded(dir: &Path, seed: u64, coding: DrugCoding, patients: u64) {
+    synth_with(dir, seed, coding, patients, 0.0);
+}
+
+fn synth_with(
+    dir: &Path,
+    seed: u64,
+    coding: DrugCoding,
+    patients: u64,
+    unrelated_courses: f64,
+) -> crate::synth::SynthCounts {
     generate(&SynthConfig {
         patients,
         seed,
@@ -35,8 +47,9 @@ fn synth_coded(dir: &Path, seed: u64, coding: DrugCoding, patients: u64) {
         extract_date: "2024-06-30".parse().unwrap(),
         history_years: 4,
         coding,
+        unrelated_courses,
     })
-    .unwrap();
+    .unwrap()
 }
 
 /// Shuffles the data rows of every table (the header stays first).
@@ -174,4 +187,47 @@ proptest! {
             prop_assert_eq!(d.dmd, b.bnf, "{}", c.name);
         }
     }
+}
+
+/// Medicines and events that no concept uses change no number: the same
+/// extract with a real extract's share of unrelated medication rows (most
+/// of them) gives the same indicator rows, statistics included, and the
+/// same review list; every extra row is counted as ignored for its code.
+#[test]
+fn unrelated_rows_change_no_indicator() {
+    let spec = AuditSpec::bundled().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let (plain, real) = (tmp.path().join("plain"), tmp.path().join("real"));
+    let few = synth_with(&plain, 7, DrugCoding::DmdOnly, 300, 0.0);
+    let many = synth_with(&real, 7, DrugCoding::DmdOnly, 300, 5.0);
+    let extra = many.unrelated_medications - few.unrelated_medications;
+    assert_eq!(many.medications - few.medications, extra);
+    // Most medication rows are now unrelated, as in real extracts.
+    assert!(
+        many.unrelated_medications * 2 > many.medications,
+        "{many:?}"
+    );
+    assert!(many.clinical_events > few.clinical_events);
+
+    let (a, b) = (
+        audit(&spec, &plain, 1 << 20, 2),
+        audit(&spec, &real, 1 << 20, 2),
+    );
+    assert_eq!(a.rows, b.rows);
+    assert_eq!(a.review, b.review);
+    let unrelated = |run: &AuditRun, table: TableKind| {
+        run.inputs
+            .iter()
+            .find(|i| i.file.table == table)
+            .map(|i| i.tally.account.ignored.get(IgnoreReason::UnrelatedCode))
+            .unwrap()
+    };
+    assert_eq!(
+        unrelated(&b, TableKind::Medications) - unrelated(&a, TableKind::Medications),
+        extra
+    );
+    assert_eq!(
+        unrelated(&b, TableKind::ClinicalEvents) - unrelated(&a, TableKind::ClinicalEvents),
+        many.clinical_events - few.clinical_events
+    );
 }

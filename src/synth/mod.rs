@@ -64,6 +64,11 @@ pub struct SynthConfig {
     pub history_years: u32,
     /// Which codes the medications rows carry.
     pub coding: DrugCoding,
+    /// Mean number of extra courses of unrelated medicines per patient
+    /// (each with two unrelated clinical events): 0 for the extract as it
+    /// always was, where most medication rows are psychotropic; about 5
+    /// for a real extract's share, where one in eight is.
+    pub unrelated_courses: f64,
 }
 
 /// Which codes a synthetic medications row carries.
@@ -105,6 +110,8 @@ pub struct SynthCounts {
     pub registrations: u64,
     /// Medication issues.
     pub medications: u64,
+    /// Of them, issues of medicines no concept uses.
+    pub unrelated_medications: u64,
     /// Clinical events.
     pub clinical_events: u64,
     /// Practices.
@@ -250,6 +257,24 @@ fn write_practices(
         ])?;
     }
     w.finish()
+}
+
+/// A Poisson draw with mean `mean` (Knuth's product of uniforms, in
+/// steps of at most 20 so that e^-mean stays far from underflow).
+pub(crate) fn poisson(rng: &mut impl Rng, mean: f64) -> u64 {
+    let mut left = mean.max(0.0);
+    let mut k = 0;
+    while left > 0.0 {
+        let step = left.min(20.0);
+        left -= step;
+        let floor = (-step).exp();
+        let mut product: f64 = rng.gen();
+        while product > floor {
+            k += 1;
+            product *= rng.gen::<f64>();
+        }
+    }
+    k
 }
 
 /// A standard normal draw (Box-Muller).

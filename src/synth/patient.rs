@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::codes::{pick, CodePools, DrugCode, ADMIN_REVIEW_SNOMED, NOISE_BNF, NOISE_SNOMED};
-use super::{DrugCoding, SynthConfig, SynthPractice, Tables};
+use super::{poisson, DrugCoding, SynthConfig, SynthPractice, Tables};
 use crate::date::Date;
 use crate::ingest::partition::fnv1a;
 use crate::spec::doses::ProductDose;
@@ -115,6 +115,42 @@ impl Writer<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// A course of a medicine no concept uses, in the coding of the extract
+/// (one draw either way, so the rest of the extract does not depend on
+/// the coding); its rows are counted as unrelated.
+fn unrelated_course(
+    w: &mut Writer,
+    rng: &mut impl Rng,
+    cfg: &SynthConfig,
+    pools: &CodePools,
+    history: Date,
+) -> PolarsResult<()> {
+    let end = w.end;
+    let before = w.t.counts.medications;
+    let k = rng.gen::<u32>() as usize;
+    let drug = if cfg.coding == DrugCoding::BnfOnly {
+        DrugCode {
+            dmd: None,
+            bnf: Some(NOISE_BNF[k % NOISE_BNF.len()].to_string()),
+            ..DrugCode::default()
+        }
+    } else {
+        DrugCode {
+            dmd: pools
+                .noise_dmd
+                .get(k % pools.noise_dmd.len().max(1))
+                .cloned(),
+            bnf: None,
+            ..DrugCode::default()
+        }
+    };
+    let start = date_between(rng, history, end);
+    let stop = start.add_months(rng.gen_range(1..24));
+    w.course(rng, &drug, start, stop, 28)?;
+    w.t.counts.unrelated_medications += w.t.counts.medications - before;
+    Ok(())
 }
 
 /// Days between repeat issues: mostly 28, some 56 (two months at a time).
@@ -253,29 +289,21 @@ pub(crate) fn write_patient(
         w.event(d, NOISE_SNOMED[rng.gen_range(0..NOISE_SNOMED.len())])?;
     }
     if rng.gen_bool(0.3) {
-        // Real codes of medicines no concept uses, in the coding of the
-        // extract; one draw either way, so the rest of the extract does not
-        // depend on the coding.
-        let k = rng.gen::<u32>() as usize;
-        let drug = if cfg.coding == DrugCoding::BnfOnly {
-            DrugCode {
-                dmd: None,
-                bnf: Some(NOISE_BNF[k % NOISE_BNF.len()].to_string()),
-                ..DrugCode::default()
+        unrelated_course(&mut w, rng, cfg, pools, history)?;
+    }
+    // More unrelated medicines, each with two unrelated events, when asked
+    // for: real extracts hold far more of them than psychotropics.
+    // Drawn from the patient's own stream, so that the rest of the extract
+    // is the same with them or without.
+    if cfg.unrelated_courses > 0.0 {
+        let xrng = &mut ChaCha8Rng::seed_from_u64(cfg.seed ^ fnv1a(&person.id) ^ UNRELATED);
+        for _ in 0..poisson(xrng, cfg.unrelated_courses) {
+            unrelated_course(&mut w, xrng, cfg, pools, history)?;
+            for _ in 0..2 {
+                let d = after_birth(xrng, 0).max(history);
+                w.event(d, NOISE_SNOMED[xrng.gen_range(0..NOISE_SNOMED.len())])?;
             }
-        } else {
-            DrugCode {
-                dmd: pools
-                    .noise_dmd
-                    .get(k % pools.noise_dmd.len().max(1))
-                    .cloned(),
-                bnf: None,
-                ..DrugCode::default()
-            }
-        };
-        let start = date_between(rng, history, end);
-        let stop = start.add_months(rng.gen_range(1..24));
-        w.course(rng, &drug, start, stop, 28)?;
+        }
     }
     if rng.gen_bool(0.01) {
         if let Some(d) = pick(rng, &pools.prochlorperazine) {
@@ -542,6 +570,9 @@ fn course_dates(rng: &mut impl Rng, history: Date, end: Date) -> (Date, Date) {
 
 /// Seeds the antidepressant dose stream apart from the antipsychotic one.
 const ANTIDEPRESSANT_DOSES: u64 = 0xad;
+
+/// Seeds the stream of extra unrelated courses apart from the others.
+const UNRELATED: u64 = 0x0e1a;
 
 /// How one course of an antipsychotic or antidepressant is dosed: units (tablets, or ml of a
 /// liquid) a day, a reduction part way, and how the GP writes it.
