@@ -94,6 +94,10 @@ pub fn roll_up(
     // Each (date, indicator) is pooled on its own, in parallel (the
     // statistics' special functions are the slow part); rows are put back
     // in order, and each value is computed exactly as one thread would.
+    let groupings: Vec<Grouping> = Level::ALL
+        .iter()
+        .map(|&level| Grouping::new(practices, level))
+        .collect();
     let pairs: Vec<(usize, usize)> = (0..dates.len())
         .flat_map(|d| (0..indicators.len()).map(move |i| (d, i)))
         .collect();
@@ -126,21 +130,20 @@ pub fn roll_up(
                 })
                 .collect();
             let mut level_rows: Vec<Vec<IndicatorRow>> = Vec::new();
-            for level in Level::ALL {
-                let mut units: BTreeMap<&str, (&str, u64, u64, f64)> = BTreeMap::new();
-                for (practice, &(n, m, e)) in practices.list.iter().zip(&per_practice) {
-                    let (code, name) = &practice.units[level];
-                    let u = units
-                        .entry(code.as_str())
-                        .or_insert((name.as_str(), 0, 0, 0.0));
-                    u.1 += n;
-                    u.2 += m;
-                    u.3 += e;
+            for (&level, grouping) in Level::ALL.iter().zip(&groupings) {
+                let mut sums = vec![(0u64, 0u64, 0.0f64); grouping.units.len()];
+                for (&u, &(n, m, e)) in grouping.unit_of.iter().zip(&per_practice) {
+                    let sum = &mut sums[u as usize];
+                    sum.0 += n;
+                    sum.1 += m;
+                    sum.2 += e;
                 }
                 level_rows.push(
-                    units
-                        .into_iter()
-                        .map(|(code, (name, n, m, e))| IndicatorRow {
+                    grouping
+                        .units
+                        .iter()
+                        .zip(sums)
+                        .map(|(&(code, name), (n, m, e))| IndicatorRow {
                             index_date: date,
                             indicator_id: ind.id.clone(),
                             indicator_title: ind.title.clone(),
@@ -160,7 +163,7 @@ pub fn roll_up(
                 .last()
                 .and_then(|r| r.first())
                 .and_then(IndicatorRow::counts);
-            let mut rows = Vec::new();
+            let mut rows = Vec::with_capacity(level_rows.iter().map(Vec::len).sum());
             for mut group in level_rows {
                 statistics::attach(&mut group, national);
                 rows.extend(group);
@@ -168,5 +171,43 @@ pub fn roll_up(
             rows
         })
         .collect();
-    per_pair.into_iter().flatten().collect()
+    // Each row is moved once, into a vector of its final size.
+    let mut rows = Vec::with_capacity(per_pair.iter().map(Vec::len).sum());
+    for pair in per_pair {
+        rows.extend(pair);
+    }
+    rows
+}
+
+/// The units of one level, worked out once for every date and indicator:
+/// each practice's unit, and each unit's code and name (the name its first
+/// practice gives it), in code order.
+struct Grouping<'a> {
+    /// Practice index -> index into `units`.
+    unit_of: Vec<u32>,
+    /// (code, name), sorted by code.
+    units: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Grouping<'a> {
+    fn new(practices: &'a Practices, level: Level) -> Grouping<'a> {
+        let mut first: BTreeMap<&str, &str> = BTreeMap::new();
+        for practice in &practices.list {
+            let (code, name) = &practice.units[level];
+            first.entry(code.as_str()).or_insert(name.as_str());
+        }
+        let units: Vec<(&str, &str)> = first.into_iter().collect();
+        let unit_of = practices
+            .list
+            .iter()
+            .map(|practice| {
+                let code = practice.units[level].0.as_str();
+                // Every practice's code is among the units: found, never inserted.
+                units
+                    .binary_search_by(|(c, _)| (*c).cmp(code))
+                    .unwrap_or_else(|at| at) as u32
+            })
+            .collect();
+        Grouping { unit_of, units }
+    }
 }
