@@ -17,6 +17,9 @@
 #                                        --unrelated-courses 5: about one
 #                                        medication row in eight related)
 #   scripts/bench.sh epd [PRACTICES ...] default: 6500 (a national month)
+#   scripts/bench.sh epd-months [N]      `measures` over 1, 3, 6 and 12 (or
+#                                        N) national months of Parquet in
+#                                        one run: how time and memory grow
 #
 # The csv form generates the same extracts as CSV files (what practices
 # and ICBs are given) and the peers read those CSV files too.
@@ -34,12 +37,17 @@ cd "$(dirname "$0")/.."
 mode=audit
 format=parquet
 if [ "${1:-}" = epd ]; then mode=epd; shift; fi
+if [ "${1:-}" = epd-months ]; then mode=months; shift; fi
 if [ "${1:-}" = csv ]; then format=csv; shift; fi
 unrelated=0
 if [ "${1:-}" = real ]; then unrelated=5; shift; fi
 sizes=("$@")
 if [ ${#sizes[@]} -eq 0 ]; then
-  if [ $mode = epd ]; then sizes=(6500); else sizes=(100000 1000000); fi
+  case $mode in
+    epd) sizes=(6500) ;;
+    months) sizes=(12) ;;
+    *) sizes=(100000 1000000) ;;
+  esac
 fi
 data=${BENCH_DATA:-target/bench-data}
 venv=target/bench-venv
@@ -137,6 +145,40 @@ if [ $mode = epd ]; then
         done
       done
     done
+  done
+  echo "table: $results"
+  exit 0
+fi
+
+if [ $mode = months ]; then
+  # National months of Parquet, April to March (synth-epd, a seed per
+  # month), and one `measures` run over the first 1, 3, 6, ... of them.
+  results=target/bench-epd-months-results.md
+  : >"$results"
+  out() { printf "$@" | tee -a "$results"; }
+  max=${sizes[0]}
+  epds=(); lists=()
+  for k in $(seq 0 $((max - 1))); do
+    month=$(date -d "2023-04-01 +$k month" +%Y-%m)
+    dir="$data/epd-p6500-parquet-$month"
+    if [ ! -f "$dir/SYNTH.txt" ]; then
+      rm -rf "$dir"
+      mkdir -p "$data"
+      "$bin" synth-epd --practices 6500 --format parquet --month "$month" --seed $((k + 1)) --out "$dir" >"$dir.txt"
+      mv "$dir.txt" "$dir/SYNTH.txt"
+    fi
+    epds+=("$(ls "$dir"/epd_*.parquet)")
+    lists+=("$(ls "$dir"/list_sizes_*.csv)")
+  done
+  out '\n| months | rows | threads | seconds | rows/s | seconds a month | peak MiB |\n|---:|---:|---:|---:|---:|---:|---:|\n'
+  for m in $(printf '%s\n' 1 3 6 12 "$max" | awk -v max="$max" '$1 <= max' | sort -n | uniq); do
+    rows=0
+    for k in $(seq 0 $((m - 1))); do
+      rows=$((rows + $(awk 'NR==1 {print $2}' "$(dirname "${epds[$k]}")/SYNTH.txt")))
+    done
+    measure stomp "$bin" measures --epd "${epds[@]:0:$m}" --list-sizes "${lists[@]:0:$m}" --national --threads 2 \
+      --out "$work/months" --quiet --force
+    out '| %s | %s | 2 | %.2f | %.0f | %.2f | %s |\n' "$m" "$rows" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$(echo "$SECS / $m" | bc -l)" "$RSS_MB"
   done
   echo "table: $results"
   exit 0
