@@ -22,7 +22,7 @@
 //! message names the same line and column.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, ErrorKind, Read};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::thread::JoinHandle;
@@ -60,7 +60,7 @@ const SIZES: Sizes = Sizes {
 
 /// One row as the fold sees it: the requested columns' values and its line.
 pub(crate) struct Record<'a> {
-    text: &'a [u8],
+    text: &'a str,
     /// The places of the row's first fields (all of them for a quoted
     /// row); a later field is found when asked for.
     bounds: &'a [(u32, u32)],
@@ -82,7 +82,7 @@ impl Record<'_> {
                 let &(_, end) = self.bounds.last()?;
                 let skip = field - self.bounds.len();
                 let from = end as usize + 1;
-                let mut commas = memchr::memchr_iter(b',', &self.text[from..]);
+                let mut commas = memchr::memchr_iter(b',', self.text.as_bytes().get(from..)?);
                 let lo = match skip {
                     0 => from,
                     _ => from + commas.nth(skip - 1)? + 1,
@@ -91,8 +91,8 @@ impl Record<'_> {
                 (lo as u32, hi as u32)
             }
         };
-        // The window was checked to be UTF-8, and fields end at ASCII bytes.
-        let mut text = std::str::from_utf8(&self.text[lo as usize..hi as usize]).ok()?;
+        // Fields end at ASCII bytes, so the slice is at character bounds.
+        let mut text = self.text.get(lo as usize..hi as usize)?;
         // A CRLF line end is not part of the last value (as polars reads it).
         if hi == self.end {
             text = text.strip_suffix('\r').unwrap_or(text);
@@ -167,12 +167,12 @@ struct Shape {
 /// A CSV file being read window by window.
 pub(crate) struct CsvRows {
     shape: Shape,
-    windows: Receiver<std::io::Result<Vec<u8>>>,
+    windows: Receiver<std::io::Result<String>>,
     reader: Option<JoinHandle<std::io::Result<(String, u64)>>>,
     /// The first window's rows, held back while the header was read.
-    first: Option<Vec<u8>>,
-    /// Bytes of a record that a window ended inside.
-    carry: Vec<u8>,
+    first: Option<String>,
+    /// Text of a record that a window ended inside.
+    carry: String,
     /// Line of the next unread byte.
     line: u64,
     done: bool,
@@ -251,18 +251,18 @@ impl CsvRows {
             windows,
             reader: Some(reader),
             first: None,
-            carry: Vec::new(),
+            carry: String::new(),
             line: 1,
             done: false,
             sizes,
         };
         // The header may span windows (a long one, or tiny test windows).
-        let mut first = Vec::new();
+        let mut first = String::new();
         let (names, consumed) = loop {
             let more = rows.receive()?;
             let all = more.is_none();
-            first.extend(more.unwrap_or_default());
-            match parse_header(&first, all) {
+            first.push_str(&more.unwrap_or_default());
+            match parse_header(first.as_bytes(), all) {
                 Ok(found) => break found,
                 Err(Header::Short) if !all => {}
                 Err(_) => return Err(structure_error(&source.path)),
@@ -282,14 +282,22 @@ impl CsvRows {
             .flatten()
             .max()
             .map_or(1, |&f| f + 1);
-        rows.line += count_lines(&first[..consumed]);
-        rows.first = Some(first[consumed..].to_vec());
+        rows.line += count_lines(&first.as_bytes()[..consumed]);
+        // The header ends at a line end: a character bound.
+        let rest = first
+            .get(consumed..)
+            .ok_or_else(|| structure_error(&source.path))?;
+        rows.first = Some(rest.to_string());
         Ok(rows)
     }
 
-    fn receive(&mut self) -> Result<Option<Vec<u8>>, SourceError> {
+    fn receive(&mut self) -> Result<Option<String>, SourceError> {
         match self.windows.recv() {
             Ok(Ok(w)) => Ok(Some(w)),
+            // Bytes that are not UTF-8: the structure pass names where.
+            Ok(Err(e)) if e.get_ref().is_some_and(|e| e.is::<NotUtf8>()) => {
+                Err(structure_error(&self.shape.path))
+            }
             Ok(Err(e)) => Err(malformed(&self.shape.path, e.to_string())),
             Err(_) => Ok(None),
         }
@@ -311,30 +319,25 @@ impl CsvRows {
             None => self.receive()?,
         };
         let last = fresh.is_none();
-        let mut window = std::mem::take(&mut self.carry);
+        let mut text = std::mem::take(&mut self.carry);
         match fresh {
-            Some(w) if window.is_empty() => window = w,
-            Some(w) => window.extend_from_slice(&w),
+            Some(w) if text.is_empty() => text = w,
+            Some(w) => text.push_str(&w),
             None => self.done = true,
         }
-        let cuts = cut(&window, self.sizes.chunk);
+        // The reader checked the text is UTF-8; the parse works on bytes
+        // and cuts values out of the text at ASCII bytes.
+        let window = text.as_bytes();
+        let cuts = cut(window, self.sizes.chunk);
         let ranges: Vec<(usize, usize)> = cuts.windows(2).map(|c| (c[0], c[1])).collect();
-        // Each chunk's lines, and whether its bytes are UTF-8.
-        let counted: Vec<(u64, bool)> = ranges
+        // Each chunk's lines.
+        let counted: Vec<u64> = ranges
             .par_iter()
-            .map(|&(lo, hi)| {
-                let bytes = &window[lo..hi];
-                // Most files are ASCII, which a word-wide check shows.
-                let utf8 = bytes.is_ascii() || std::str::from_utf8(bytes).is_ok();
-                (count_lines(bytes), utf8)
-            })
+            .map(|&(lo, hi)| count_lines(&window[lo..hi]))
             .collect();
-        if counted.iter().any(|&(_, utf8)| !utf8) {
-            return Err(structure_error(&self.shape.path));
-        }
         let mut starts = Vec::with_capacity(ranges.len());
         let mut line = self.line;
-        for &(n, _) in &counted {
+        for &n in &counted {
             starts.push(line);
             line += n;
         }
@@ -344,7 +347,7 @@ impl CsvRows {
             let mut tally = Tally::default();
             let mut each = |r: &Record| row(&mut state, r);
             let (end, open, fault) =
-                shape.parse(&window, (lo, hi), last, line, &mut each, &mut tally);
+                shape.parse(&text, (lo, hi), last, line, &mut each, &mut tally);
             Parsed {
                 state,
                 tally,
@@ -382,7 +385,7 @@ impl CsvRows {
         }
         // The line at `at`, from the chunks' counts: no second count of
         // the window.
-        for (&(lo, hi), &(n, _)) in ranges.iter().zip(&counted) {
+        for (&(lo, hi), &n) in ranges.iter().zip(&counted) {
             if hi <= at {
                 self.line += n;
             } else {
@@ -394,7 +397,11 @@ impl CsvRows {
             if last {
                 return Err(structure_error(&self.shape.path));
             }
-            self.carry = window[at..].to_vec();
+            // A record ends at a line end: a character bound.
+            self.carry = text
+                .get(at..)
+                .ok_or_else(|| structure_error(&self.shape.path))?
+                .to_string();
         }
         Ok(Some(out))
     }
@@ -421,7 +428,7 @@ impl Shape {
     /// met a fault.
     fn parse(
         &self,
-        window: &[u8],
+        text: &str,
         (lo, hi): (usize, usize),
         last: bool,
         mut line: u64,
@@ -430,6 +437,7 @@ impl Shape {
     ) -> (usize, bool, bool) {
         let mut bounds: Vec<(u32, u32)> = Vec::with_capacity(self.header_fields + 1);
         let mut quoted = Quoted::new();
+        let window = text.as_bytes();
         let mut pos = lo;
         while pos < hi {
             let rest = &window[pos..];
@@ -440,6 +448,10 @@ impl Shape {
             };
             let plain = &rest[..line_end];
             let (text, consumed, lines, fields, end) = if memchr::memchr(b'"', plain).is_none() {
+                // A line starts and ends at ASCII bytes: character bounds.
+                let Some(line_text) = text.get(pos..pos + line_end) else {
+                    return (pos, false, true);
+                };
                 // The first fields placed, the others only counted.
                 bounds.clear();
                 let mut from = 0;
@@ -456,13 +468,18 @@ impl Shape {
                 }
                 let fields = placed + later + 1;
                 let end = plain.len() as u32;
-                (plain, (line_end + 1).min(rest.len()), 1, fields, end)
+                (line_text, (line_end + 1).min(rest.len()), 1, fields, end)
             } else {
                 match quoted.read(rest, last, &mut bounds) {
                     Some(consumed) => {
                         let lines = count_lines(&rest[..consumed]).max(1);
                         let end = bounds.last().map_or(0, |b| b.1);
-                        (&quoted.output[..], consumed, lines, bounds.len(), end)
+                        // Unquoting takes out ASCII quotes only: still UTF-8.
+                        let Ok(unquoted) = std::str::from_utf8(&quoted.output[..end as usize])
+                        else {
+                            return (pos, false, true);
+                        };
+                        (unquoted, consumed, lines, bounds.len(), end)
                     }
                     None => return (pos, !last, last),
                 }
@@ -686,13 +703,25 @@ impl Text {
     }
 }
 
+/// Marks the reader's error for bytes that are not UTF-8 (the structure
+/// pass then names where they are).
+#[derive(Debug, thiserror::Error)]
+#[error("the file is not UTF-8")]
+struct NotUtf8;
+
 /// The reader thread: sends the file's text in windows that end after a
-/// line end (the last one takes the rest); returns its SHA-256 and size.
+/// line end (the last one takes the rest), each checked to be UTF-8 here,
+/// once, beside the parse; returns the file's SHA-256 and size.
 fn read_windows(
     path: &Path,
     size: usize,
-    tx: std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>,
+    tx: std::sync::mpsc::SyncSender<std::io::Result<String>>,
 ) -> std::io::Result<(String, u64)> {
+    let fail = |e: std::io::Error| {
+        let message = e.to_string();
+        let _ = tx.send(Err(e));
+        Err(std::io::Error::other(message))
+    };
     let opened = File::open(path).map(|file| {
         let h = Hashing {
             file,
@@ -709,11 +738,7 @@ fn read_windows(
     });
     let mut text = match opened {
         Ok(t) => t,
-        Err(e) => {
-            let message = e.to_string();
-            let _ = tx.send(Err(e));
-            return Err(std::io::Error::other(message));
-        }
+        Err(e) => return fail(e),
     };
     let mut tail: Vec<u8> = Vec::new();
     loop {
@@ -722,11 +747,7 @@ fn read_windows(
         let wanted = size as u64;
         let n = match (&mut text).take(wanted).read_to_end(&mut window) {
             Ok(n) => n,
-            Err(e) => {
-                let message = e.to_string();
-                let _ = tx.send(Err(e));
-                return Err(std::io::Error::other(message));
-            }
+            Err(e) => return fail(e),
         };
         let eof = (n as u64) < wanted;
         if !eof {
@@ -736,6 +757,21 @@ fn read_windows(
                 window.truncate(nl + 1);
             }
         }
+        let window = match String::from_utf8(window) {
+            Ok(w) => w,
+            // A window without a line end (a line longer than a window)
+            // may cut a character: its first bytes start the next window.
+            Err(e) if !eof && tail.is_empty() && e.utf8_error().error_len().is_none() => {
+                let valid = e.utf8_error().valid_up_to();
+                let mut bytes = e.into_bytes();
+                tail = bytes.split_off(valid);
+                match String::from_utf8(bytes) {
+                    Ok(w) => w,
+                    Err(_) => return fail(std::io::Error::new(ErrorKind::InvalidData, NotUtf8)),
+                }
+            }
+            Err(_) => return fail(std::io::Error::new(ErrorKind::InvalidData, NotUtf8)),
+        };
         if !window.is_empty() && tx.send(Ok(window)).is_err() {
             break;
         }
@@ -915,9 +951,11 @@ mod tests {
         assert!(e.to_string().contains("required column 'bnf_code'"), "{e}");
     }
 
-    /// A value as a CSV writer quotes it: plain, or quoted with its quotes doubled.
+    /// A value as a CSV writer quotes it: plain, or quoted with its quotes
+    /// doubled; with characters of two, three and four bytes, so that
+    /// windows without a line end cut through them.
     fn field() -> impl Strategy<Value = (String, bool)> {
-        ("[a-c ,\"\n]{0,5}", any::<bool>()).prop_map(|(v, quote)| {
+        ("[a-c£€𝄞 ,\"\n]{0,5}", any::<bool>()).prop_map(|(v, quote)| {
             let quote = quote || v.contains([',', '"', '\n']);
             (v, quote)
         })
