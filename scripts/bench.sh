@@ -50,6 +50,7 @@ if [ ${#sizes[@]} -eq 0 ]; then
   esac
 fi
 data=${BENCH_DATA:-target/bench-data}
+mkdir -p "$data"
 venv=target/bench-venv
 T=2024-03-31
 
