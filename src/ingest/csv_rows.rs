@@ -422,13 +422,13 @@ impl CsvRows {
 }
 
 impl Shape {
-    /// Parses the records starting in `lo..hi` (the last may run past
-    /// `hi`), calling `row` on each whole one. Returns where it stopped,
+    /// Parses the records starting in `lo..hi` of `whole` (the window; the last
+    /// may run past `hi`), calling `row` on each whole one. Returns where it stopped,
     /// whether a record was left open at the window's end, and whether it
     /// met a fault.
     fn parse(
         &self,
-        text: &str,
+        whole: &str,
         (lo, hi): (usize, usize),
         last: bool,
         mut line: u64,
@@ -437,7 +437,7 @@ impl Shape {
     ) -> (usize, bool, bool) {
         let mut bounds: Vec<(u32, u32)> = Vec::with_capacity(self.header_fields + 1);
         let mut quoted = Quoted::new();
-        let window = text.as_bytes();
+        let window = whole.as_bytes();
         let mut pos = lo;
         while pos < hi {
             let rest = &window[pos..];
@@ -449,7 +449,7 @@ impl Shape {
             let plain = &rest[..line_end];
             let (text, consumed, lines, fields, end) = if memchr::memchr(b'"', plain).is_none() {
                 // A line starts and ends at ASCII bytes: character bounds.
-                let Some(line_text) = text.get(pos..pos + line_end) else {
+                let Some(line_text) = whole.get(pos..pos + line_end) else {
                     return (pos, false, true);
                 };
                 // The first fields placed, the others only counted.
