@@ -283,3 +283,28 @@ pub(crate) fn normal(rng: &mut impl Rng) -> f64 {
     let u2: f64 = rng.gen();
     (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Poisson draws have the mean and variance asked for, below and above
+    /// the 20 at which the draw goes in steps, and none for a mean of 0.
+    #[test]
+    fn poisson_draws_have_their_mean_and_variance() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        for mean in [0.3, 5.0, 45.0] {
+            let n = 20_000;
+            let draws: Vec<f64> = (0..n).map(|_| poisson(&mut rng, mean) as f64).collect();
+            let m = draws.iter().sum::<f64>() / n as f64;
+            let v = draws.iter().map(|d| (d - m).powi(2)).sum::<f64>() / (n - 1) as f64;
+            // Five standard errors of the mean; the variance within 10%.
+            assert!(
+                (m - mean).abs() < 5.0 * (mean / n as f64).sqrt(),
+                "{mean}: mean {m}"
+            );
+            assert!((v / mean - 1.0).abs() < 0.1, "{mean}: variance {v}");
+        }
+        assert_eq!(poisson(&mut rng, 0.0), 0);
+    }
+}
