@@ -15,7 +15,7 @@
 use std::path::Path;
 
 use super::mapping::TableMapping;
-use super::source::{FileFormat, SourceError, TableSource};
+use super::source::{SourceError, TableSource};
 use super::table::TableKind;
 
 /// A published layout of practice-level prescribing data.
@@ -93,10 +93,7 @@ const COLUMNS: [(&str, Option<&str>, Option<&str>); 12] = [
 pub fn open(path: &Path) -> Result<PrescribingFile, LayoutError> {
     let mut source = TableSource::file(TableKind::Prescribing, path, TableMapping::default());
     // A CSV file is read in one pass later: here only its header.
-    let names = match source.format {
-        FileFormat::Csv => super::csv_rows::header(path)?,
-        FileFormat::Parquet => source.column_names()?,
-    };
+    let names = source.column_names()?;
     let find = |want: &str| {
         names
             .iter()

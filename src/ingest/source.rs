@@ -476,7 +476,7 @@ impl TableSource {
     pub(crate) fn check_columns(&self) -> Result<SchemaRef, SourceError> {
         if self.format == FileFormat::Csv {
             // The header only: the rows are checked as they are read.
-            let names = csv_rows::header(&self.path)?;
+            let names = self.column_names()?;
             self.check_names(&names)?;
             let fields = names
                 .iter()
