@@ -94,6 +94,11 @@ where
     Column::new(name.into(), rows.iter().map(f).collect::<Vec<T>>())
 }
 
+/// A text column of `rows`, each value borrowed from its row.
+pub fn text_column<R>(name: &str, rows: &[R], f: impl Fn(&R) -> &str) -> Column {
+    Column::new(name.into(), rows.iter().map(f).collect::<Vec<&str>>())
+}
+
 /// Writes a frame as a JSON array of objects, one per row (null for a
 /// missing or non-finite value).
 pub(crate) fn write_json(df: &DataFrame, path: &Path) -> Result<PathBuf, OutputError> {
@@ -188,6 +193,76 @@ pub(crate) fn write_csv(df: &mut DataFrame, path: &Path) -> Result<PathBuf, Outp
     })
 }
 
+/// polars' Parquet row-group size.
+const ROW_GROUP_ROWS: usize = 512 * 512;
+
+/// The batches a long table is written in: the row groups polars' Parquet
+/// writer cuts a whole frame of `rows` rows into (`rows / ROW_GROUP_ROWS`
+/// groups of equal size, the last taking the remainder; one group when
+/// fewer), so that the file is the same as one written from the frame.
+fn batches(rows: usize) -> Vec<std::ops::Range<usize>> {
+    let n = (rows / ROW_GROUP_ROWS).max(1);
+    let size = rows / n;
+    (0..n)
+        .map(|k| k * size..if k + 1 == n { rows } else { (k + 1) * size })
+        .collect()
+}
+
+/// A long table's file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TableFormat {
+    /// As [`write_csv`] writes it.
+    Csv,
+    /// As [`write_parquet`] writes it.
+    Parquet,
+}
+
+/// Writes `rows` to `path` a batch at a time, each batch's frame made by
+/// `frame`: a table of millions of rows is never held whole as a frame
+/// beside its rows. The file is the one [`write_csv`] or [`write_parquet`]
+/// would write from the whole frame.
+pub(crate) fn write_batched<R>(
+    rows: &[R],
+    frame: impl Fn(&[R]) -> PolarsResult<DataFrame>,
+    format: TableFormat,
+    path: &Path,
+) -> Result<PathBuf, OutputError> {
+    write_atomic(path, |w| {
+        let text = |e: PolarsError| e.to_string();
+        // An empty table is one empty batch: its header or schema.
+        let mut batches = batches(rows.len()).into_iter().map(|r| &rows[r]);
+        let first = frame(batches.next().unwrap_or(&[])).map_err(text)?;
+        match format {
+            TableFormat::Csv => {
+                let mut out = CsvWriter::new(w)
+                    .include_header(true)
+                    .batched(first.schema())
+                    .map_err(text)?;
+                out.write_batch(&first).map_err(text)?;
+                drop(first);
+                for batch in batches {
+                    out.write_batch(&frame(batch).map_err(text)?)
+                        .map_err(text)?;
+                }
+                out.finish().map_err(text)
+            }
+            TableFormat::Parquet => {
+                let mut out = ParquetWriter::new(w)
+                    .with_compression(ParquetCompression::Zstd(None))
+                    .batched(first.schema())
+                    .map_err(text)?;
+                out.write_batch(&first).map_err(text)?;
+                drop(first);
+                for batch in batches {
+                    out.write_batch(&frame(batch).map_err(text)?)
+                        .map_err(text)?;
+                }
+                out.finish().map(|_| ()).map_err(text)
+            }
+        }
+    })
+}
+
 /// Writes a frame as Parquet (zstd).
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<PathBuf, OutputError> {
     write_atomic(path, |w| {
@@ -197,4 +272,65 @@ pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<PathBuf, OutputE
             .map(|_| ())
             .map_err(|e| e.to_string())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(rows: &[(u32, String)]) -> PolarsResult<DataFrame> {
+        DataFrame::new_infer_height(vec![
+            column("n", rows, |r| r.0),
+            text_column("text", rows, |r| &r.1),
+            column("half", rows, |r| (r.0 % 2 == 0).then_some(r.0 as f64 / 3.0)),
+        ])
+    }
+
+    #[test]
+    fn batches_cover_every_row_once_in_order() {
+        for rows in [
+            0,
+            1,
+            5,
+            ROW_GROUP_ROWS - 1,
+            ROW_GROUP_ROWS,
+            3 * ROW_GROUP_ROWS + 7,
+        ] {
+            let b = batches(rows);
+            assert_eq!(b.len(), (rows / ROW_GROUP_ROWS).max(1));
+            assert_eq!(b.first().map(|r| r.start), Some(0));
+            assert_eq!(b.last().map(|r| r.end), Some(rows));
+            assert!(b.windows(2).all(|w| w[0].end == w[1].start));
+        }
+    }
+
+    /// Written a batch at a time, each file is byte for byte the one
+    /// written from the whole frame, on both sides of the row-group size.
+    #[test]
+    fn batched_files_equal_whole_frame_files() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in [0, 3, ROW_GROUP_ROWS, 2 * ROW_GROUP_ROWS + 1001] {
+            let rows: Vec<(u32, String)> = (0..n as u32)
+                .map(|i| (i.wrapping_mul(2654435761) % 1000, format!("u{}", i % 97)))
+                .collect();
+            let mut whole = frame(&rows).unwrap();
+            for (format, name) in [
+                (TableFormat::Csv, "t.csv"),
+                (TableFormat::Parquet, "t.parquet"),
+            ] {
+                let (one, parts) = (
+                    dir.path().join(format!("one-{name}")),
+                    dir.path().join(name),
+                );
+                match format {
+                    TableFormat::Csv => write_csv(&mut whole, &one),
+                    TableFormat::Parquet => write_parquet(&mut whole, &one),
+                }
+                .unwrap();
+                write_batched(&rows, frame, format, &parts).unwrap();
+                let (a, b) = (std::fs::read(one).unwrap(), std::fs::read(parts).unwrap());
+                assert!(a == b, "{name} differs at {n} rows");
+            }
+        }
+    }
 }

@@ -7,6 +7,8 @@ use crate::ingest::locality::Level;
 use std::collections::BTreeMap;
 
 use super::IndicatorRow;
+use std::sync::Arc;
+
 use crate::date::Date;
 use crate::stats::multiple::{benjamini_hochberg, two_proportion_p};
 use crate::stats::newcombe::difference;
@@ -15,13 +17,13 @@ use crate::stats::newcombe::difference;
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChangeRow {
     /// Indicator id.
-    pub indicator_id: String,
+    pub indicator_id: Arc<str>,
     /// Level.
     pub level: Level,
     /// Unit code.
-    pub unit_code: String,
+    pub unit_code: Arc<str>,
     /// Unit name.
-    pub unit_name: String,
+    pub unit_name: Arc<str>,
     /// The baseline date.
     pub baseline_date: Date,
     /// `(numerator, denominator)` at the baseline; `None` when suppressed.
@@ -56,14 +58,13 @@ pub fn changes(rows: &[IndicatorRow], dates: &[Date]) -> Vec<ChangeRow> {
     let baseline: BTreeMap<(&str, Level, &str), &IndicatorRow> = rows
         .iter()
         .filter(|r| r.index_date == first)
-        .map(|r| ((r.indicator_id.as_str(), r.level, r.unit_code.as_str()), r))
+        .map(|r| ((&*r.indicator_id, r.level, &*r.unit_code), r))
         .collect();
     let mut out: Vec<ChangeRow> = rows
         .iter()
         .filter(|r| r.index_date == last)
         .filter_map(|now| {
-            let base =
-                baseline.get(&(now.indicator_id.as_str(), now.level, now.unit_code.as_str()))?;
+            let base = baseline.get(&(&*now.indicator_id, now.level, &*now.unit_code))?;
             // A suppressed count on either side: no change is computed.
             let diff = now
                 .counts()

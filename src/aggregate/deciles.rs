@@ -1,6 +1,8 @@
 //! National deciles of practice rates per index date and indicator, the
 //! distribution OpenPrescribing draws behind each practice.
 
+use std::sync::Arc;
+
 use super::IndicatorRow;
 use crate::date::Date;
 use crate::ingest::locality::Level;
@@ -12,7 +14,7 @@ pub struct DecileRow {
     /// The index date.
     pub index_date: Date,
     /// Indicator id.
-    pub indicator_id: String,
+    pub indicator_id: Arc<str>,
     /// The 10th..90th percentiles of practice rates (practices with a denominator).
     pub deciles: [f64; 9],
 }

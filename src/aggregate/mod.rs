@@ -14,6 +14,7 @@ pub mod deciles;
 pub mod statistics;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -30,16 +31,16 @@ pub use statistics::{Flag, UnitStats};
 pub struct IndicatorRow {
     /// The index date.
     pub index_date: Date,
-    /// Indicator id.
-    pub indicator_id: String,
+    /// Indicator id (shared by every row of the indicator).
+    pub indicator_id: Arc<str>,
     /// Indicator title.
-    pub indicator_title: String,
+    pub indicator_title: Arc<str>,
     /// `practice`, `pcn`, `sub_icb`, `icb`, `region` or `national`.
     pub level: Level,
-    /// ODS code of the unit (or `UNKNOWN`).
-    pub unit_code: String,
+    /// ODS code of the unit (or `UNKNOWN`), shared by the unit's rows.
+    pub unit_code: Arc<str>,
     /// Name of the unit.
-    pub unit_name: String,
+    pub unit_name: Arc<str>,
     /// Patients in the numerator (rounded under disclosure control;
     /// `None` when suppressed).
     pub numerator: Option<u64>,
@@ -98,83 +99,91 @@ pub fn roll_up(
         .iter()
         .map(|&level| Grouping::new(practices, level))
         .collect();
+    // Each text is allocated once and shared by its rows.
+    let names: Vec<(Arc<str>, Arc<str>)> = indicators
+        .iter()
+        .map(|ind| (Arc::from(ind.id.as_str()), Arc::from(ind.title.as_str())))
+        .collect();
     let pairs: Vec<(usize, usize)> = (0..dates.len())
         .flat_map(|d| (0..indicators.len()).map(move |i| (d, i)))
         .collect();
-    let per_pair: Vec<Vec<IndicatorRow>> = pairs
-        .into_par_iter()
-        .map(|(d, i)| {
-            let (date, ind) = (dates[d], &indicators[i]);
-            // National rate in each age band x sex stratum, for expected counts.
-            let mut strata = [(0u64, 0u64); STRATA];
-            for p in 0..practices.list.len() {
-                for (s, cell) in strata.iter_mut().enumerate() {
-                    let (n, m) = counts.get_stratum(d, i, p, s);
-                    cell.0 += n;
-                    cell.1 += m;
-                }
+    let make = |(d, i): (usize, usize)| -> Vec<IndicatorRow> {
+        let (date, (id, title)) = (dates[d], &names[i]);
+        // National rate in each age band x sex stratum, for expected counts.
+        let mut strata = [(0u64, 0u64); STRATA];
+        for p in 0..practices.list.len() {
+            for (s, cell) in strata.iter_mut().enumerate() {
+                let (n, m) = counts.get_stratum(d, i, p, s);
+                cell.0 += n;
+                cell.1 += m;
             }
-            let expected_of = |p: usize| -> f64 {
-                (0..STRATA)
-                    .filter(|&s| strata[s].1 > 0)
-                    .map(|s| {
-                        counts.get_stratum(d, i, p, s).1 as f64 * strata[s].0 as f64
-                            / strata[s].1 as f64
-                    })
-                    .sum()
-            };
-            let per_practice: Vec<(u64, u64, f64)> = (0..practices.list.len())
-                .map(|p| {
-                    let (n, m) = counts.get(d, i, p);
-                    (n, m, expected_of(p))
+        }
+        let expected_of = |p: usize| -> f64 {
+            (0..STRATA)
+                .filter(|&s| strata[s].1 > 0)
+                .map(|s| {
+                    counts.get_stratum(d, i, p, s).1 as f64 * strata[s].0 as f64
+                        / strata[s].1 as f64
                 })
-                .collect();
-            let mut level_rows: Vec<Vec<IndicatorRow>> = Vec::new();
-            for (&level, grouping) in Level::ALL.iter().zip(&groupings) {
-                let mut sums = vec![(0u64, 0u64, 0.0f64); grouping.units.len()];
-                for (&u, &(n, m, e)) in grouping.unit_of.iter().zip(&per_practice) {
-                    let sum = &mut sums[u as usize];
-                    sum.0 += n;
-                    sum.1 += m;
-                    sum.2 += e;
-                }
-                level_rows.push(
-                    grouping
-                        .units
-                        .iter()
-                        .zip(sums)
-                        .map(|(&(code, name), (n, m, e))| IndicatorRow {
-                            index_date: date,
-                            indicator_id: ind.id.clone(),
-                            indicator_title: ind.title.clone(),
-                            level,
-                            unit_code: code.to_string(),
-                            unit_name: name.to_string(),
-                            numerator: publish(n),
-                            denominator: publish(m),
-                            expected: (!options.disclosure_control).then_some(e),
-                            stats: UnitStats::default(),
-                        })
-                        .collect(),
-                );
+                .sum()
+        };
+        let per_practice: Vec<(u64, u64, f64)> = (0..practices.list.len())
+            .map(|p| {
+                let (n, m) = counts.get(d, i, p);
+                (n, m, expected_of(p))
+            })
+            .collect();
+        let mut level_rows: Vec<Vec<IndicatorRow>> = Vec::new();
+        for (&level, grouping) in Level::ALL.iter().zip(&groupings) {
+            let mut sums = vec![(0u64, 0u64, 0.0f64); grouping.units.len()];
+            for (&u, &(n, m, e)) in grouping.unit_of.iter().zip(&per_practice) {
+                let sum = &mut sums[u as usize];
+                sum.0 += n;
+                sum.1 += m;
+                sum.2 += e;
             }
-            // The target of every level's funnel is the national rate.
-            let national = level_rows
-                .last()
-                .and_then(|r| r.first())
-                .and_then(IndicatorRow::counts);
-            let mut rows = Vec::with_capacity(level_rows.iter().map(Vec::len).sum());
-            for mut group in level_rows {
-                statistics::attach(&mut group, national);
-                rows.extend(group);
-            }
-            rows
-        })
-        .collect();
-    // Each row is moved once, into a vector of its final size.
-    let mut rows = Vec::with_capacity(per_pair.iter().map(Vec::len).sum());
-    for pair in per_pair {
-        rows.extend(pair);
+            level_rows.push(
+                grouping
+                    .units
+                    .iter()
+                    .zip(sums)
+                    .map(|((code, name), (n, m, e))| IndicatorRow {
+                        index_date: date,
+                        indicator_id: id.clone(),
+                        indicator_title: title.clone(),
+                        level,
+                        unit_code: code.clone(),
+                        unit_name: name.clone(),
+                        numerator: publish(n),
+                        denominator: publish(m),
+                        expected: (!options.disclosure_control).then_some(e),
+                        stats: UnitStats::default(),
+                    })
+                    .collect(),
+            );
+        }
+        // The target of every level's funnel is the national rate.
+        let national = level_rows
+            .last()
+            .and_then(|r| r.first())
+            .and_then(IndicatorRow::counts);
+        let mut rows = Vec::with_capacity(level_rows.iter().map(Vec::len).sum());
+        for mut group in level_rows {
+            statistics::attach(&mut group, national);
+            rows.extend(group);
+        }
+        rows
+    };
+    // Every (date, indicator) makes one row per unit of every level. A few
+    // pairs per thread are made at a time and moved into the vector of all
+    // rows before the next: the rows are never held twice.
+    let units: usize = groupings.iter().map(|g| g.units.len()).sum();
+    let mut rows = Vec::with_capacity(pairs.len() * units);
+    for chunk in pairs.chunks(4 * rayon::current_num_threads().max(1)) {
+        let made: Vec<Vec<IndicatorRow>> = chunk.par_iter().map(|&pair| make(pair)).collect();
+        for pair_rows in made {
+            rows.extend(pair_rows);
+        }
     }
     rows
 }
@@ -182,15 +191,15 @@ pub fn roll_up(
 /// The units of one level, worked out once for every date and indicator:
 /// each practice's unit, and each unit's code and name (the name its first
 /// practice gives it), in code order.
-struct Grouping<'a> {
+struct Grouping {
     /// Practice index -> index into `units`.
     unit_of: Vec<u32>,
-    /// (code, name), sorted by code.
-    units: Vec<(&'a str, &'a str)>,
+    /// (code, name), sorted by code, shared by the unit's rows.
+    units: Vec<(Arc<str>, Arc<str>)>,
 }
 
-impl<'a> Grouping<'a> {
-    fn new(practices: &'a Practices, level: Level) -> Grouping<'a> {
+impl Grouping {
+    fn new(practices: &Practices, level: Level) -> Grouping {
         let mut first: BTreeMap<&str, &str> = BTreeMap::new();
         for practice in &practices.list {
             let (code, name) = &practice.units[level];
@@ -207,6 +216,10 @@ impl<'a> Grouping<'a> {
                     .binary_search_by(|(c, _)| (*c).cmp(code))
                     .unwrap_or_else(|at| at) as u32
             })
+            .collect();
+        let units = units
+            .into_iter()
+            .map(|(code, name)| (Arc::from(code), Arc::from(name)))
             .collect();
         Grouping { unit_of, units }
     }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use proptest::prelude::*;
 use rand::seq::SliceRandom;
@@ -86,8 +87,11 @@ fn audit(spec: &AuditSpec, dir: &Path, batch_rows: usize, threads: usize) -> Aud
         .unwrap()
 }
 
+/// An aggregate row's key: date, indicator, level, unit.
+type UnitKey = (Date, Arc<str>, Level, Arc<str>);
+
 /// Rows keyed by everything but the unit order, for comparisons across runs.
-fn by_unit(rows: &[IndicatorRow]) -> BTreeMap<(Date, String, Level, String), (u64, u64)> {
+fn by_unit(rows: &[IndicatorRow]) -> BTreeMap<UnitKey, (u64, u64)> {
     rows.iter()
         .map(|r| {
             (
@@ -140,7 +144,7 @@ proptest! {
         // Practices add up to every higher level.
         let mut sums: BTreeMap<(Date, &str, Level), (u64, u64)> = BTreeMap::new();
         for r in &parallel.rows {
-            let e = sums.entry((r.index_date, r.indicator_id.as_str(), r.level)).or_default();
+            let e = sums.entry((r.index_date, &*r.indicator_id, r.level)).or_default();
             e.0 += r.numerator.unwrap_or(0);
             e.1 += r.denominator.unwrap_or(0);
         }

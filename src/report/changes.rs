@@ -5,7 +5,7 @@
 use polars::prelude::*;
 
 use crate::aggregate::change::ChangeRow;
-use crate::output::column;
+use crate::output::{column, text_column};
 
 /// File name.
 pub const FILE: &str = "changes.csv";
@@ -17,10 +17,10 @@ fn rate(counts: Option<(u64, u64)>) -> Option<f64> {
 /// The change table as a frame.
 pub(crate) fn frame(r: &[ChangeRow]) -> PolarsResult<DataFrame> {
     DataFrame::new_infer_height(vec![
-        column("indicator_id", r, |x| x.indicator_id.clone()),
+        text_column("indicator_id", r, |x| &x.indicator_id),
         column("level", r, |x| x.level.as_str()),
-        column("unit_code", r, |x| x.unit_code.clone()),
-        column("unit_name", r, |x| x.unit_name.clone()),
+        text_column("unit_code", r, |x| &x.unit_code),
+        text_column("unit_name", r, |x| &x.unit_name),
         column("baseline_date", r, |x| x.baseline_date.to_string()),
         column("baseline_numerator", r, |x| x.baseline.map(|c| c.0)),
         column("baseline_denominator", r, |x| x.baseline.map(|c| c.1)),

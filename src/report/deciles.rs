@@ -4,7 +4,7 @@
 use polars::prelude::*;
 
 use crate::aggregate::deciles::DecileRow;
-use crate::output::column;
+use crate::output::{column, text_column};
 
 /// File name.
 pub const FILE: &str = "deciles.csv";
@@ -17,7 +17,7 @@ pub(crate) fn frame(rows: &[DecileRow]) -> PolarsResult<DataFrame> {
         .collect();
     DataFrame::new_infer_height(vec![
         column("index_date", &long, |(r, _)| r.index_date.to_string()),
-        column("indicator_id", &long, |(r, _)| r.indicator_id.clone()),
+        text_column("indicator_id", &long, |(r, _)| &r.indicator_id),
         column("percentile", &long, |(_, k)| (10 * (k + 1)) as u32),
         column("practice_rate", &long, |(r, k)| r.deciles[*k]),
     ])

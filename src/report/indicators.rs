@@ -6,24 +6,23 @@ use polars::prelude::*;
 
 use super::stat_columns;
 use crate::aggregate::IndicatorRow;
-use crate::output::column;
-use crate::pipeline::audit::AuditRun;
+use crate::output::{column, text_column};
 
 /// CSV file name.
 pub const CSV: &str = "indicators.csv";
 /// Parquet file name.
 pub(crate) const PARQUET: &str = "indicators.parquet";
 
-/// The table as a frame.
-pub(crate) fn frame(run: &AuditRun) -> PolarsResult<DataFrame> {
-    let r = &run.rows;
+/// The table of `rows` (the run's aggregate rows, or a batch of them) as
+/// a frame.
+pub(crate) fn frame(r: &[IndicatorRow]) -> PolarsResult<DataFrame> {
     let mut columns = vec![
         column("index_date", r, |x| x.index_date.to_string()),
-        column("indicator_id", r, |x| x.indicator_id.clone()),
-        column("indicator_title", r, |x| x.indicator_title.clone()),
+        text_column("indicator_id", r, |x| &x.indicator_id),
+        text_column("indicator_title", r, |x| &x.indicator_title),
         column("level", r, |x| x.level.as_str()),
-        column("unit_code", r, |x| x.unit_code.clone()),
-        column("unit_name", r, |x| x.unit_name.clone()),
+        text_column("unit_code", r, |x| &x.unit_code),
+        text_column("unit_name", r, |x| &x.unit_name),
         column("numerator", r, |x| x.numerator),
         column("denominator", r, |x| x.denominator),
         column("suppressed", r, |x| x.suppressed()),

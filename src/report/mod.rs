@@ -22,8 +22,8 @@ use polars::prelude::*;
 
 pub use crate::output::OutputError;
 use crate::output::{
-    column, file_names, polars_failure, with_sizes, write_atomic, write_csv, write_folder,
-    write_parquet,
+    column, file_names, polars_failure, with_sizes, write_atomic, write_batched, write_csv,
+    write_folder, TableFormat,
 };
 
 use crate::aggregate::{Flag, UnitStats};
@@ -188,9 +188,17 @@ fn write_tables(
     beside: bool,
 ) -> Result<Vec<PathBuf>, OutputError> {
     let mut written = Vec::new();
-    let mut table = indicators::frame(run).map_err(|e| polars_failure(dir, e))?;
-    written.push(write_csv(&mut table, &dir.join(indicators::CSV))?);
-    written.push(write_parquet(&mut table, &dir.join(indicators::PARQUET))?);
+    for (format, name) in [
+        (TableFormat::Csv, indicators::CSV),
+        (TableFormat::Parquet, indicators::PARQUET),
+    ] {
+        written.push(write_batched(
+            &run.rows,
+            indicators::frame,
+            format,
+            &dir.join(name),
+        )?);
+    }
     if run.dates.len() > 1 {
         let mut changes = changes::frame(&run.changes).map_err(|e| polars_failure(dir, e))?;
         written.push(write_csv(&mut changes, &dir.join(changes::FILE))?);

@@ -36,17 +36,12 @@ pub(crate) fn render(
     focus: Option<&Focus>,
 ) -> Result<String, String> {
     let last = *run.dates.last().ok_or("no index date")?;
-    let top = top_words(run.rows.iter().map(|r| (r.level, r.unit_name.as_str())));
+    let top = top_words(run.rows.iter().map(|r| (r.level, &*r.unit_name)));
     let latest = Latest {
         rows: run.rows.iter().filter(|r| r.index_date == last).collect(),
     };
     let cells = Cells::new(&run.rows, |r| {
-        (
-            r.level,
-            r.unit_code.as_str(),
-            r.indicator_id.as_str(),
-            r.index_date,
-        )
+        (r.level, &*r.unit_code, &*r.indicator_id, r.index_date)
     });
     let mut h = String::new();
     let w = &mut h;
@@ -95,7 +90,7 @@ fn focus_headline(
                 latest
                     .of(&ind.id, *level)
                     .into_iter()
-                    .find(|r| &r.unit_code == code),
+                    .find(|r| *r.unit_code == **code),
                 latest.of(&ind.id, Level::National).into_iter().next(),
             ) else {
                 continue;
@@ -143,7 +138,7 @@ impl<'a> Latest<'a> {
         self.rows
             .iter()
             .copied()
-            .filter(|r| r.indicator_id == id && r.level == level)
+            .filter(|r| &*r.indicator_id == id && r.level == level)
             .collect()
     }
 }
@@ -155,7 +150,7 @@ fn units_at<'a>(
 ) -> Vec<(&'a str, &'a str)> {
     let mut units: Vec<(&str, &str)> = rows
         .filter(|r| r.level == level)
-        .map(|r| (r.unit_code.as_str(), r.unit_name.as_str()))
+        .map(|r| (&*r.unit_code, &*r.unit_name))
         .collect();
     units.sort();
     units.dedup();
@@ -328,7 +323,7 @@ fn national_trend(run: &AuditRun, cells: &Cells, id: &str, focus: Option<&Focus>
         deciles: run
             .deciles
             .iter()
-            .filter(|d| d.indicator_id == id)
+            .filter(|d| &*d.indicator_id == id)
             .map(|d| d.deciles)
             .collect(),
         national: cells
@@ -346,7 +341,7 @@ fn locality_tables(w: &mut String, spec: &AuditSpec, latest: &Latest, focus: Opt
     let mut cells = HashMap::new();
     for r in &latest.rows {
         cells
-            .entry((r.level, r.unit_code.as_str(), r.indicator_id.as_str()))
+            .entry((r.level, &*r.unit_code, &*r.indicator_id))
             .or_insert(*r);
     }
     w.push_str("<h2>Localities</h2><p class=\"note\">Rate (numerator/denominator) at the latest index date; red above, blue below the 99.8% limits. \
