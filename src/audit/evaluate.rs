@@ -24,6 +24,8 @@ use crate::spec::CompiledSpec;
 
 /// Numerator and denominator counts by (index date, indicator, practice,
 /// stratum); a stratum is an age band x sex cell, for standardisation.
+/// Each practice's cells are together, so that evaluation threads share
+/// one array, each locking the practice it adds a patient to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Counts {
     /// Number of index dates.
@@ -45,15 +47,10 @@ pub(crate) fn stratum(age_band: usize, sex: Sex) -> usize {
     age_band * 4 + sex as usize
 }
 
-/// One thread's share of the evaluation: counts, review rows, cohort sizes
-/// per date, registered patients per (date, practice, stratum), dose coverage.
-type Accumulator = (
-    Counts,
-    Vec<ReviewRow>,
-    Vec<u64>,
-    Vec<u64>,
-    Vec<DoseCoverage>,
-);
+/// One thread's share of the evaluation (the counts are shared): review
+/// rows, cohort sizes per date, registered patients per (date, practice,
+/// stratum), dose coverage.
+type Accumulator = (Vec<ReviewRow>, Vec<u64>, Vec<u64>, Vec<DoseCoverage>);
 
 impl Counts {
     /// All-zero counts.
@@ -66,8 +63,44 @@ impl Counts {
         }
     }
 
+    /// Cells of one practice: every date x indicator x stratum, a
+    /// numerator and a denominator each.
+    fn per_practice(&self) -> usize {
+        self.dates * self.indicators * STRATA * 2
+    }
+
+    /// Where a cell lies among its practice's cells.
+    fn offset(&self, d: usize, i: usize, s: usize) -> usize {
+        ((d * self.indicators + i) * STRATA + s) * 2
+    }
+
     fn slot(&self, d: usize, i: usize, p: usize, s: usize) -> usize {
-        (((d * self.indicators + i) * self.practices + p) * STRATA + s) * 2
+        p * self.per_practice() + self.offset(d, i, s)
+    }
+
+    /// Puts practice `p`'s cells at practice `to[p]`, in place (`to` is a
+    /// permutation of the practices): a merge of one partial takes its
+    /// array in the union's practice order without a second array.
+    pub(crate) fn permute_practices(&mut self, to: &[usize]) {
+        let width = self.per_practice();
+        let mut to = to.to_vec();
+        for i in 0..to.len() {
+            // Each swap puts one practice in its place for good.
+            while to[i] != i {
+                let j = to[i];
+                let (lo, hi) = (i.min(j), i.max(j));
+                let (a, b) = self.data.split_at_mut(hi * width);
+                a[lo * width..(lo + 1) * width].swap_with_slice(&mut b[..width]);
+                to.swap(i, j);
+            }
+        }
+    }
+
+    /// The array cut into one lockable part per practice, for threads
+    /// that each evaluate patients of any practice.
+    fn practice_parts(&mut self) -> Vec<Mutex<&mut [u32]>> {
+        let width = self.per_practice().max(1);
+        self.data.chunks_mut(width).map(Mutex::new).collect()
     }
 
     /// `(numerator, denominator)` of one practice, summed over strata.
@@ -84,12 +117,6 @@ impl Counts {
         (u64::from(self.data[k]), u64::from(self.data[k + 1]))
     }
 
-    fn add(&mut self, d: usize, i: usize, p: usize, s: usize, num: bool, den: bool) {
-        let k = self.slot(d, i, p, s);
-        self.data[k] += num as u32;
-        self.data[k + 1] += den as u32;
-    }
-
     /// Adds counts to one cell (merging partial audits).
     pub(crate) fn add_cell(&mut self, d: usize, i: usize, p: usize, s: usize, num: u64, den: u64) {
         let k = self.slot(d, i, p, s);
@@ -98,11 +125,40 @@ impl Counts {
         self.data[k + 1] = self.data[k + 1].saturating_add(cell(den));
     }
 
-    fn merge(mut self, other: Counts) -> Counts {
-        for (a, b) in self.data.iter_mut().zip(other.data) {
-            *a += b;
+    /// The cells with a count, in (date, indicator, practice, stratum)
+    /// order, each as `(date, indicator, practice, stratum, numerator,
+    /// denominator)`: what a partial writes.
+    pub(crate) fn non_zero(
+        &self,
+    ) -> impl Iterator<Item = (usize, usize, usize, usize, u64, u64)> + '_ {
+        let (dates, indicators, practices) = (self.dates, self.indicators, self.practices);
+        (0..dates)
+            .flat_map(move |d| (0..indicators).map(move |i| (d, i)))
+            .flat_map(move |(d, i)| (0..practices).map(move |p| (d, i, p)))
+            .flat_map(move |(d, i, p)| (0..STRATA).map(move |s| (d, i, p, s)))
+            .filter_map(move |(d, i, p, s)| {
+                let (n, m) = self.get_stratum(d, i, p, s);
+                (n > 0 || m > 0).then_some((d, i, p, s, n, m))
+            })
+    }
+
+    /// Adds `other`'s counts (merging partials): its practice `p` is this
+    /// array's practice `practice_of[p]`; its dates and indicators are
+    /// this array's first ones. Each cell saturates, as in [`Counts::add_cell`].
+    pub(crate) fn add_counts(&mut self, other: &Counts, practice_of: &[usize]) {
+        let width = STRATA * 2;
+        for d in 0..other.dates.min(self.dates) {
+            for i in 0..other.indicators.min(self.indicators) {
+                for (p, &to) in practice_of.iter().enumerate().take(other.practices) {
+                    let from = other.slot(d, i, p, 0);
+                    let into = self.slot(d, i, to, 0);
+                    let cells = &other.data[from..from + width];
+                    for (a, b) in self.data[into..into + width].iter_mut().zip(cells) {
+                        *a = a.saturating_add(*b);
+                    }
+                }
+            }
         }
-        self
     }
 }
 
@@ -205,7 +261,6 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
     let registered_slot = |d: usize, pr: usize, st: usize| (d * inp.practices + pr) * STRATA + st;
     let empty = || {
         (
-            Counts::new(inp.dates.len(), n_ind, inp.practices),
             Vec::new(),
             vec![0u64; inp.dates.len()],
             vec![0u64; inp.dates.len() * inp.practices * STRATA],
@@ -217,19 +272,28 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
     // addition: exact, and the same whatever the thread count.
     let ages: Vec<AgeBandsAt> = windows.iter().map(|w| AgeBandsAt::new(w.t)).collect();
     let merge = |a: Accumulator, b: Accumulator| {
-        let mut review = a.1;
-        review.extend(b.1);
+        let mut review = a.0;
+        review.extend(b.0);
         let add = |x: Vec<u64>, y: Vec<u64>| x.iter().zip(&y).map(|(x, y)| x + y).collect();
-        let mut doses = a.4;
-        for (x, y) in doses.iter_mut().zip(&b.4) {
+        let mut doses = a.3;
+        for (x, y) in doses.iter_mut().zip(&b.3) {
             x.merge(y);
         }
-        (a.0.merge(b.0), review, add(a.2, b.2), add(a.3, b.3), doses)
+        (review, add(a.1, b.1), add(a.2, b.2), doses)
     };
-    // A few blocks per thread balance the load, but the accumulators are
-    // one per thread: the counts grow with dates x indicators x practices
-    // x strata (half a GB for 8 quarter ends over England's practices). A
-    // block takes its thread's accumulator and puts it back when done.
+    // The counts grow with dates x indicators x practices x strata (half
+    // a GB for 8 quarter ends over England's practices): every thread
+    // adds into one array, a practice's part locked while one patient's
+    // indicators at one date are added. Integer sums in any order are the
+    // same, so the counts do not depend on the threads.
+    let mut counts = Counts::new(inp.dates.len(), n_ind, inp.practices);
+    let offsets: Vec<Vec<usize>> = (0..inp.dates.len())
+        .map(|d| (0..n_ind).map(|i| counts.offset(d, i, 0)).collect())
+        .collect();
+    let parts = counts.practice_parts();
+    // A few blocks per thread balance the load; the other accumulators
+    // are one per thread. A block takes its thread's accumulator and puts
+    // it back when done.
     let threads = rayon::current_num_threads().max(1);
     let blocks = (threads * 4).clamp(1, n.max(1));
     let slots: Vec<Mutex<Option<Accumulator>>> = (0..threads).map(|_| Mutex::new(None)).collect();
@@ -239,10 +303,10 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
     };
     (0..blocks).into_par_iter().for_each(|block| {
         let taken = slot_of().take();
-        let (mut counts, mut review, mut sizes, mut registered, mut doses) =
-            taken.unwrap_or_else(empty);
+        let (mut review, mut sizes, mut registered, mut doses) = taken.unwrap_or_else(empty);
         {
             let mut values: Vec<FactValue> = Vec::with_capacity(spec.facts.len());
+            let mut flags: Vec<(bool, bool)> = Vec::with_capacity(n_ind);
             let mut held = HeldDoses::default();
             let first = (block * n / blocks) as u32;
             let mut events = Runs::from(inp.events, |e| e.patient, first);
@@ -279,10 +343,11 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
                     // Worked out once per patient and date, for the first
                     // indicator that flags them.
                     let mut dose: Option<DoseSummary> = None;
+                    flags.clear();
                     for (i, ind) in spec.indicators.iter().enumerate() {
                         let den = all_terms(&values, &ind.denominator);
                         let num = den && all_terms(&values, &ind.numerator);
-                        counts.add(d, i, pr, st, num, den);
+                        flags.push((num, den));
                         if num && ind.review {
                             review.push(ReviewRow {
                                 date: d,
@@ -302,17 +367,27 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
                             });
                         }
                     }
+                    if let Some(part) = parts.get(pr) {
+                        let mut cells = part.lock().unwrap_or_else(|e| e.into_inner());
+                        let counted = flags.iter().zip(&offsets[d]).filter(|((n, m), _)| *n || *m);
+                        for (&(num, den), &at) in counted {
+                            let k = at + 2 * st;
+                            cells[k] += u32::from(num);
+                            cells[k + 1] += u32::from(den);
+                        }
+                    }
                 }
             }
         }
-        let done = (counts, review, sizes, registered, doses);
+        let done = (review, sizes, registered, doses);
         let mut slot = slot_of();
         *slot = Some(match slot.take() {
             Some(other) => merge(other, done),
             None => done,
         });
     });
-    let (mut counts, mut review, cohort_sizes, registered, dose_coverage) = slots
+    drop(parts);
+    let (mut review, cohort_sizes, registered, dose_coverage) = slots
         .into_iter()
         .filter_map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
         .reduce(merge)
@@ -375,4 +450,62 @@ fn last_review(spec: &CompiledSpec, h: &History<'_>, t: Date) -> Option<Date> {
         .filter(|e| e.date <= t && e.mask & (1 << bit) != 0)
         .map(|e| e.date)
         .max()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts of 2 dates x 3 indicators x 4 practices, each cell's value
+    /// naming it.
+    fn labelled() -> Counts {
+        let mut c = Counts::new(2, 3, 4);
+        for d in 0..2 {
+            for i in 0..3 {
+                for p in 0..4 {
+                    let v = (100 * d + 10 * i + p) as u64;
+                    c.add_cell(d, i, p, (d + i + p) % STRATA, v, v + 1);
+                }
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn permuting_practices_moves_every_cell_of_each() {
+        let before = labelled();
+        let to = [2, 0, 3, 1];
+        let mut after = before.clone();
+        after.permute_practices(&to);
+        for d in 0..2 {
+            for i in 0..3 {
+                for p in 0..4 {
+                    for s in 0..STRATA {
+                        let (a, b) = (
+                            before.get_stratum(d, i, p, s),
+                            after.get_stratum(d, i, to[p], s),
+                        );
+                        assert_eq!(a, b, "date {d}, indicator {i}, practice {p}, stratum {s}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn adding_counts_places_practices_and_sums() {
+        let part = labelled();
+        let mut total = Counts::new(2, 3, 6);
+        let to = [5, 1, 0, 3];
+        total.add_counts(&part, &to);
+        total.add_counts(&part, &to);
+        for (d, i, p, s, n, m) in part.non_zero() {
+            assert_eq!(total.get_stratum(d, i, to[p], s), (2 * n, 2 * m));
+        }
+        assert_eq!(total.non_zero().count(), part.non_zero().count());
+        // Cells come out in (date, indicator, practice, stratum) order.
+        let cells: Vec<_> = total.non_zero().map(|c| (c.0, c.1, c.2, c.3)).collect();
+        assert!(cells.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(part.non_zero().count(), 2 * 3 * 4);
+    }
 }

@@ -11,7 +11,7 @@ use crate::aggregate::deciles::deciles;
 use crate::aggregate::{roll_up, AggregateOptions};
 use crate::audit::coverage::DrugCoverage;
 use crate::audit::dose_coverage::DoseCoverage;
-use crate::audit::evaluate::{Counts, STRATA};
+use crate::audit::evaluate::Counts;
 use crate::audit::partial::{
     codelist_versions, file_error, sort_review, InputEntry, Partial, PartialError, PracticeEntry,
     ReviewLine,
@@ -50,6 +50,7 @@ pub fn merge(
     }
     let Sums {
         counts,
+        partials: _,
         mut review,
         inputs,
         patients,
@@ -184,6 +185,8 @@ fn practice_union(partials: &[Partial], path: &Path) -> Result<Practices, Partia
 /// What the partials add up to, before the roll-up.
 struct Sums {
     counts: Counts,
+    /// Partials added so far.
+    partials: usize,
     review: Vec<ReviewLine>,
     inputs: Vec<AuditInput>,
     patients: u64,
@@ -198,6 +201,7 @@ impl Sums {
     fn new(dates: usize, indicators: usize, practices: &Practices) -> Sums {
         Sums {
             counts: Counts::new(dates, indicators, practices.list.len()),
+            partials: 0,
             review: Vec::new(),
             inputs: Vec::new(),
             patients: 0,
@@ -210,9 +214,14 @@ impl Sums {
     }
 
     /// Adds one partial, refusing cells and review lines out of range.
-    fn add(&mut self, p: Partial, practices: &Practices, path: &Path) -> Result<(), PartialError> {
+    fn add(
+        &mut self,
+        mut p: Partial,
+        practices: &Practices,
+        path: &Path,
+    ) -> Result<(), PartialError> {
         self.drug_coverage.merge(&p.meta.drug_coverage);
-        self.add_counts(&p, practices, path)?;
+        self.add_counts(&mut p, practices, path)?;
         // An indicator out of range would break the review list: refuse it here.
         if p.review
             .iter()
@@ -248,35 +257,44 @@ impl Sums {
         Ok(())
     }
 
+    /// Adds a partial's counts, its practices placed among the union's.
+    /// The first partial's array is taken whole, its practices reordered in
+    /// place, when they are the union's (a run of one part): a national
+    /// array is never held twice.
     fn add_counts(
         &mut self,
-        p: &Partial,
+        p: &mut Partial,
         practices: &Practices,
         path: &Path,
     ) -> Result<(), PartialError> {
-        let (dates, indicators) = (self.cohort_sizes.len(), self.counts.indicators);
-        for c in &p.counts {
-            let practice = practices.get(&c.practice).ok_or_else(|| {
-                file_error(
-                    path,
-                    format!(
-                        "counts name the practice {} that the partial does not list",
-                        c.practice
-                    ),
-                )
-            })?;
-            if c.date >= dates || c.indicator >= indicators || c.stratum >= STRATA {
-                return Err(file_error(path, "a count cell is out of range"));
-            }
-            self.counts.add_cell(
-                c.date,
-                c.indicator,
-                practice as usize,
-                c.stratum,
-                c.numerator,
-                c.denominator,
-            );
+        let c = &p.counts;
+        if c.dates != self.counts.dates || c.indicators > self.counts.indicators {
+            return Err(file_error(path, "a count cell is out of range"));
         }
+        let practice_of: Vec<usize> = p
+            .meta
+            .practices
+            .iter()
+            .map(|e| {
+                let code = e.units.first().map_or("", |u| u.0.as_str());
+                practices.get(code).map(|k| k as usize).ok_or_else(|| {
+                    file_error(
+                        path,
+                        format!("the practice {code} is not among the partials'"),
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        // Codes are unique, so as many practices as the union's are all of them.
+        let same_shape =
+            c.indicators == self.counts.indicators && c.practices == self.counts.practices;
+        if same_shape && self.partials == 0 {
+            self.counts = std::mem::replace(&mut p.counts, Counts::new(0, 0, 0));
+            self.counts.permute_practices(&practice_of);
+        } else {
+            self.counts.add_counts(c, &practice_of);
+        }
+        self.partials += 1;
         Ok(())
     }
 }

@@ -1,9 +1,6 @@
 //! Builds a partial from one part's evaluated counts and row accounts.
 
-use super::{
-    codelist_versions, CountCell, InputEntry, Partial, PartialMeta, PracticeEntry, FORMAT,
-};
-use crate::audit::evaluate::STRATA;
+use super::{codelist_versions, InputEntry, Partial, PartialMeta, PracticeEntry, FORMAT};
 use crate::audit::Parts;
 use crate::spec::AuditSpec;
 
@@ -22,26 +19,6 @@ pub(crate) fn from_parts(spec: &AuditSpec, parts: Parts) -> Partial {
         drug_coverage,
         dose_coverage,
     } = parts;
-    let mut cells = Vec::new();
-    for d in 0..counts.dates {
-        for i in 0..counts.indicators {
-            for (p, practice) in practices.list.iter().enumerate() {
-                for s in 0..STRATA {
-                    let (n, m) = counts.get_stratum(d, i, p, s);
-                    if n > 0 || m > 0 {
-                        cells.push(CountCell {
-                            date: d,
-                            indicator: i,
-                            practice: practice.code().to_string(),
-                            stratum: s,
-                            numerator: n,
-                            denominator: m,
-                        });
-                    }
-                }
-            }
-        }
-    }
     let mut rejections = Vec::new();
     let mut entries = Vec::new();
     for (k, input) in inputs.into_iter().enumerate() {
@@ -80,7 +57,7 @@ pub(crate) fn from_parts(spec: &AuditSpec, parts: Parts) -> Partial {
             drug_coverage,
             dose_coverage,
         },
-        counts: cells,
+        counts,
         review,
         rejections,
     }

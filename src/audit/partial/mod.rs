@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use super::coverage::DrugCoverage;
 use super::dose::DoseSummary;
 use super::dose_coverage::DoseCoverage;
+use super::evaluate::Counts;
 use crate::date::Date;
 use crate::ingest::accounting::{Rejection, RowAccount};
 use crate::spec::AuditSpec;
@@ -140,30 +141,16 @@ pub struct PartialMeta {
     pub dose_coverage: Vec<DoseCoverage>,
 }
 
-/// One non-zero count cell.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CountCell {
-    /// Index date position.
-    pub date: usize,
-    /// Indicator position.
-    pub indicator: usize,
-    /// Practice code.
-    pub practice: String,
-    /// Age band x sex stratum.
-    pub stratum: usize,
-    /// Numerator.
-    pub numerator: u64,
-    /// Denominator.
-    pub denominator: u64,
-}
-
 /// One part of an audit, mergeable with the other parts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Partial {
     /// Identity and small parts.
     pub meta: PartialMeta,
-    /// Non-zero count cells.
-    pub counts: Vec<CountCell>,
+    /// The counts, by the partial's own practices (`meta.practices`, in
+    /// order); `counts.parquet` holds their non-zero cells. Kept as the
+    /// evaluation's array, not as cells: at national scale the cells
+    /// outnumber the array's bytes.
+    pub counts: Counts,
     /// Review lines.
     pub review: Vec<ReviewLine>,
     /// Rejected rows by input position.
@@ -212,14 +199,20 @@ impl Partial {
         std::fs::create_dir_all(dir).map_err(|e| file_error(dir, e))?;
         let meta = serde_json::to_vec_pretty(&self.meta).map_err(|e| file_error(dir, e))?;
         std::fs::write(dir.join("partial.json"), meta).map_err(|e| file_error(dir, e))?;
-        let c = &self.counts;
+        let c: Vec<_> = self.counts.non_zero().collect();
+        let code = |p: usize| {
+            self.meta.practices[p]
+                .units
+                .first()
+                .map_or("", |u| u.0.as_str())
+        };
         let mut counts = df!(
-            "date" => c.iter().map(|x| x.date as u32).collect::<Vec<_>>(),
-            "indicator" => c.iter().map(|x| x.indicator as u32).collect::<Vec<_>>(),
-            "practice" => c.iter().map(|x| x.practice.as_str()).collect::<Vec<_>>(),
-            "stratum" => c.iter().map(|x| x.stratum as u32).collect::<Vec<_>>(),
-            "numerator" => c.iter().map(|x| x.numerator).collect::<Vec<_>>(),
-            "denominator" => c.iter().map(|x| x.denominator).collect::<Vec<_>>(),
+            "date" => c.iter().map(|x| x.0 as u32).collect::<Vec<_>>(),
+            "indicator" => c.iter().map(|x| x.1 as u32).collect::<Vec<_>>(),
+            "practice" => c.iter().map(|x| code(x.2)).collect::<Vec<_>>(),
+            "stratum" => c.iter().map(|x| x.3 as u32).collect::<Vec<_>>(),
+            "numerator" => c.iter().map(|x| x.4).collect::<Vec<_>>(),
+            "denominator" => c.iter().map(|x| x.5).collect::<Vec<_>>(),
         )
         .map_err(|e| file_error(dir, e))?;
         let r = &self.review;
@@ -274,6 +267,7 @@ pub(crate) fn codelist_versions(spec: &AuditSpec) -> BTreeMap<String, (String, S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::evaluate::STRATA;
     use crate::ingest::accounting::{Location, RejectReason};
     use crate::ingest::table::TableKind;
 
@@ -290,7 +284,10 @@ mod tests {
                 patients: 1,
                 cohort_patients: 1,
                 cohort_sizes: vec![1],
-                practices: vec![],
+                practices: vec![PracticeEntry {
+                    units: (0..6).map(|k| (format!("A0000{k}"), "x".into())).collect(),
+                    unlisted: false,
+                }],
                 inputs: vec![InputEntry {
                     table: "medications".into(),
                     path: "medications.csv".into(),
@@ -303,14 +300,11 @@ mod tests {
                 drug_coverage: DrugCoverage::default(),
                 dose_coverage: vec![],
             },
-            counts: vec![CountCell {
-                date: 0,
-                indicator: 0,
-                practice: "A00001".into(),
-                stratum: 3,
-                numerator: 1,
-                denominator: 2,
-            }],
+            counts: {
+                let mut c = Counts::new(1, 2, 1);
+                c.add_cell(0, 1, 0, 3, 1, 2);
+                c
+            },
             review: vec![],
             rejections: vec![(
                 0,
@@ -344,6 +338,7 @@ mod tests {
         p.write(tmp.path()).unwrap();
         let back = Partial::read(tmp.path()).unwrap();
         assert_eq!(back.counts, p.counts);
+        assert_eq!(back.counts.get_stratum(0, 1, 0, 3), (1, 2));
         assert_eq!(back.rejections, p.rejections);
     }
 
@@ -369,6 +364,26 @@ mod tests {
             e.contains("counts.parquet") && e.contains("column 'practice' has 1 empty value(s)"),
             "{e}"
         );
+        let cell = |practice: &str, date: u32, stratum: u32| {
+            df!(
+                "date" => [date], "indicator" => [0u32], "practice" => [practice],
+                "stratum" => [stratum], "numerator" => [1u64], "denominator" => [2u64],
+            )
+            .unwrap()
+        };
+        replace(dir, "counts.parquet", cell("B99999", 0, 3));
+        let e = error(dir);
+        assert!(
+            e.contains("row 1 names the practice B99999 that the partial does not list"),
+            "{e}"
+        );
+        for (date, stratum) in [(1, 3), (0, STRATA as u32)] {
+            replace(dir, "counts.parquet", cell("A00000", date, stratum));
+            let e = error(dir);
+            assert!(e.contains("row 1: a count cell is out of range"), "{e}");
+        }
+        replace(dir, "counts.parquet", cell("A00000", 0, 3));
+        assert!(Partial::read(dir).is_ok());
 
         partial().write(dir).unwrap();
         let rejected = |column: &str, location: &str| {

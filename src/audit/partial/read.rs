@@ -3,14 +3,14 @@
 //! value where it writes none, an unknown column or location, or a name
 //! it never writes means the folder was made or changed by something else.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use super::{
-    file_error, CountCell, Partial, PartialError, PartialMeta, ReviewLine, FORMAT, WHOLE_ROW,
-};
+use super::{file_error, Partial, PartialError, PartialMeta, ReviewLine, FORMAT, WHOLE_ROW};
 use crate::audit::dose::DoseSummary;
+use crate::audit::evaluate::{Counts, STRATA};
 use crate::date::Date;
 use crate::ingest::accounting::{Location, RejectReason, Rejection};
 use crate::ingest::table::TableKind;
@@ -19,7 +19,7 @@ impl Partial {
     /// Reads a partial folder.
     pub fn read(dir: &Path) -> Result<Partial, PartialError> {
         let meta = read_meta(&dir.join("partial.json"))?;
-        let counts = read_counts(&Table::open(dir, "counts.parquet")?)?;
+        let counts = read_counts(&Table::open(dir, "counts.parquet")?, &meta)?;
         let review = read_review(&Table::open(dir, "review.parquet")?)?;
         let rejections = read_rejections(&Table::open(dir, "rejected.parquet")?, &meta)?;
         Ok(Partial {
@@ -116,8 +116,11 @@ impl Table {
     }
 }
 
-/// `counts.parquet`: the non-zero count cells.
-fn read_counts(t: &Table) -> Result<Vec<CountCell>, PartialError> {
+/// `counts.parquet`: the non-zero count cells, into an array over the
+/// partial's dates and practices (and as many indicators as the cells
+/// name; a merge checks them against the spec). A cell must name a
+/// practice the partial lists, and a date and stratum in range.
+fn read_counts(t: &Table, meta: &PartialMeta) -> Result<Counts, PartialError> {
     let (d, i, p, s, n, m) = (
         t.values::<UInt32Type>("date")?,
         t.values::<UInt32Type>("indicator")?,
@@ -126,16 +129,30 @@ fn read_counts(t: &Table) -> Result<Vec<CountCell>, PartialError> {
         t.values::<UInt64Type>("numerator")?,
         t.values::<UInt64Type>("denominator")?,
     );
-    Ok((0..d.len())
-        .map(|k| CountCell {
-            date: d[k] as usize,
-            indicator: i[k] as usize,
-            practice: p[k].clone(),
-            stratum: s[k] as usize,
-            numerator: n[k],
-            denominator: m[k],
-        })
-        .collect())
+    let practice_of: HashMap<&str, usize> = meta
+        .practices
+        .iter()
+        .enumerate()
+        .filter_map(|(k, e)| Some((e.units.first()?.0.as_str(), k)))
+        .collect();
+    let dates = meta.index_dates.len();
+    let indicators = i.iter().max().map_or(0, |&x| x as usize + 1);
+    let mut counts = Counts::new(dates, indicators, meta.practices.len());
+    for k in 0..d.len() {
+        let practice = *practice_of.get(p[k].as_str()).ok_or_else(|| {
+            t.error(format!(
+                "row {} names the practice {} that the partial does not list",
+                k + 1,
+                p[k]
+            ))
+        })?;
+        let (date, stratum) = (d[k] as usize, s[k] as usize);
+        if date >= dates || stratum >= STRATA {
+            return Err(t.error(format!("row {}: a count cell is out of range", k + 1)));
+        }
+        counts.add_cell(date, i[k] as usize, practice, stratum, n[k], m[k]);
+    }
+    Ok(counts)
 }
 
 /// `review.parquet`: the patient-level review lines.
