@@ -314,8 +314,11 @@ fn scan<T: Send>(
     for _ in 0..in_flight {
         let _ = free.send(());
     }
-    let done: Mutex<Vec<(Vec<T>, Tally)>> = Mutex::new(Vec::new());
-    let (row, done, free) = (&row, &done, &free);
+    // Each chunk's items and tally are added in as it ends: a tally's
+    // per-code counts span every code id, and thousands of chunks held
+    // to the end took most of a national run's memory.
+    let done: Mutex<(Vec<T>, Tally)> = Mutex::new((Vec::new(), Tally::default()));
+    let (row, done_ref, free) = (&row, &done, &free);
     let structural = rayon::in_place_scope(|s| {
         source.for_each_batch(columns, batch_rows, |b| {
             // Wait until fewer than `in_flight` batches are being folded.
@@ -332,20 +335,17 @@ fn scan<T: Send>(
                     let kept: Vec<T> = (lo..hi)
                         .filter_map(|i| row(b, i, &mut t, &mut last))
                         .collect();
-                    done.lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push((kept, t));
+                    let mut done = done_ref.lock().unwrap_or_else(|e| e.into_inner());
+                    done.0.extend(kept);
+                    done.1.merge(t);
                 });
             }
             Ok::<(), std::convert::Infallible>(())
         })
     })
     .map_err(ScanError::into_source)?;
-    let mut items = Vec::new();
-    for (kept, t) in done.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
-        items.extend(kept);
-        tally.merge(t);
-    }
+    let (items, chunks) = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    tally.merge(chunks);
     tally.merge(structural);
     Ok(items)
 }
