@@ -479,11 +479,11 @@ mod tests {
         after.permute_practices(&to);
         for d in 0..2 {
             for i in 0..3 {
-                for p in 0..4 {
+                for (p, &moved) in to.iter().enumerate() {
                     for s in 0..STRATA {
                         let (a, b) = (
                             before.get_stratum(d, i, p, s),
-                            after.get_stratum(d, i, to[p], s),
+                            after.get_stratum(d, i, moved, s),
                         );
                         assert_eq!(a, b, "date {d}, indicator {i}, practice {p}, stratum {s}");
                     }
