@@ -5,11 +5,12 @@
 
 use std::sync::OnceLock;
 
-use stomp_audit::aggregate::{roll_up, AggregateOptions};
+use stomp_audit::aggregate::AggregateOptions;
 use stomp_audit::audit::{AuditConfig, Silent};
 use stomp_audit::classify::classifier::DrugKey;
 use stomp_audit::ingest::mapping::ColumnMapping;
 use stomp_audit::pipeline::audit::{self, AuditRun};
+use stomp_audit::pipeline::merge::merge;
 use stomp_audit::spec::AuditSpec;
 use stomp_audit::stats::funnel::binomial_limit;
 use stomp_audit::stats::overdispersion::dispersion;
@@ -69,14 +70,18 @@ fn csv_structure(b: divan::Bencher) {
 }
 
 fn run_audit() -> AuditRun {
-    let config = AuditConfig {
+    audit::run(spec(), &config(), AggregateOptions::default(), &Silent).expect("audit")
+}
+
+/// The audit of the 20,000-patient extract at one index date.
+fn config() -> AuditConfig {
+    AuditConfig {
         extract: extract().to_path_buf(),
         mapping: ColumnMapping::default(),
         index_dates: vec!["2024-03-31".parse().expect("date")],
         batch_rows: stomp_audit::ingest::DEFAULT_BATCH_ROWS,
         check_every_row: false,
-    };
-    audit::run(spec(), &config, AggregateOptions::default(), &Silent).expect("audit")
+    }
 }
 
 /// Medication code pairs as they arrive: dm+d ids from the lists, repeated.
@@ -105,19 +110,16 @@ fn audit_extract() -> usize {
     run_audit().rows.len()
 }
 
-/// Roll practice counts up the hierarchy with every statistic.
+/// Roll practice counts up the hierarchy with every statistic, with the
+/// changes and deciles (a run's "aggregate" stage: its partial merged alone).
 #[divan::bench(sample_count = 20)]
 fn aggregate(b: divan::Bencher) {
-    let run = run_audit();
-    b.bench(|| {
-        roll_up(
-            &run.counts,
-            &run.practices,
-            &spec().compiled.indicators,
-            &run.dates,
-            AggregateOptions::default(),
-        )
-        .len()
+    let part = stomp_audit::audit::run_partial(spec(), &config(), &Silent).expect("audit");
+    b.with_inputs(|| vec![part.clone()]).bench_values(|parts| {
+        merge(spec(), parts, &[], AggregateOptions::default())
+            .expect("merge")
+            .rows
+            .len()
     });
 }
 

@@ -39,6 +39,24 @@ pub struct Counts {
     data: Vec<u32>,
 }
 
+/// Numerator and denominator by (index date, indicator, practice), the
+/// strata summed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PracticeTotals {
+    /// Number of indicators.
+    pub indicators: usize,
+    /// Number of practices.
+    pub practices: usize,
+    data: Vec<(u64, u64)>,
+}
+
+impl PracticeTotals {
+    /// `(numerator, denominator)` of one practice.
+    pub fn get(&self, d: usize, i: usize, p: usize) -> (u64, u64) {
+        self.data[(d * self.indicators + i) * self.practices + p]
+    }
+}
+
 /// Strata per practice: every age band x sex.
 pub(crate) const STRATA: usize = AGE_BANDS.len() * 4;
 
@@ -76,6 +94,21 @@ impl Counts {
 
     fn slot(&self, d: usize, i: usize, p: usize, s: usize) -> usize {
         p * self.per_practice() + self.offset(d, i, s)
+    }
+
+    /// Each practice's counts with the strata summed: what outputs read
+    /// once the roll-up has standardised (1/40 of the array).
+    pub fn practice_totals(&self) -> PracticeTotals {
+        let (dates, indicators, practices) = (self.dates, self.indicators, self.practices);
+        let data = (0..dates)
+            .flat_map(|d| (0..indicators).map(move |i| (d, i)))
+            .flat_map(|(d, i)| (0..practices).map(move |p| self.get(d, i, p)))
+            .collect();
+        PracticeTotals {
+            indicators,
+            practices,
+            data,
+        }
     }
 
     /// Puts practice `p`'s cells at practice `to[p]`, in place (`to` is a

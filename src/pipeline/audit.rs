@@ -7,7 +7,7 @@ use crate::aggregate::deciles::DecileRow;
 use crate::aggregate::{AggregateOptions, IndicatorRow};
 use crate::audit::coverage::DrugCoverage;
 use crate::audit::dose_coverage::DoseCoverage;
-use crate::audit::evaluate::Counts;
+use crate::audit::evaluate::PracticeTotals;
 use crate::audit::partial::ReviewLine;
 use crate::audit::{run_partial, AuditConfig, AuditError, AuditInput, Progress};
 use crate::date::Date;
@@ -22,8 +22,9 @@ pub struct AuditRun {
     pub dates: Vec<Date>,
     /// The practices (including unlisted ones referenced by registrations), in code order.
     pub practices: Practices,
-    /// Counts per (date, indicator, practice, stratum).
-    pub counts: Counts,
+    /// Counts per (date, indicator, practice); the strata are in `rows`'
+    /// expected counts.
+    pub counts: PracticeTotals,
     /// The aggregate rows.
     pub rows: Vec<IndicatorRow>,
     /// Change since the baseline per unit (empty with one date).

@@ -72,6 +72,8 @@ pub fn merge(
         &dates,
         aggregate,
     );
+    // The stratified array has served: only practice totals are kept.
+    let counts = counts.practice_totals();
     let changes = changes(&rows, &dates);
     let deciles = deciles(&rows);
     *timings.entry("aggregate".into()).or_default() += clock.elapsed().as_secs_f64();
