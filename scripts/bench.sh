@@ -86,6 +86,30 @@ measure() {
   RSS_MB=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$work/$name.time")
 }
 
+# out FORMAT ARGS...: a line of the form's table, to the screen and to
+# the form's $results file.
+out() { printf "$@" | tee -a "$results"; }
+
+# synth_once DIR CMD...: writes an extract with CMD --out DIR unless DIR
+# holds the SYNTH.txt of an earlier run (CMD's report of what it wrote).
+synth_once() {
+  local dir=$1; shift
+  if [ ! -f "$dir/SYNTH.txt" ]; then
+    rm -rf "$dir"
+    "$@" --out "$dir" >"$dir.txt"
+    mv "$dir.txt" "$dir/SYNTH.txt"
+  fi
+}
+
+# extract_rows DIR PATIENTS: patients + registrations + medication issues +
+# clinical events of a synth extract, from its SYNTH.txt.
+extract_rows() {
+  local rows
+  rows=$(grep -o '[0-9]* registrations, [0-9]* medication issues, [0-9]* clinical events' "$1/SYNTH.txt" \
+    | awk '{print $1 + $3 + $6}')
+  echo $((rows + $2))
+}
+
 # Our indicators.csv in the peers' per-practice layout.
 ours_as_peers() {
   "$py" - "$1" "$2" <<'EOF'
@@ -127,17 +151,11 @@ EOF
 if [ $mode = epd ]; then
   results=target/bench-epd-results.md
   : >"$results"
-  out() { printf "$@" | tee -a "$results"; }
   out '\n| practices | rows | format | threads | engine | seconds | rows/s | peak MiB | same sums |\n|---:|---:|---|---:|---|---:|---:|---:|---|\n'
   for n in "${sizes[@]}"; do
     for format in csv parquet; do
       dir="$data/epd-p$n-$format"
-      if [ ! -f "$dir/SYNTH.txt" ]; then
-        rm -rf "$dir"
-        mkdir -p "$data"
-        "$bin" synth-epd --practices "$n" --format "$format" --out "$dir" >"$dir.txt"
-        mv "$dir.txt" "$dir/SYNTH.txt"
-      fi
+      synth_once "$dir" "$bin" synth-epd --practices "$n" --format "$format"
       rows=$(awk 'NR==1 {print $2}' "$dir/SYNTH.txt")
       epd=$(ls "$dir"/epd_*."$format")
       lists=$(ls "$dir"/list_sizes_*.csv)
@@ -164,18 +182,12 @@ if [ $mode = months ]; then
   # month), and one `measures` run over the first 1, 3, 6, ... of them.
   results=target/bench-epd-months-results.md
   : >"$results"
-  out() { printf "$@" | tee -a "$results"; }
   max=${sizes[0]}
   epds=(); lists=()
   for k in $(seq 0 $((max - 1))); do
     month=$(date -d "2023-04-01 +$k month" +%Y-%m)
     dir="$data/epd-p6500-parquet-$month"
-    if [ ! -f "$dir/SYNTH.txt" ]; then
-      rm -rf "$dir"
-      mkdir -p "$data"
-      "$bin" synth-epd --practices 6500 --format parquet --month "$month" --seed $((k + 1)) --out "$dir" >"$dir.txt"
-      mv "$dir.txt" "$dir/SYNTH.txt"
-    fi
+    synth_once "$dir" "$bin" synth-epd --practices 6500 --format parquet --month "$month" --seed $((k + 1))
     epds+=("$(ls "$dir"/epd_*.parquet)")
     lists+=("$(ls "$dir"/list_sizes_*.csv)")
   done
@@ -198,18 +210,11 @@ if [ $mode = national ]; then
   # quarter ends 2022Q2..2024Q1 in one run (2.17 M aggregate rows).
   results=target/bench-national-results.md
   : >"$results"
-  out() { printf "$@" | tee -a "$results"; }
   out '\n| patients | rows | index dates | threads | seconds | rows/s | peak MiB | population | clinical events | medications | evaluate | aggregate | outputs |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
   for n in "${sizes[@]}"; do
     dir="$data/national-p$n-6500"
-    if [ ! -f "$dir/SYNTH.txt" ]; then
-      rm -rf "$dir"
-      "$bin" synth --patients "$n" --practices 6500 --seed 1 --format parquet --out "$dir" >"$dir.txt"
-      mv "$dir.txt" "$dir/SYNTH.txt"
-    fi
-    rows=$(grep -o '[0-9]* registrations, [0-9]* medication issues, [0-9]* clinical events' "$dir/SYNTH.txt" \
-      | awk '{print $1 + $3 + $6}')
-    rows=$((rows + n))
+    synth_once "$dir" "$bin" synth --patients "$n" --practices 6500 --seed 1 --format parquet
+    rows=$(extract_rows "$dir" "$n")
     for threads in 1 2; do
       measure stomp "$bin" audit "$dir" --quarters 2022Q2..2024Q1 --national --out "$work/national" --threads "$threads" --quiet --force
       # Each stage's seconds from the run's summary; the rest is writing the outputs.
@@ -247,21 +252,14 @@ if [ $format = csv ]; then results=target/bench-csv; else results=target/bench; 
 if [ $unrelated != 0 ]; then results=$results-real; fi
 results=$results-results.md
 : >"$results"
-out() { printf "$@" | tee -a "$results"; }
 out '\n| patients | rows | format | threads | engine | seconds | rows/s | peak MiB | same counts |\n|---:|---:|---|---:|---|---:|---:|---:|---|\n'
 for n in "${sizes[@]}"; do
   # v2: dm+d-coded extracts (synth since the drug dictionary)
   dir="$data/v2-p$n"
   if [ $format = csv ]; then dir="$dir-csv"; fi
   if [ $unrelated != 0 ]; then dir="$dir-real"; fi
-  if [ ! -f "$dir/SYNTH.txt" ]; then
-    rm -rf "$dir"
-    "$bin" synth --patients "$n" --seed 1 --format $format --unrelated-courses $unrelated --out "$dir" >"$dir.txt"
-    mv "$dir.txt" "$dir/SYNTH.txt"
-  fi
-  rows=$(grep -o '[0-9]* registrations, [0-9]* medication issues, [0-9]* clinical events' "$dir/SYNTH.txt" \
-    | awk '{print $1 + $3 + $6}')
-  rows=$((rows + n))
+  synth_once "$dir" "$bin" synth --patients "$n" --seed 1 --format $format --unrelated-courses $unrelated
+  rows=$(extract_rows "$dir" "$n")
   for threads in 1 2; do
     measure stomp "$bin" audit "$dir" --index-date $T --out "$work/stomp" --threads "$threads" --quiet --force
     ours_as_peers "$work/stomp/indicators.csv" "$work/stomp.csv"

@@ -232,18 +232,19 @@ pub(crate) fn write_batched<R>(
         // An empty table is one empty batch: its header or schema.
         let mut batches = batches(rows.len()).into_iter().map(|r| &rows[r]);
         let first = frame(batches.next().unwrap_or(&[])).map_err(text)?;
+        // The first frame, then each later batch's, one alive at a time.
+        let mut each = |first: DataFrame, write: &mut dyn FnMut(&DataFrame) -> PolarsResult<()>| {
+            write(&first)?;
+            drop(first);
+            batches.try_for_each(|batch| write(&frame(batch)?))
+        };
         match format {
             TableFormat::Csv => {
                 let mut out = CsvWriter::new(w)
                     .include_header(true)
                     .batched(first.schema())
                     .map_err(text)?;
-                out.write_batch(&first).map_err(text)?;
-                drop(first);
-                for batch in batches {
-                    out.write_batch(&frame(batch).map_err(text)?)
-                        .map_err(text)?;
-                }
+                each(first, &mut |df| out.write_batch(df)).map_err(text)?;
                 out.finish().map_err(text)
             }
             TableFormat::Parquet => {
@@ -251,12 +252,7 @@ pub(crate) fn write_batched<R>(
                     .with_compression(ParquetCompression::Zstd(None))
                     .batched(first.schema())
                     .map_err(text)?;
-                out.write_batch(&first).map_err(text)?;
-                drop(first);
-                for batch in batches {
-                    out.write_batch(&frame(batch).map_err(text)?)
-                        .map_err(text)?;
-                }
+                each(first, &mut |df| out.write_batch(df)).map_err(text)?;
                 out.finish().map(|_| ()).map_err(text)
             }
         }
