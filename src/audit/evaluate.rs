@@ -2,10 +2,12 @@
 //! and counts them per practice: the last step of the streaming fold, after
 //! `collect` has built each cohort patient's history.
 //!
-//! Patients are split into blocks evaluated in parallel; each thread keeps
-//! its own count array, merged by addition at the end, so the counts are
-//! exact and independent of the thread count. Review rows are sorted before
-//! they leave this module.
+//! Patients are split into blocks evaluated in parallel. Every thread adds
+//! into one count array, locking the practice it adds a patient to; the
+//! other tallies are one per thread, merged by addition at the end. Sums of
+//! integers are the same in any order, so the counts are exact and
+//! independent of the thread count. Review rows are sorted before they
+//! leave this module.
 
 use std::sync::Mutex;
 
@@ -301,8 +303,8 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
         )
     };
 
-    // One accumulator per block of patients (a few per thread), merged by
-    // addition: exact, and the same whatever the thread count.
+    // The per-thread tallies, merged by addition: exact, and the same
+    // whatever the thread count.
     let ages: Vec<AgeBandsAt> = windows.iter().map(|w| AgeBandsAt::new(w.t)).collect();
     let merge = |a: Accumulator, b: Accumulator| {
         let mut review = a.0;

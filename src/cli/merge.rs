@@ -64,7 +64,7 @@ pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
     let partials = args
         .partials
         .iter()
-        .map(|p| Partial::read(p))
+        .map(|p| Partial::read(p, spec.compiled.indicators.len()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(Failure::data)?;
     let options = AggregateOptions {

@@ -325,7 +325,7 @@ mod tests {
     }
 
     fn error(dir: &Path) -> String {
-        match Partial::read(dir) {
+        match Partial::read(dir, 2) {
             Ok(_) => panic!("read a damaged partial"),
             Err(e) => e.to_string(),
         }
@@ -336,7 +336,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let p = partial();
         p.write(tmp.path()).unwrap();
-        let back = Partial::read(tmp.path()).unwrap();
+        let back = Partial::read(tmp.path(), 2).unwrap();
         assert_eq!(back.counts, p.counts);
         assert_eq!(back.counts.get_stratum(0, 1, 0, 3), (1, 2));
         assert_eq!(back.rejections, p.rejections);
@@ -364,26 +364,31 @@ mod tests {
             e.contains("counts.parquet") && e.contains("column 'practice' has 1 empty value(s)"),
             "{e}"
         );
-        let cell = |practice: &str, date: u32, stratum: u32| {
+        let cell = |practice: &str, date: u32, indicator: u32, stratum: u32| {
             df!(
-                "date" => [date], "indicator" => [0u32], "practice" => [practice],
+                "date" => [date], "indicator" => [indicator], "practice" => [practice],
                 "stratum" => [stratum], "numerator" => [1u64], "denominator" => [2u64],
             )
             .unwrap()
         };
-        replace(dir, "counts.parquet", cell("B99999", 0, 3));
+        replace(dir, "counts.parquet", cell("B99999", 0, 0, 3));
         let e = error(dir);
         assert!(
             e.contains("row 1 names the practice B99999 that the partial does not list"),
             "{e}"
         );
-        for (date, stratum) in [(1, 3), (0, STRATA as u32)] {
-            replace(dir, "counts.parquet", cell("A00000", date, stratum));
+        // A date, indicator (the spec has 2) or stratum out of range.
+        for (date, indicator, stratum) in [(1, 0, 3), (0, 2, 3), (0, 0, STRATA as u32)] {
+            replace(
+                dir,
+                "counts.parquet",
+                cell("A00000", date, indicator, stratum),
+            );
             let e = error(dir);
             assert!(e.contains("row 1: a count cell is out of range"), "{e}");
         }
-        replace(dir, "counts.parquet", cell("A00000", 0, 3));
-        assert!(Partial::read(dir).is_ok());
+        replace(dir, "counts.parquet", cell("A00000", 0, 1, 3));
+        assert!(Partial::read(dir, 2).is_ok());
 
         partial().write(dir).unwrap();
         let rejected = |column: &str, location: &str| {
@@ -403,6 +408,6 @@ mod tests {
         let e = error(dir);
         assert!(e.contains("row 1: bad location 'page 7'"), "{e}");
         replace(dir, "rejected.parquet", rejected("(row)", "row 7"));
-        assert!(Partial::read(dir).is_ok());
+        assert!(Partial::read(dir, 2).is_ok());
     }
 }

@@ -16,10 +16,11 @@ use crate::ingest::accounting::{Location, RejectReason, Rejection};
 use crate::ingest::table::TableKind;
 
 impl Partial {
-    /// Reads a partial folder.
-    pub fn read(dir: &Path) -> Result<Partial, PartialError> {
+    /// Reads a partial folder of an audit with `indicators` indicators
+    /// (its spec's): a count naming another is refused.
+    pub fn read(dir: &Path, indicators: usize) -> Result<Partial, PartialError> {
         let meta = read_meta(&dir.join("partial.json"))?;
-        let counts = read_counts(&Table::open(dir, "counts.parquet")?, &meta)?;
+        let counts = read_counts(&Table::open(dir, "counts.parquet")?, &meta, indicators)?;
         let review = read_review(&Table::open(dir, "review.parquet")?)?;
         let rejections = read_rejections(&Table::open(dir, "rejected.parquet")?, &meta)?;
         Ok(Partial {
@@ -117,10 +118,10 @@ impl Table {
 }
 
 /// `counts.parquet`: the non-zero count cells, into an array over the
-/// partial's dates and practices (and as many indicators as the cells
-/// name; a merge checks them against the spec). A cell must name a
-/// practice the partial lists, and a date and stratum in range.
-fn read_counts(t: &Table, meta: &PartialMeta) -> Result<Counts, PartialError> {
+/// partial's dates and practices and the spec's `indicators`. A cell must
+/// name a practice the partial lists, and a date, indicator and stratum
+/// in range.
+fn read_counts(t: &Table, meta: &PartialMeta, indicators: usize) -> Result<Counts, PartialError> {
     let (d, i, p, s, n, m) = (
         t.values::<UInt32Type>("date")?,
         t.values::<UInt32Type>("indicator")?,
@@ -136,7 +137,6 @@ fn read_counts(t: &Table, meta: &PartialMeta) -> Result<Counts, PartialError> {
         .filter_map(|(k, e)| Some((e.units.first()?.0.as_str(), k)))
         .collect();
     let dates = meta.index_dates.len();
-    let indicators = i.iter().max().map_or(0, |&x| x as usize + 1);
     let mut counts = Counts::new(dates, indicators, meta.practices.len());
     for k in 0..d.len() {
         let practice = *practice_of.get(p[k].as_str()).ok_or_else(|| {
@@ -146,11 +146,11 @@ fn read_counts(t: &Table, meta: &PartialMeta) -> Result<Counts, PartialError> {
                 p[k]
             ))
         })?;
-        let (date, stratum) = (d[k] as usize, s[k] as usize);
-        if date >= dates || stratum >= STRATA {
+        let (date, indicator, stratum) = (d[k] as usize, i[k] as usize, s[k] as usize);
+        if date >= dates || indicator >= indicators || stratum >= STRATA {
             return Err(t.error(format!("row {}: a count cell is out of range", k + 1)));
         }
-        counts.add_cell(date, i[k] as usize, practice, stratum, n[k], m[k]);
+        counts.add_cell(date, indicator, practice, stratum, n[k], m[k]);
     }
     Ok(counts)
 }
