@@ -402,6 +402,8 @@ pub fn evaluate(inp: &Inputs<'_>) -> Evaluation {
                             });
                         }
                     }
+                    // Every practice has a part, unless there is no
+                    // indicator to count (an empty array has none).
                     if let Some(part) = parts.get(pr) {
                         let mut cells = part.lock().unwrap_or_else(|e| e.into_inner());
                         let counted = flags.iter().zip(&offsets[d]).filter(|((n, m), _)| *n || *m);

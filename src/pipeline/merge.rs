@@ -167,7 +167,7 @@ fn index_dates(first: &Partial, path: &Path) -> Result<Vec<Date>, PartialError> 
 fn practice_union(partials: &[Partial], path: &Path) -> Result<Practices, PartialError> {
     let mut by_code: BTreeMap<String, PracticeEntry> = BTreeMap::new();
     for p in partials.iter().flat_map(|p| &p.meta.practices) {
-        let code = p.units.first().map(|u| u.0.clone()).unwrap_or_default();
+        let code = p.code().unwrap_or_default().to_string();
         match by_code.get(&code) {
             Some(e) if !e.unlisted || p.unlisted => {}
             _ => {
@@ -278,7 +278,7 @@ impl Sums {
             .practices
             .iter()
             .map(|e| {
-                let code = e.units.first().map_or("", |u| u.0.as_str());
+                let code = e.code().unwrap_or_default();
                 practices.get(code).map(|k| k as usize).ok_or_else(|| {
                     file_error(
                         path,

@@ -87,6 +87,14 @@ pub struct PracticeEntry {
     pub unlisted: bool,
 }
 
+impl PracticeEntry {
+    /// The practice's code: its first level's (none in an entry without
+    /// levels).
+    pub fn code(&self) -> Option<&str> {
+        self.units.first().map(|u| u.0.as_str())
+    }
+}
+
 /// One input file with its row account.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InputEntry {
@@ -200,12 +208,7 @@ impl Partial {
         let meta = serde_json::to_vec_pretty(&self.meta).map_err(|e| file_error(dir, e))?;
         std::fs::write(dir.join("partial.json"), meta).map_err(|e| file_error(dir, e))?;
         let c: Vec<_> = self.counts.non_zero().collect();
-        let code = |p: usize| {
-            self.meta.practices[p]
-                .units
-                .first()
-                .map_or("", |u| u.0.as_str())
-        };
+        let code = |p: usize| self.meta.practices[p].code().unwrap_or_default();
         let mut counts = df!(
             "date" => c.iter().map(|x| x.0 as u32).collect::<Vec<_>>(),
             "indicator" => c.iter().map(|x| x.1 as u32).collect::<Vec<_>>(),

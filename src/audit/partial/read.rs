@@ -134,7 +134,7 @@ fn read_counts(t: &Table, meta: &PartialMeta, indicators: usize) -> Result<Count
         .practices
         .iter()
         .enumerate()
-        .filter_map(|(k, e)| Some((e.units.first()?.0.as_str(), k)))
+        .filter_map(|(k, e)| Some((e.code()?, k)))
         .collect();
     let dates = meta.index_dates.len();
     let mut counts = Counts::new(dates, indicators, meta.practices.len());
