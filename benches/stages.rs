@@ -80,6 +80,7 @@ fn config() -> AuditConfig {
         mapping: ColumnMapping::default(),
         index_dates: vec!["2024-03-31".parse().expect("date")],
         batch_rows: stomp_audit::ingest::DEFAULT_BATCH_ROWS,
+        pushdown: true,
         check_every_row: false,
     }
 }

@@ -22,6 +22,7 @@ use crate::classify::codelist::{is_bnf_item_code, parse_sctid};
 use crate::classify::dose_text::daily_amount;
 use crate::date::Date;
 use crate::ingest::accounting::{IgnoreReason, RejectReason, Tally};
+use crate::ingest::filtered_parquet::{FilteredParquet, GroupRead};
 use crate::ingest::memo::Memo;
 use crate::ingest::population::{id_of, Population};
 use crate::ingest::source::{Batch, ScanError, SourceError, TableSource, ValueKey};
@@ -174,6 +175,23 @@ fn code<'a, T>(
     }
 }
 
+/// The concepts of a clinical event row's SNOMED CT code (column 2), or
+/// `None` after counting the row as rejected (the code missing or invalid).
+fn event_mask(b: &Batch, i: usize, classifier: &DrugSession, t: &mut Tally) -> Option<ConceptMask> {
+    let table = TableKind::ClinicalEvents;
+    let Some(code) = code(b, i, 2, "snomedct_code", table, t, parse_sctid)? else {
+        t.rejected(
+            table,
+            b.location(i),
+            "snomedct_code",
+            None,
+            RejectReason::MissingValue,
+        );
+        return None;
+    };
+    Some(classifier.event(code))
+}
+
 /// The drug of a medication row (dm+d in column 2, BNF in column 3) and
 /// its concepts, or `None` after counting the row as rejected (a code
 /// invalid, or both missing). A dm+d code that no list knows is looked up
@@ -307,8 +325,14 @@ fn scan<T: Send>(
     columns: &[&'static str],
     batch_rows: usize,
     tally: &mut Tally,
+    prefilter: Option<&Prefilter>,
     row: impl Fn(&Batch, usize, &mut Tally, &mut ChunkMemory) -> Option<T> + Sync,
 ) -> Result<Vec<T>, SourceError> {
+    if let Some(pre) = prefilter {
+        if let Some(parquet) = FilteredParquet::open(source, columns)? {
+            return scan_filtered(&parquet, pre, batch_rows, tally, row);
+        }
+    }
     let in_flight = rayon::current_num_threads().max(1) * BATCHES_IN_FLIGHT_PER_THREAD;
     let (free, wait_free) = sync_channel::<()>(in_flight);
     for _ in 0..in_flight {
@@ -350,6 +374,63 @@ fn scan<T: Send>(
     Ok(items)
 }
 
+/// What a scan can decide from a few columns alone: for each row of a
+/// batch that carries only `columns` (indices into the scan's columns),
+/// whether the rest of the row is needed. `unneeded` answers the batch
+/// (true: not needed) and counts each row it answers true for exactly as
+/// the scan's row function would have counted it; it never rejects a
+/// row (a row whose fate needs its place in the file is needed).
+pub(crate) struct Prefilter<'a> {
+    columns: &'a [usize],
+    unneeded: &'a (dyn Fn(&Batch, &mut Tally) -> Vec<bool> + Sync),
+}
+
+/// [`scan`] of a Parquet file whose rows a [`Prefilter`] thins: row groups
+/// are read in parallel, each decoding the other columns of the rows the
+/// prefilter needs and folding them with `row`. A row group the filter
+/// kept most of is read whole and folded by `row` alone, what the
+/// prefilter counted for it discarded, so every row is counted once.
+fn scan_filtered<T: Send>(
+    parquet: &FilteredParquet,
+    pre: &Prefilter,
+    batch_rows: usize,
+    tally: &mut Tally,
+    row: impl Fn(&Batch, usize, &mut Tally, &mut ChunkMemory) -> Option<T> + Sync,
+) -> Result<Vec<T>, SourceError> {
+    let done: Mutex<(Vec<T>, Tally)> = Mutex::new((Vec::new(), Tally::default()));
+    (0..parquet.row_groups())
+        .into_par_iter()
+        .try_for_each(|group| {
+            let mut dropped = Tally::default();
+            let mut t = Tally::default();
+            let mut kept = Vec::new();
+            let read = parquet.read_group(
+                group,
+                pre.columns,
+                batch_rows,
+                |b| {
+                    let unneeded = (pre.unneeded)(b, &mut dropped);
+                    unneeded.into_iter().map(|u| !u).collect()
+                },
+                |b| {
+                    // Value keys are the batch's own: a memory per batch.
+                    let mut last = ChunkMemory::default();
+                    kept.extend((0..b.len()).filter_map(|i| row(&b, i, &mut t, &mut last)));
+                },
+            )?;
+            let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
+            done.0.extend(kept);
+            done.1.merge(t);
+            if read == GroupRead::Filtered {
+                done.1.merge(dropped);
+            }
+            Ok::<(), SourceError>(())
+        })?;
+    let (items, counted) = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    tally.merge(counted);
+    Ok(items)
+}
+
 /// Scans clinical events in one pass: the cohort (every patient with a
 /// code of `cohort_events` recorded by the last index date) and the
 /// matched events of cohort patients, sorted. Matched events of other
@@ -360,32 +441,45 @@ pub(crate) fn collect_events(
     classifier: &DrugSession,
     cohort_events: ConceptMask,
     horizon: Horizon,
-    batch_rows: usize,
+    (batch_rows, pushdown): (usize, bool),
     tally: &mut Tally,
 ) -> Result<(Vec<EventItem>, Cohort), SourceError> {
     let table = TableKind::ClinicalEvents;
     let fmt = source.mapping.date_format.clone();
+    let unrelated = |b: &Batch, t: &mut Tally| {
+        let mut memo: Memo<ValueKey, bool> = Memo::new(12);
+        (0..b.len())
+            .map(|i| {
+                let unrelated = memo
+                    .get_or_try(b.value_key(2, i), || {
+                        let mut scratch = Tally::default();
+                        let mask = event_mask(b, i, classifier, &mut scratch);
+                        Some(mask == Some(0) && scratch.rejections.is_empty())
+                    })
+                    .unwrap_or(false);
+                if unrelated {
+                    t.ignored(IgnoreReason::UnrelatedCode);
+                }
+                unrelated
+            })
+            .collect()
+    };
+    let prefilter = Prefilter {
+        columns: &[2],
+        unneeded: &unrelated,
+    };
     let mut items = scan(
         source,
         &["patient_id", "date", "snomedct_code"],
         batch_rows,
         tally,
+        pushdown.then_some(&prefilter),
         |b, i, t, last| {
             // The code first: a row with an unrelated code is ignored
             // without further checks (most rows, on a national extract).
-            let mask = last.events.get_or_try(b.value_key(2, i), || {
-                let Some(code) = code(b, i, 2, "snomedct_code", table, t, parse_sctid)? else {
-                    t.rejected(
-                        table,
-                        b.location(i),
-                        "snomedct_code",
-                        None,
-                        RejectReason::MissingValue,
-                    );
-                    return None;
-                };
-                Some(classifier.event(code))
-            })?;
+            let mask = last
+                .events
+                .get_or_try(b.value_key(2, i), || event_mask(b, i, classifier, t))?;
             if mask == 0 {
                 t.ignored(IgnoreReason::UnrelatedCode);
                 return None;
@@ -423,11 +517,41 @@ pub(crate) fn collect_medications(
     classifier: &DrugSession,
     cohort: &Cohort,
     horizon: Horizon,
-    batch_rows: usize,
+    (batch_rows, pushdown): (usize, bool),
     tally: &mut Tally,
 ) -> Result<(Vec<MedItem>, DrugTable, Vec<u64>), SourceError> {
     let table = TableKind::Medications;
     let fmt = source.mapping.date_format.clone();
+    // Rows of unrelated medicines (most of a real extract) are counted
+    // from their codes (and name) alone; their other columns are not read.
+    let unrelated = |b: &Batch, t: &mut Tally| {
+        let mut memo: Memo<(ValueKey, ValueKey), (u32, bool)> = Memo::new(12);
+        (0..b.len())
+            .map(|i| {
+                let codes = (b.value_key(2, i), b.value_key(3, i));
+                let (drug, unrelated) = memo
+                    .get_or_try(codes, || {
+                        let mut scratch = Tally::default();
+                        Some(match drug_of(b, i, classifier, &mut scratch) {
+                            Some((drug, 0)) if scratch.rejections.is_empty() => (drug, true),
+                            _ => (NO_DRUG, false),
+                        })
+                    })
+                    .unwrap_or((NO_DRUG, false));
+                if unrelated {
+                    if drug != NO_DRUG {
+                        t.code_row(drug);
+                    }
+                    t.ignored(IgnoreReason::UnrelatedCode);
+                }
+                unrelated
+            })
+            .collect()
+    };
+    let prefilter = Prefilter {
+        columns: &[2, 3, 5],
+        unneeded: &unrelated,
+    };
     let mut items = scan(
         source,
         &[
@@ -441,6 +565,7 @@ pub(crate) fn collect_medications(
         ],
         batch_rows,
         tally,
+        pushdown.then_some(&prefilter),
         |b, i, t, last| {
             // Rows repeating a recent code pair reuse its drug unparsed.
             let codes = (b.value_key(2, i), b.value_key(3, i));

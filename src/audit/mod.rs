@@ -56,6 +56,10 @@ pub struct AuditConfig {
     pub index_dates: Vec<Date>,
     /// Rows per streamed batch.
     pub batch_rows: usize,
+    /// Read a Parquet table's other columns only for the rows whose codes
+    /// need them (predicate pushdown); off, every row is decoded. The
+    /// results are the same either way: off exists to compare the two.
+    pub pushdown: bool,
     /// Check every row fully, whatever its date (for `validate`): rows with
     /// a related code are never set aside for their date before their
     /// patient is checked.
@@ -141,7 +145,7 @@ pub fn run_partial(
             &drug_session,
             compiled.cohort_events,
             horizon,
-            batch,
+            (batch, config.pushdown),
             &mut t_ev,
         )?;
         timings.push(("clinical_events", clock.elapsed().as_secs_f64()));
@@ -156,7 +160,7 @@ pub fn run_partial(
             &drug_session,
             &cohort,
             horizon,
-            batch,
+            (batch, config.pushdown),
             &mut t_med,
         )?;
         timings.push(("medications", clock.elapsed().as_secs_f64()));

@@ -103,6 +103,10 @@ pub struct Args {
     /// the outputs; `stomp-audit merge` adds partials up.
     #[arg(long)]
     pub partial: bool,
+    /// Decode every row of Parquet tables, not only the rows whose codes
+    /// need it: the same results, slower; for benchmarks.
+    #[arg(long, hide = true)]
+    pub no_pushdown: bool,
 }
 
 /// A share between 0 and 1.
@@ -163,6 +167,7 @@ pub struct Settings {
     scope: Scope,
     force: bool,
     partial: bool,
+    pushdown: bool,
     review_packs: bool,
     focus: Vec<String>,
 }
@@ -254,6 +259,7 @@ impl Settings {
             scope: Scope::from_national(args.national || file.national),
             force: args.force || file.force,
             partial: args.partial,
+            pushdown: !args.no_pushdown,
             review_packs: args.review_packs || file.review_packs,
             focus,
         })
@@ -302,6 +308,7 @@ pub fn run(s: Settings, threads: usize) -> Result<(), Failure> {
         mapping: mapping.clone(),
         index_dates: s.index_dates.clone(),
         batch_rows: s.batch_rows,
+        pushdown: s.pushdown,
         check_every_row: false,
     };
     let spinner = Spinner::new(!s.quiet);

@@ -38,6 +38,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         mapping: load_mapping(&args.mapping)?,
         index_dates: vec![args.index_date],
         batch_rows: stomp_audit::ingest::DEFAULT_BATCH_ROWS,
+        pushdown: true,
         check_every_row: true,
     };
     let run = stomp_audit::pipeline::audit::run(&spec, &config, Default::default(), &audit::Silent)

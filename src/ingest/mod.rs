@@ -9,8 +9,10 @@
 pub const DEFAULT_BATCH_ROWS: usize = 65_536;
 
 pub mod accounting;
+pub(crate) mod batch;
 pub(crate) mod csv_rows;
 pub mod csv_structure;
+pub(crate) mod filtered_parquet;
 pub mod list_sizes;
 pub mod locality;
 pub mod mapping;

@@ -13,13 +13,12 @@ use std::sync::{Arc, OnceLock};
 
 use polars::prelude::*;
 
-use super::accounting::{Location, Tally};
+use super::accounting::Tally;
 use super::csv_rows::{self, CsvRows, TextColumns};
 use super::csv_structure::{self, CsvStructure};
 use super::mapping::{ColumnMapping, TableMapping};
 use super::provenance::{checksum, ChecksumError};
 use super::table::TableKind;
-use crate::date::DateFormat;
 
 /// A file format, chosen by file extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,144 +218,7 @@ fn format_of(path: &Path) -> FileFormat {
     }
 }
 
-/// What [`Batch::value_key`] gives: the value's 16-byte string view (the
-/// text itself when short, else its place in the batch's buffers, which a
-/// dictionary-encoded column shares between equal values), as two words:
-/// 8-byte aligned, so a memo slot holding one stays small.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct ValueKey(pub [u64; 2]);
-
-impl ValueKey {
-    /// The key of a null, and of an empty text (its view is all zero):
-    /// memos never remember it.
-    pub const NULL: ValueKey = ValueKey([0, 0]);
-}
-
-/// Reaches `Array::is_null`, which polars does not re-export.
-fn is_null<A: StaticArray>(a: &A, i: usize) -> bool {
-    a.is_null(i)
-}
-
-/// A row's values by requested column and its place in its file: what a
-/// per-row pass needs, whether the row came in a polars batch or from the
-/// parallel CSV reader.
-pub(crate) trait RowFields {
-    /// The value of requested column `col`, trimmed; `None` when null or blank.
-    fn get(&self, col: usize) -> Option<&str>;
-    /// Where the row is in its file.
-    fn location(&self) -> Location;
-}
-
-/// Row `i` of a batch.
-pub(crate) struct BatchRow<'a>(pub &'a Batch, pub usize);
-
-impl RowFields for BatchRow<'_> {
-    fn get(&self, col: usize) -> Option<&str> {
-        self.0.get(col, self.1)
-    }
-
-    fn location(&self) -> Location {
-        self.0.location(self.1)
-    }
-}
-
-/// A batch of rows: the requested columns as text, in the order asked for.
-pub(crate) struct Batch {
-    columns: Vec<<StringType as PolarsDataType>::Array>,
-    len: usize,
-    /// The file row (0-based) of the first row in the batch.
-    first_row: u64,
-    /// Each row's line, when the batch is of a CSV file (else rows are
-    /// numbered from `first_row`: Parquet keeps every row).
-    lines: Option<Vec<u64>>,
-    native_dates: Vec<bool>,
-}
-
-impl Batch {
-    /// Rows in the batch.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// The value of column `col` (index into the requested columns) at row
-    /// `i`, trimmed; `None` when null or blank.
-    pub fn get(&self, col: usize, i: usize) -> Option<&str> {
-        StaticArray::get(&self.columns[col], i)
-            .map(crate::text::trimmed)
-            .filter(|s| !s.is_empty())
-    }
-
-    /// A key for the value of column `col` at row `i` ([`ValueKey::NULL`]
-    /// when null): two rows of this batch with the same key hold the same
-    /// value, so a worker can reuse what it made of the first. (Equal
-    /// values may still have different keys.)
-    pub fn value_key(&self, col: usize, i: usize) -> ValueKey {
-        let column = &self.columns[col];
-        if is_null(column, i) {
-            ValueKey::NULL
-        } else {
-            let view = column.views()[i].as_u128();
-            ValueKey([view as u64, (view >> 64) as u64])
-        }
-    }
-
-    /// The first byte of the value of column `col` at row `i` as stored
-    /// (before trimming); `None` when null or empty. Read from the value's
-    /// view, without reaching its text: enough to rule most values out of
-    /// a rare case (a digit first: not a negative number).
-    pub(crate) fn first_byte(&self, col: usize, i: usize) -> Option<u8> {
-        let column = &self.columns[col];
-        if is_null(column, i) {
-            return None;
-        }
-        let view = column.views()[i];
-        (view.length > 0).then(|| view.prefix.to_le_bytes()[0])
-    }
-
-    /// A batch of text columns from the parallel CSV reader, with each
-    /// row's line.
-    pub(crate) fn from_lines(
-        columns: Vec<<StringType as PolarsDataType>::Array>,
-        first_row: u64,
-        lines: Vec<u64>,
-    ) -> Batch {
-        Batch {
-            len: lines.len(),
-            native_dates: vec![false; columns.len()],
-            columns,
-            first_row,
-            lines: Some(lines),
-        }
-    }
-
-    /// Where row `i` is in its file.
-    pub fn location(&self, i: usize) -> Location {
-        match &self.lines {
-            Some(lines) => Location::Line(lines[i]),
-            None => Location::Row(self.first_row + i as u64 + 1),
-        }
-    }
-
-    /// The batch's rows split into chunks of `rows` rows (the last one
-    /// shorter) for parallel parsing.
-    pub(crate) fn chunk_ranges(&self, rows: usize) -> Vec<(usize, usize)> {
-        let rows = rows.max(1);
-        (0..self.len)
-            .step_by(rows)
-            .map(|lo| (lo, (lo + rows).min(self.len)))
-            .collect()
-    }
-
-    /// The date format to use for column `col`: ISO when the file stored it
-    /// as a native date, otherwise the table's configured format.
-    pub fn date_format<'a>(&self, col: usize, configured: &'a DateFormat) -> &'a DateFormat {
-        if self.native_dates[col] {
-            &DateFormat::Iso
-        } else {
-            configured
-        }
-    }
-}
+pub(crate) use super::batch::{Batch, BatchRow, RowFields, ValueKey};
 
 impl TableSource {
     /// One file read as table `kind` through `mapping`, outside an extract
@@ -557,7 +419,6 @@ impl TableSource {
     ) -> Result<Tally, ScanError<E>> {
         let mut rows = CsvRows::open(self, columns, columns.len()).map_err(ScanError::Source)?;
         let mut structural = Tally::default();
-        let mut next_row = 0u64;
         let new = || TextColumns::new(columns.len());
         while let Some(parts) = rows
             .next_window(new, TextColumns::push)
@@ -566,8 +427,7 @@ impl TableSource {
             for (chunk, tally) in parts {
                 structural.merge(tally);
                 let (arrays, lines) = chunk.finish();
-                let batch = Batch::from_lines(arrays, next_row, lines);
-                next_row += batch.len() as u64;
+                let batch = Batch::from_lines(arrays, lines);
                 if batch.len() > 0 {
                     f(batch).map_err(ScanError::Consumer)?;
                 }
@@ -737,13 +597,12 @@ impl TableSource {
             let ca = get(name)?.str().map_err(|e| self.unreadable(e))?.rechunk();
             cols.push(ca.downcast_as_array().clone());
         }
-        Ok(Batch {
-            columns: cols,
-            len: df.height(),
+        Ok(Batch::from_frame(
+            cols,
+            df.height(),
             first_row,
-            lines: None,
-            native_dates: native_dates.to_vec(),
-        })
+            native_dates.to_vec(),
+        ))
     }
 }
 
@@ -817,7 +676,7 @@ mod tests {
                         }
                     }
                     // The first byte as stored, from the view alone.
-                    let raw = StaticArray::get(&b.columns[0], i);
+                    let raw = b.raw(0, i);
                     assert_eq!(b.first_byte(0, i), raw.and_then(|s| s.bytes().next()));
                     // The same short value is always the same key.
                     let later = i + 5;
