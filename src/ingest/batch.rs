@@ -147,13 +147,19 @@ impl Batch {
     }
 
     /// A batch from the arrow-rs Parquet reader: `len` rows, each column
-    /// read or [`TextColumn::Absent`], at `places` in the file.
-    pub(crate) fn from_arrow(columns: Vec<TextColumn>, len: usize, places: RowPlaces) -> Batch {
+    /// read or [`TextColumn::Absent`], at `places` in the file;
+    /// `native_dates` marks columns the file stores as dates.
+    pub(crate) fn from_arrow(
+        columns: Vec<TextColumn>,
+        len: usize,
+        places: RowPlaces,
+        native_dates: Vec<bool>,
+    ) -> Batch {
         Batch {
-            native_dates: vec![false; columns.len()],
             columns,
             len,
             places,
+            native_dates,
         }
     }
 

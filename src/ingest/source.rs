@@ -1,10 +1,11 @@
 //! Finding an extract's tables on disk and streaming them in batches.
 //!
-//! Only this module knows file formats. Each table is scanned lazily by
-//! polars with projection pushdown (only the columns asked for), every
-//! column read as text (a BNF code's leading zero must survive), and
-//! delivered in batches through `sink_batches` on the streaming engine, so
-//! memory does not grow with the table.
+//! Each table is scanned lazily by polars with projection pushdown (only
+//! the columns asked for), every column read as text (a BNF code's leading
+//! zero must survive), and delivered in batches through `sink_batches` on
+//! the streaming engine, so memory does not grow with the table. (A
+//! Parquet table whose rows a filter thins is read by
+//! `ingest::filtered_parquet` instead.)
 
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};

@@ -53,16 +53,19 @@ fn synth_with(
     .unwrap()
 }
 
+/// The tables of an extract, by file stem.
+const TABLES: [&str; 5] = [
+    "patients",
+    "registrations",
+    "medications",
+    "clinical_events",
+    "practices",
+];
+
 /// Shuffles the data rows of every table (the header stays first).
 fn shuffle(dir: &Path, seed: u64) {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    for table in [
-        "patients",
-        "registrations",
-        "medications",
-        "clinical_events",
-        "practices",
-    ] {
+    for table in TABLES {
         let path = dir.join(format!("{table}.csv"));
         let text = std::fs::read_to_string(&path).unwrap();
         let mut lines: Vec<&str> = text.lines().collect();
@@ -225,16 +228,11 @@ const FAULTS: [(&str, &str); 10] = [
 ];
 
 /// Every table of a CSV extract written as Parquet, in row groups of
-/// `group_rows`, the CSV files removed.
-fn to_parquet(dir: &Path, group_rows: usize) {
+/// `group_rows`, the CSV files removed; with `native_dates`, the `date`
+/// columns stored as dates (an invalid one null).
+fn to_parquet(dir: &Path, group_rows: usize, native_dates: bool) {
     use polars::prelude::*;
-    for table in [
-        "patients",
-        "registrations",
-        "medications",
-        "clinical_events",
-        "practices",
-    ] {
+    for table in TABLES {
         let csv = dir.join(format!("{table}.csv"));
         let mut df = CsvReadOptions::default()
             .with_infer_schema_length(Some(0))
@@ -242,6 +240,18 @@ fn to_parquet(dir: &Path, group_rows: usize) {
             .unwrap()
             .finish()
             .unwrap();
+        if native_dates && df.column("date").is_ok() {
+            let days: Int32Chunked = df
+                .column("date")
+                .unwrap()
+                .str()
+                .unwrap()
+                .iter()
+                .map(|v| v.and_then(|s| s.trim().parse::<Date>().ok()).map(|d| d.0))
+                .collect();
+            let dates = days.into_date().into_series().with_name("date".into());
+            df.replace("date", dates.into_column()).unwrap();
+        }
         let file = std::fs::File::create(dir.join(format!("{table}.parquet"))).unwrap();
         ParquetWriter::new(file)
             .with_row_group_size(Some(group_rows))
@@ -258,7 +268,8 @@ proptest! {
     /// Parquet) changes nothing: the same indicator rows, review list,
     /// drug coverage and row accounts, every rejection at the same row,
     /// whether most medication rows are related (row groups read whole)
-    /// or few are (the rest skipped), in row groups of any size.
+    /// or few are (the rest skipped), in row groups of any size, with
+    /// dates stored as text or as dates.
     #[test]
     fn pushdown_changes_nothing(
         seed in 0u64..10_000,
@@ -266,6 +277,7 @@ proptest! {
         unrelated in prop_oneof![Just(0.0), Just(4.0)],
         group_rows in 20usize..3000,
         batch in 7usize..2000,
+        native_dates in any::<bool>(),
     ) {
         let spec = AuditSpec::bundled().unwrap();
         let tmp = tempfile::tempdir().unwrap();
@@ -277,7 +289,7 @@ proptest! {
             std::fs::write(&path, format!("{text}{row}\n")).unwrap();
         }
         shuffle(&dir, shuffle_seed);
-        to_parquet(&dir, group_rows);
+        to_parquet(&dir, group_rows, native_dates);
         let read_all = audit_with(&spec, &dir, batch, 2, false);
         let pushed = audit_with(&spec, &dir, batch, 2, true);
         prop_assert_eq!(&read_all.rows, &pushed.rows);
