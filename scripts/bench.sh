@@ -264,6 +264,13 @@ for n in "${sizes[@]}"; do
     measure stomp "$bin" audit "$dir" --index-date $T --out "$work/stomp" --threads "$threads" --quiet --force
     ours_as_peers "$work/stomp/indicators.csv" "$work/stomp.csv"
     out '| %s | %s | %s | %s | stomp-audit | %.2f | %.0f | %s | reference |\n' "$n" "$rows" $format "$threads" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB"
+    if [ $format = parquet ]; then
+      # The same run reading every row (no predicate pushdown).
+      measure stomp "$bin" audit "$dir" --index-date $T --out "$work/stomp-all" --threads "$threads" --quiet --force --no-pushdown
+      ours_as_peers "$work/stomp-all/indicators.csv" "$work/stomp-all.csv"
+      same=$(cmp -s "$work/stomp.csv" "$work/stomp-all.csv" && echo yes || echo NO)
+      out '| %s | %s | %s | %s | stomp-audit --no-pushdown | %.2f | %.0f | %s | %s |\n' "$n" "$rows" $format "$threads" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB" "$same"
+    fi
     for engine in duckdb polars; do
       measure "$engine" "$py" scripts/bench_peers.py "$engine" "$dir" $T "$work/$engine.csv" "$threads" "$work/codes.csv"
       same=$(cmp -s "$work/stomp.csv" "$work/$engine.csv" && echo yes || echo "NO (see $work/$engine.csv)")

@@ -9,6 +9,11 @@
 //! order; the kept items are sorted by (patient, date, ...) and the
 //! rejections by their place in the file at the end, so results never
 //! depend on thread count, batch size or row order.
+//!
+//! A Parquet table is read with predicate pushdown instead: row groups in
+//! parallel, each first through a prefilter that counts the rows of
+//! unrelated codes from their code columns alone, then the rest of the
+//! other rows; the counts are the same either way.
 
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Arc, Mutex};
@@ -380,7 +385,7 @@ fn scan<T: Send>(
 /// (true: not needed) and counts each row it answers true for exactly as
 /// the scan's row function would have counted it; it never rejects a
 /// row (a row whose fate needs its place in the file is needed).
-pub(crate) struct Prefilter<'a> {
+struct Prefilter<'a> {
     columns: &'a [usize],
     unneeded: &'a (dyn Fn(&Batch, &mut Tally) -> Vec<bool> + Sync),
 }
