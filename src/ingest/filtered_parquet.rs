@@ -73,18 +73,10 @@ impl FilteredParquet {
         }
         // The same refusals as every scan: a required column missing.
         source.check_columns()?;
-        let unreadable = |e: parquet::errors::ParquetError| SourceError::Unreadable {
-            path: source.path.clone(),
-            format: "Parquet",
-            message: e.to_string(),
-        };
-        let file = File::open(&source.path).map_err(|e| SourceError::Unreadable {
-            path: source.path.clone(),
-            format: "Parquet",
-            message: e.to_string(),
-        })?;
+        let unreadable = |e: &dyn std::fmt::Display| unreadable(&source.path, e);
+        let file = File::open(&source.path).map_err(|e| unreadable(&e))?;
         let plain = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
-        let found = ArrowReaderMetadata::load(&file, plain.clone()).map_err(unreadable)?;
+        let found = ArrowReaderMetadata::load(&file, plain.clone()).map_err(|e| unreadable(&e))?;
         let schema = found.schema();
         let mut roots = Vec::with_capacity(columns.len());
         let mut native_dates = Vec::with_capacity(columns.len());
@@ -133,7 +125,7 @@ impl FilteredParquet {
             found.metadata().clone(),
             plain.with_schema(Arc::new(views)),
         )
-        .map_err(unreadable)?;
+        .map_err(|e| unreadable(&e))?;
         let mut first_rows = Vec::new();
         let mut next = 0u64;
         for g in metadata.metadata().row_groups() {
@@ -195,6 +187,12 @@ impl FilteredParquet {
             let n = batch.num_rows();
             let b = self.to_batch(&batch, &wanted, RowPlaces::From(next))?;
             let mask = keep(&b);
+            if mask.len() != n {
+                return Err(self.unreadable(format!(
+                    "row group {group}: the filter answered {} of {n} rows",
+                    mask.len()
+                )));
+            }
             kept += mask.iter().filter(|&&k| k).count();
             masks.push(BooleanArray::from(mask));
             next += n as u64;
@@ -226,15 +224,20 @@ impl FilteredParquet {
         for batch in self.reader(group, &self.roots, batch_rows, Some(selection))? {
             let batch = batch.map_err(|e| self.unreadable(e))?;
             let to = from + batch.num_rows();
-            let rows = kept_rows
-                .get(from..to)
-                .ok_or_else(|| SourceError::Unreadable {
-                    path: self.path.clone(),
-                    format: "Parquet",
-                    message: format!("row group {group} gave more rows than were selected"),
-                })?;
+            let rows = kept_rows.get(from..to).ok_or_else(|| {
+                self.unreadable(format!(
+                    "row group {group} gave more rows than were selected"
+                ))
+            })?;
             each(self.to_batch(&batch, &self.roots, RowPlaces::Rows(rows.to_vec()))?);
             from = to;
+        }
+        // Every selected row must arrive: none may be lost unseen.
+        if from != kept_rows.len() {
+            return Err(self.unreadable(format!(
+                "row group {group} gave {from} of the {} rows selected",
+                kept_rows.len()
+            )));
         }
         Ok(GroupRead::Filtered)
     }
@@ -248,11 +251,7 @@ impl FilteredParquet {
         batch_rows: usize,
         selection: Option<RowSelection>,
     ) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader, SourceError> {
-        let file = File::open(&self.path).map_err(|e| SourceError::Unreadable {
-            path: self.path.clone(),
-            format: "Parquet",
-            message: e.to_string(),
-        })?;
+        let file = File::open(&self.path).map_err(|e| self.unreadable(e))?;
         let builder =
             ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.metadata.clone());
         let projection =
@@ -310,11 +309,16 @@ impl FilteredParquet {
     }
 
     fn unreadable(&self, e: impl std::fmt::Display) -> SourceError {
-        SourceError::Unreadable {
-            path: self.path.clone(),
-            format: "Parquet",
-            message: e.to_string(),
-        }
+        unreadable(&self.path, &e)
+    }
+}
+
+/// The file cannot be read as Parquet, and why.
+fn unreadable(path: &std::path::Path, e: &dyn std::fmt::Display) -> SourceError {
+    SourceError::Unreadable {
+        path: path.to_path_buf(),
+        format: "Parquet",
+        message: e.to_string(),
     }
 }
 
