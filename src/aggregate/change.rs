@@ -5,10 +5,9 @@
 
 use crate::ingest::locality::Level;
 use std::collections::BTreeMap;
-
-use super::IndicatorRow;
 use std::sync::Arc;
 
+use super::IndicatorRow;
 use crate::date::Date;
 use crate::stats::multiple::{benjamini_hochberg, two_proportion_p};
 use crate::stats::newcombe::difference;

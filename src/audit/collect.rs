@@ -381,13 +381,13 @@ fn scan<T: Send>(
 
 /// What a scan can decide from a few columns alone: for each row of a
 /// batch that carries only `columns` (indices into the scan's columns),
-/// whether the rest of the row is needed. `unneeded` answers the batch
-/// (true: not needed) and counts each row it answers true for exactly as
-/// the scan's row function would have counted it; it never rejects a
-/// row (a row whose fate needs its place in the file is needed).
+/// whether the rest of the row is needed. `needed` answers the batch and
+/// counts each row it answers false for exactly as the scan's row
+/// function would have counted it; it never rejects a row (a row whose
+/// fate needs its place in the file is needed).
 struct Prefilter<'a> {
     columns: &'a [usize],
-    unneeded: &'a (dyn Fn(&Batch, &mut Tally) -> Vec<bool> + Sync),
+    needed: &'a (dyn Fn(&Batch, &mut Tally) -> Vec<bool> + Sync),
 }
 
 /// [`scan`] of a Parquet file whose rows a [`Prefilter`] thins: row groups
@@ -413,10 +413,7 @@ fn scan_filtered<T: Send>(
                 group,
                 pre.columns,
                 batch_rows,
-                |b| {
-                    let unneeded = (pre.unneeded)(b, &mut dropped);
-                    unneeded.into_iter().map(|u| !u).collect()
-                },
+                |b| (pre.needed)(b, &mut dropped),
                 |b| {
                     // Value keys are the batch's own: a memory per batch.
                     let mut last = ChunkMemory::default();
@@ -451,7 +448,7 @@ pub(crate) fn collect_events(
 ) -> Result<(Vec<EventItem>, Cohort), SourceError> {
     let table = TableKind::ClinicalEvents;
     let fmt = source.mapping.date_format.clone();
-    let unrelated = |b: &Batch, t: &mut Tally| {
+    let needed = |b: &Batch, t: &mut Tally| {
         let mut memo: Memo<ValueKey, bool> = Memo::new(12);
         (0..b.len())
             .map(|i| {
@@ -465,13 +462,13 @@ pub(crate) fn collect_events(
                 if unrelated {
                     t.ignored(IgnoreReason::UnrelatedCode);
                 }
-                unrelated
+                !unrelated
             })
             .collect()
     };
     let prefilter = Prefilter {
         columns: &[2],
-        unneeded: &unrelated,
+        needed: &needed,
     };
     let mut items = scan(
         source,
@@ -529,7 +526,7 @@ pub(crate) fn collect_medications(
     let fmt = source.mapping.date_format.clone();
     // Rows of unrelated medicines (most of a real extract) are counted
     // from their codes (and name) alone; their other columns are not read.
-    let unrelated = |b: &Batch, t: &mut Tally| {
+    let needed = |b: &Batch, t: &mut Tally| {
         let mut memo: Memo<(ValueKey, ValueKey), (u32, bool)> = Memo::new(12);
         (0..b.len())
             .map(|i| {
@@ -549,13 +546,13 @@ pub(crate) fn collect_medications(
                     }
                     t.ignored(IgnoreReason::UnrelatedCode);
                 }
-                unrelated
+                !unrelated
             })
             .collect()
     };
     let prefilter = Prefilter {
         columns: &[2, 3, 5],
-        unneeded: &unrelated,
+        needed: &needed,
     };
     let mut items = scan(
         source,
