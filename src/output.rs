@@ -4,7 +4,9 @@
 //! and bytes, no domain type: the report and the partial format both use it.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
+
+use serde::Serialize as _;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
@@ -100,42 +102,82 @@ pub fn text_column<R>(name: &str, rows: &[R], f: impl Fn(&R) -> &str) -> Column 
 }
 
 /// Writes a frame as a JSON array of objects, one per row (null for a
-/// missing or non-finite value).
+/// missing or non-finite value), each object's keys in name order. Rows
+/// are written as they are read: a national table is tens of megabytes
+/// of JSON, never held whole in memory.
 pub(crate) fn write_json(df: &DataFrame, path: &Path) -> Result<PathBuf, OutputError> {
-    let names: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|n| n.to_string())
-        .collect();
-    let mut records = Vec::with_capacity(df.height());
-    for i in 0..df.height() {
-        let mut record = serde_json::Map::new();
-        for (name, col) in names.iter().zip(df.columns()) {
-            let v = col.get(i).map_err(|e| polars_failure(path, e))?;
-            record.insert(name.clone(), json_value(v));
-        }
-        records.push(serde_json::Value::Object(record));
-    }
-    let bytes = serde_json::to_vec_pretty(&records).map_err(|e| OutputError::Write {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    write_atomic(path, |w| w.write_all(&bytes).map_err(|e| e.to_string()))
+    write_atomic(path, |w| {
+        let mut json = serde_json::Serializer::pretty(w);
+        Records(df).serialize(&mut json).map_err(|e| e.to_string())
+    })
 }
 
-fn json_value(v: AnyValue) -> serde_json::Value {
-    use serde_json::Value;
-    match v {
-        AnyValue::Null => Value::Null,
-        AnyValue::Boolean(b) => Value::Bool(b),
-        AnyValue::String(s) => Value::String(s.to_string()),
-        AnyValue::StringOwned(s) => Value::String(s.to_string()),
-        AnyValue::UInt32(n) => n.into(),
-        AnyValue::UInt64(n) => n.into(),
-        AnyValue::Int32(n) => n.into(),
-        AnyValue::Int64(n) => n.into(),
-        AnyValue::Float64(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
-        other => Value::String(other.to_string()),
+/// A frame serialised as JSON records.
+struct Records<'a>(&'a DataFrame);
+
+impl serde::Serialize for Records<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq};
+        let df = self.0;
+        // A JSON object's keys in name order, as a sorted map writes them.
+        let mut columns: Vec<(&str, &Column)> = df
+            .columns()
+            .iter()
+            .map(|c| (c.name().as_str(), c))
+            .collect();
+        columns.sort_by_key(|&(name, _)| name);
+        let mut values: Vec<_> = columns
+            .iter()
+            .map(|(_, c)| c.as_materialized_series().iter())
+            .collect();
+        let mut seq = serializer.serialize_seq(Some(df.height()))?;
+        for _ in 0..df.height() {
+            let mut row = Vec::with_capacity(columns.len());
+            for ((name, _), value) in columns.iter().zip(&mut values) {
+                let value = value
+                    .next()
+                    .ok_or_else(|| S::Error::custom(format!("column {name} ended early")))?;
+                row.push((*name, JsonValue(value)));
+            }
+            seq.serialize_element(&Record(&row))?;
+        }
+        seq.end()
+    }
+}
+
+/// One row's values by column name.
+struct Record<'a, 'v>(&'a [(&'a str, JsonValue<'v>)]);
+
+impl serde::Serialize for Record<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+/// A frame's value as JSON: numbers, text and booleans as themselves, a
+/// non-finite number as null, anything else as its text.
+struct JsonValue<'v>(AnyValue<'v>);
+
+impl serde::Serialize for JsonValue<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            AnyValue::Null => serializer.serialize_unit(),
+            AnyValue::Boolean(b) => serializer.serialize_bool(*b),
+            AnyValue::String(s) => serializer.serialize_str(s),
+            AnyValue::StringOwned(s) => serializer.serialize_str(s),
+            AnyValue::UInt32(n) => serializer.serialize_u32(*n),
+            AnyValue::UInt64(n) => serializer.serialize_u64(*n),
+            AnyValue::Int32(n) => serializer.serialize_i32(*n),
+            AnyValue::Int64(n) => serializer.serialize_i64(*n),
+            AnyValue::Float64(f) if f.is_finite() => serializer.serialize_f64(*f),
+            AnyValue::Float64(_) => serializer.serialize_unit(),
+            other => serializer.collect_str(other),
+        }
     }
 }
 
@@ -280,6 +322,75 @@ mod tests {
             text_column("text", rows, |r| &r.1),
             column("half", rows, |r| (r.0 % 2 == 0).then_some(r.0 as f64 / 3.0)),
         ])
+    }
+
+    /// The JSON written row by row is byte for byte what serde_json
+    /// writes for the records built whole as values (a sorted map each):
+    /// keys in name order, null for missing and non-finite numbers, text
+    /// escaped.
+    #[test]
+    fn json_written_row_by_row_is_the_records_as_values() {
+        let df = DataFrame::new_infer_height(vec![
+            Column::new(
+                "z_rate".into(),
+                [
+                    Some(0.1 + 0.2),
+                    None,
+                    Some(f64::NAN),
+                    Some(f64::INFINITY),
+                    Some(1e300),
+                ],
+            ),
+            Column::new(
+                "a_code".into(),
+                [
+                    Some("A81001"),
+                    Some("quote \" and \\ and\nline"),
+                    None,
+                    Some(""),
+                    Some("é"),
+                ],
+            ),
+            Column::new(
+                "m_count".into(),
+                [Some(0u64), Some(u64::MAX), None, Some(7), Some(1)],
+            ),
+            Column::new(
+                "b_ok".into(),
+                [Some(true), Some(false), None, Some(true), Some(false)],
+            ),
+            Column::new(
+                "n_int".into(),
+                [Some(-3i64), Some(i64::MIN), None, Some(0), Some(5)],
+            ),
+        ])
+        .unwrap();
+        let mut records = Vec::new();
+        for i in 0..df.height() {
+            let mut record = serde_json::Map::new();
+            for col in df.columns() {
+                let v = match col.get(i).unwrap() {
+                    AnyValue::Null => serde_json::Value::Null,
+                    AnyValue::Boolean(b) => b.into(),
+                    AnyValue::String(s) => s.into(),
+                    AnyValue::UInt64(n) => n.into(),
+                    AnyValue::Int64(n) => n.into(),
+                    AnyValue::Float64(f) => serde_json::Number::from_f64(f)
+                        .map_or(serde_json::Value::Null, serde_json::Value::Number),
+                    other => panic!("{other:?}"),
+                };
+                record.insert(col.name().to_string(), v);
+            }
+            records.push(serde_json::Value::Object(record));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.json");
+        write_json(&df, &path).unwrap();
+        let written = std::fs::read(&path).unwrap();
+        assert_eq!(
+            String::from_utf8(written).unwrap(),
+            String::from_utf8(serde_json::to_vec_pretty(&records).unwrap()).unwrap()
+        );
     }
 
     #[test]
