@@ -181,6 +181,7 @@ fn epd_measures(b: divan::Bencher, format: &str) {
         practices: Some(files.practices.clone()),
         ccgs: None,
         batch_rows: stomp_audit::ingest::DEFAULT_BATCH_ROWS,
+        pushdown: true,
         scope: stomp_audit::ingest::locality::Scope::National,
     };
     b.counter(divan::counter::ItemsCount::new(files.rows))

@@ -164,6 +164,13 @@ if [ $mode = epd ]; then
           --national --threads "$threads" --out "$work/epd" --quiet --force
         ours_as_epd_peers "$work/epd/measures.csv" "$work/stomp-epd.csv"
         out '| %s | %s | %s | %s | stomp-audit | %.2f | %.0f | %s | reference |\n' "$n" "$rows" "$format" "$threads" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB"
+        if [ "$format" = parquet ]; then
+          # The same run decoding every row (no predicate pushdown).
+          measure stomp "$bin" measures --epd "$epd" --list-sizes "$lists" --practices "$dir/practices.csv" \
+            --national --threads "$threads" --out "$work/epd-all" --quiet --force --no-pushdown
+          same=$(cmp -s "$work/epd/measures.csv" "$work/epd-all/measures.csv" && echo yes || echo NO)
+          out '| %s | %s | %s | %s | stomp-audit --no-pushdown | %.2f | %.0f | %s | %s |\n' "$n" "$rows" "$format" "$threads" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB" "$same"
+        fi
         for engine in duckdb polars; do
           measure "$engine" "$py" scripts/bench_epd_peers.py "$engine" "$epd" "$lists" "$work/$engine-epd.csv" "$threads"
           same=$(cmp -s "$work/stomp-epd.csv" "$work/$engine-epd.csv" && echo yes || echo "NO (see $work/$engine-epd.csv)")

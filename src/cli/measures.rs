@@ -53,6 +53,10 @@ pub struct Args {
     /// Rows per streamed batch.
     #[arg(long, value_name = "ROWS", default_value_t = stomp_audit::ingest::DEFAULT_BATCH_ROWS as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub batch_rows: u64,
+    /// Decode every row of Parquet prescribing files, not only the rows
+    /// a measure may need: the same results, slower; for benchmarks.
+    #[arg(long, hide = true)]
+    pub no_pushdown: bool,
     /// Output options.
     #[command(flatten)]
     pub flags: super::RunFlags,
@@ -76,6 +80,7 @@ pub fn run(args: Args, threads: usize) -> Result<(), Failure> {
         practices: args.practices.clone(),
         ccgs: args.ccgs.clone(),
         batch_rows: args.batch_rows as usize,
+        pushdown: !args.no_pushdown,
         scope,
     };
     let run = measures::run(&spec.measures, &config).map_err(failure)?;

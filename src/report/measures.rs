@@ -5,6 +5,7 @@
 //! `report.html`. Public prescribing data has no patients, so nothing here
 //! is patient-level.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -153,6 +154,8 @@ pub struct Summary {
     pub ddd_unknown: Vec<(String, String, f64)>,
     /// The files written.
     pub outputs: Vec<crate::output::WrittenFile>,
+    /// Seconds per stage, the outputs last (all but this summary).
+    pub timings_seconds: BTreeMap<String, f64>,
 }
 
 /// One measure in the summary.
@@ -191,6 +194,7 @@ pub fn summary(
     spec: &crate::spec::AuditSpec,
     info: &RunInfo,
     written: Vec<crate::output::WrittenFile>,
+    outputs_seconds: f64,
 ) -> Summary {
     Summary {
         engine: format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
@@ -251,6 +255,12 @@ pub fn summary(
             .map(|(c, (n, q))| (c.clone(), n.clone(), *q))
             .collect(),
         outputs: written,
+        timings_seconds: run
+            .timings
+            .iter()
+            .map(|&(stage, secs)| (stage.to_string(), secs))
+            .chain([("outputs".to_string(), outputs_seconds)])
+            .collect(),
     }
 }
 
@@ -261,6 +271,7 @@ pub fn write_all(
     out: &Path,
     info: &RunInfo,
 ) -> Result<Vec<PathBuf>, OutputError> {
+    let clock = std::time::Instant::now();
     write_folder(out, |dir| {
         let fail = |e| polars_failure(dir, e);
         let mut written = Vec::new();
@@ -290,7 +301,14 @@ pub fn write_all(
         written.push(write_atomic(&dir.join(super::html::FILE), |w| {
             w.write_all(page.as_bytes()).map_err(|e| e.to_string())
         })?);
-        let s = summary(run, spec, info, with_sizes(dir, &file_names(&written)));
+        let seconds = clock.elapsed().as_secs_f64();
+        let s = summary(
+            run,
+            spec,
+            info,
+            with_sizes(dir, &file_names(&written)),
+            seconds,
+        );
         let json = serde_json::to_vec_pretty(&s).map_err(|e| OutputError::Write {
             path: dir.join(SUMMARY),
             message: e.to_string(),

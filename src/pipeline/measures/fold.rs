@@ -3,6 +3,8 @@
 //! and the rows that matter summed per month, practice and presentation,
 //! which folds the rows EPD splits by pack size into one.
 
+mod sieve;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use polars::prelude::{PlHashMap, PlHashSet};
@@ -13,6 +15,7 @@ use crate::classify::codelist::is_bnf_code;
 use crate::date::Month;
 use crate::ingest::accounting::{IgnoreReason, RejectReason, Tally};
 use crate::ingest::csv_rows::CsvRows;
+use crate::ingest::filtered_parquet::{FilteredParquet, GroupRead};
 use crate::ingest::list_sizes::ListSizes;
 use crate::ingest::locality::{Level, Units, UNKNOWN};
 use crate::ingest::practices::Practices;
@@ -118,6 +121,15 @@ impl Known<'_> {
             }
         }
         mask
+    }
+
+    /// A code's measure mask: the one found when the fold met it, or
+    /// worked out now.
+    fn code_mask(&self, bnf: &str) -> u64 {
+        match self.codes.get(bnf) {
+            Some(&i) => self.code_masks[i as usize],
+            None => self.mask(bnf),
+        }
     }
 }
 
@@ -400,10 +412,13 @@ impl<'a> Folder<'a> {
 
     /// Reads one prescribing file; returns its rows' fates, and its
     /// SHA-256 and size when the read took them (a CSV file's single pass).
+    /// With `pushdown`, a Parquet file's rows that only count as unrelated
+    /// are counted from their codes, without decoding their other columns.
     pub fn read(
         &mut self,
         file: &PrescribingFile,
         batch_rows: usize,
+        pushdown: bool,
     ) -> Result<(Tally, Option<(String, u64)>), SourceError> {
         let has_adq = file.layout.has_adq();
         let mut tally = Tally::default();
@@ -422,6 +437,15 @@ impl<'a> Folder<'a> {
             let checksum = rows.finish()?;
             tally.rejections.sort();
             return Ok((tally, Some(checksum)));
+        }
+        let filtered = match pushdown {
+            true => FilteredParquet::open(&file.source, &COLUMNS)?,
+            false => None,
+        };
+        if let Some(parquet) = filtered {
+            self.read_filtered(&parquet, batch_rows, has_adq, &mut tally)?;
+            tally.rejections.sort();
+            return Ok((tally, None));
         }
         let result = file.source.for_each_batch(&COLUMNS, batch_rows, |b| {
             let known = &self.known;
@@ -444,6 +468,56 @@ impl<'a> Folder<'a> {
         tally.merge(result.map_err(ScanError::into_source)?);
         tally.rejections.sort();
         Ok((tally, None))
+    }
+
+    /// Reads a Parquet file a row group per part, a few row groups at a
+    /// time on all cores, decoding every column only for the rows the
+    /// [`sieve::Sieve`] finds needed; the parts are merged in file order.
+    fn read_filtered(
+        &mut self,
+        parquet: &FilteredParquet,
+        batch_rows: usize,
+        has_adq: bool,
+        tally: &mut Tally,
+    ) -> Result<(), SourceError> {
+        let groups = parquet.row_groups();
+        // Enough row groups to keep every core busy, few enough that the
+        // parts waiting to be merged stay small.
+        let window = 2 * rayon::current_num_threads().max(1);
+        for start in (0..groups).step_by(window) {
+            let known = &self.known;
+            let parts: Vec<Result<(Part, Tally), SourceError>> = (start
+                ..groups.min(start + window))
+                .into_par_iter()
+                .map(|group| {
+                    let mut sieve = sieve::Sieve::new(known);
+                    let mut dropped = Tally::default();
+                    let mut part = Part::default();
+                    let read = parquet.read_group(
+                        group,
+                        &sieve::SIEVE_COLUMNS,
+                        batch_rows,
+                        |b| sieve.needed(b, &mut dropped),
+                        |b| {
+                            for i in 0..b.len() {
+                                part.row(known, &BatchRow(&b, i), has_adq);
+                            }
+                        },
+                    )?;
+                    // A group read whole counted every row in its part.
+                    if read == GroupRead::Whole {
+                        dropped = Tally::default();
+                    }
+                    Ok((part, dropped))
+                })
+                .collect();
+            for result in parts {
+                let (part, dropped) = result?;
+                tally.merge(dropped);
+                self.merge(part, tally);
+            }
+        }
+        Ok(())
     }
 
     /// Takes in a part, in file order: its new codes and practices first,
@@ -690,8 +764,8 @@ mod tests {
     use std::sync::OnceLock;
 
     /// A prescribing row held as text.
-    struct Row {
-        values: Vec<Option<String>>,
+    pub(super) struct Row {
+        pub(super) values: Vec<Option<String>>,
         line: u64,
     }
 
@@ -706,7 +780,7 @@ mod tests {
     }
 
     /// The real four-practice sample's rows, with a few bad ones among them.
-    fn sample() -> &'static (Vec<Row>, ListSizes, Vec<Measure>) {
+    pub(super) fn sample() -> &'static (Vec<Row>, ListSizes, Vec<Measure>) {
         static SAMPLE: OnceLock<(Vec<Row>, ListSizes, Vec<Measure>)> = OnceLock::new();
         SAMPLE.get_or_init(|| {
             let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples/epd");
