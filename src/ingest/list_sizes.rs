@@ -8,7 +8,9 @@
 //! `0_4`, ..., `90_94`, `95+`) and `NUMBER_OF_PATIENTS`. The list size of a
 //! month is the extract published on its first day.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use polars::prelude::PlHashMap;
 use std::path::Path;
 
 use super::accounting::{IgnoreReason, RejectReason, Tally};
@@ -27,6 +29,43 @@ pub(crate) struct PracticeList {
     /// True when sex-by-age rows were given (a STAR-PU can be formed).
     pub has_bands: bool,
     has_total: bool,
+    /// The (sex, lower age) rows read so far, in any file: a second such
+    /// row is a duplicate (a file given twice would otherwise double the
+    /// bands). One bit per pair of the published bands ([`Given`]).
+    given: Given,
+}
+
+/// A set of (sex, lower age) pairs: the published ones (all ages, or a
+/// band starting at a multiple of 5 below 100; three sexes) one bit
+/// each, any other in a list.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Given {
+    bits: u64,
+    others: Vec<(u8, Option<u32>)>,
+}
+
+impl Given {
+    /// Adds a pair; false when it was there already.
+    fn insert(&mut self, sex: u8, low: Option<u32>) -> bool {
+        let slot = match low {
+            None => Some(0),
+            Some(l) if l < 100 && l % 5 == 0 => Some(1 + l / 5),
+            Some(_) => None,
+        };
+        match slot {
+            Some(slot) => {
+                let bit = 1u64 << (u32::from(sex) * 21 + slot);
+                let new = self.bits & bit == 0;
+                self.bits |= bit;
+                new
+            }
+            None if self.others.contains(&(sex, low)) => false,
+            None => {
+                self.others.push((sex, low));
+                true
+            }
+        }
+    }
 }
 
 impl PracticeList {
@@ -45,7 +84,7 @@ impl PracticeList {
 /// List sizes by practice code and month.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ListSizes {
-    lists: HashMap<String, BTreeMap<Month, PracticeList>>,
+    lists: PlHashMap<String, BTreeMap<Month, PracticeList>>,
 }
 
 impl ListSizes {
@@ -88,7 +127,6 @@ impl ListSizes {
         // The same source keeps the CSV structure it scanned.
         source.mapping = mapping;
         let cols: Vec<&'static str> = COLUMNS.iter().map(|c| c.0).collect();
-        let mut seen: HashSet<(Month, String, u8, Option<u32>)> = HashSet::new();
         let result = source.for_each_batch(&cols, super::DEFAULT_BATCH_ROWS, |b| {
             for i in 0..b.len() {
                 let reject = |tally: &mut Tally, column, value: Option<&str>, reason| {
@@ -110,10 +148,11 @@ impl ListSizes {
                     reject(tally, "org_code", None, RejectReason::MissingValue);
                     continue;
                 };
-                let sex = match b.get(3, i).map(str::to_ascii_uppercase).as_deref() {
-                    Some("ALL") => 2u8,
-                    Some("MALE") => 0,
-                    Some("FEMALE") => 1,
+                let is = |v: &str, name: &str| v.eq_ignore_ascii_case(name);
+                let sex = match b.get(3, i) {
+                    Some(v) if is(v, "ALL") => 2u8,
+                    Some(v) if is(v, "MALE") => 0,
+                    Some(v) if is(v, "FEMALE") => 1,
                     other => {
                         let reason = if other.is_some() {
                             RejectReason::InvalidCode
@@ -148,7 +187,13 @@ impl ListSizes {
                         continue;
                     }
                 };
-                if !seen.insert((month, code.to_string(), sex, low)) {
+                // Rows come grouped by practice: most find it without a new key.
+                let months = match self.lists.get_mut(code) {
+                    Some(months) => months,
+                    None => self.lists.entry(code.to_string()).or_default(),
+                };
+                let list = months.entry(month).or_default();
+                if !list.given.insert(sex, low) {
                     reject(
                         tally,
                         "org_code",
@@ -157,12 +202,6 @@ impl ListSizes {
                     );
                     continue;
                 }
-                let list = self
-                    .lists
-                    .entry(code.to_string())
-                    .or_default()
-                    .entry(month)
-                    .or_default();
                 match (sex, band) {
                     (2, None) => {
                         list.total = patients;
@@ -235,6 +274,82 @@ mod tests {
         for bad in ["5_10", "ALL", "x", "3_7"] {
             assert_eq!(band_low(bad), None, "{bad}");
         }
+    }
+
+    /// A second row of the same practice, month, sex and age band is
+    /// rejected as a duplicate with its line, in the same file or in
+    /// another (a file given twice must not double the bands).
+    #[test]
+    fn a_repeated_row_is_a_duplicate_in_any_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let head = "EXTRACT_DATE,ORG_TYPE,ORG_CODE,SEX,AGE_GROUP_5,NUMBER_OF_PATIENTS\n";
+        let first = dir.path().join("a.csv");
+        std::fs::write(
+            &first,
+            format!(
+                "{head}01MAR2024,GP,A1,ALL,ALL,100\n01MAR2024,GP,A1,male,15_19,10\n\
+                 01MAR2024,GP,A1,MALE,15_19,11\n01MAR2024,GP,A1,FEMALE,15_19,12\n\
+                 01MAR2024,GP,A1,MALE,100+,1\n01MAR2024,GP,A1,MALE,100+,1\n\
+                 01MAR2024,GP,B2,ALL,ALL,50\n01APR2024,GP,A1,ALL,ALL,101\n"
+            ),
+        )
+        .unwrap();
+        let second = dir.path().join("b.csv");
+        std::fs::write(
+            &second,
+            format!("{head}01MAR2024,GP,A1,MALE,15_19,10\n01MAR2024,GP,C3,MALE,15_19,5\n"),
+        )
+        .unwrap();
+        let mut lists = ListSizes::default();
+        let mut tally = Tally::default();
+        lists.load(&first, &mut tally).unwrap();
+        let lines: Vec<String> = tally
+            .rejections
+            .iter()
+            .map(|r| format!("{} {} {}", r.location, r.value, r.reason.as_str()))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "line 4 A1 duplicate_list_size",
+                "line 7 A1 duplicate_list_size"
+            ]
+        );
+        assert_eq!(tally.account.used, 6);
+        let mut again = Tally::default();
+        lists.load(&second, &mut again).unwrap();
+        assert_eq!(again.rejections.len(), 1);
+        assert_eq!(again.rejections[0].location.to_string(), "line 2");
+        assert_eq!(again.account.used, 1);
+        let march = Month::parse_extract_date("01MAR2024").unwrap();
+        let a1 = lists.get(march, "A1").unwrap();
+        // 15-19 is the 15-24 STAR-PU band: the first row's 10 only.
+        assert_eq!(a1.bands[2], [10.0, 12.0]);
+        assert_eq!(a1.total, 100.0);
+        assert_eq!(lists.get(march, "C3").unwrap().bands[2], [5.0, 0.0]);
+    }
+
+    #[test]
+    fn given_pairs_are_told_apart() {
+        let mut g = Given::default();
+        let pairs = [
+            (0, None),
+            (1, None),
+            (2, None),
+            (0, Some(0)),
+            (1, Some(95)),
+            (2, Some(95)),
+            (0, Some(100)),
+            (0, Some(7)),
+            (1, Some(7)),
+        ];
+        for &(sex, low) in &pairs {
+            assert!(g.insert(sex, low), "{sex} {low:?}");
+        }
+        for &(sex, low) in &pairs {
+            assert!(!g.insert(sex, low), "{sex} {low:?}");
+        }
+        assert_eq!(g.others.len(), 3);
     }
 
     #[test]
