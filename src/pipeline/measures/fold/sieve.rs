@@ -48,7 +48,10 @@ impl<'k, 'a> Sieve<'k, 'a> {
     /// would count them.
     pub(super) fn needed(&mut self, b: &Batch, dropped: &mut Tally) -> Vec<bool> {
         // Value keys are the batch's own: what they remember ends with it.
-        let mut codes: Memo<ValueKey, Option<u64>> = Memo::new(8);
+        // A national month has some 30,000 codes, each practice's rows
+        // most of the thousands it prescribes once each, in code order: a
+        // batch's practices share codes only if the memo holds thousands.
+        let mut codes: Memo<ValueKey, Option<u64>> = Memo::new(14);
         // The last row's (period, practice) keys and whether its unit's
         // other rows may be dropped (a practice month already met).
         let mut last: Option<(ValueKey, ValueKey, bool)> = None;
