@@ -154,6 +154,7 @@ fn epd_month(format: SynthFormat) -> &'static stomp_audit::synth::epd::EpdFiles 
                 month: stomp_audit::date::Month::new(2024, 3).expect("month"),
                 rows_per_practice: 2500,
                 psychotropic_share: 0.1,
+                other_codes: 12,
                 seed: 1,
                 format,
                 out: dir.path().to_path_buf(),

@@ -34,7 +34,9 @@
 # rows a practice, 16 M rows and 3.5 GB of CSV at 6,500 practices) as CSV
 # and as Parquet, against DuckDB and Python polars summing four of the
 # measures per practice over the same files (scripts/bench_epd_peers.py),
-# and checks that they agree.
+# and checks that they agree. Its third format, parquet-codes, is the
+# Parquet month with a real month's variety of codes (--other-codes 20000:
+# about 8,800 distinct BNF codes, where the others have 36).
 #
 # Extracts are kept in target/bench-data (BENCH_DATA to move them).
 set -euo pipefail
@@ -153,9 +155,12 @@ if [ $mode = epd ]; then
   : >"$results"
   out '\n| practices | rows | format | threads | engine | seconds | rows/s | peak MiB | same sums |\n|---:|---:|---|---:|---|---:|---:|---:|---|\n'
   for n in "${sizes[@]}"; do
-    for format in csv parquet; do
-      dir="$data/epd-p$n-$format"
-      synth_once "$dir" "$bin" synth-epd --practices "$n" --format "$format"
+    for form in csv parquet parquet-codes; do
+      dir="$data/epd-p$n-$form"
+      format=${form%-codes}
+      codes=12
+      if [ "$form" = parquet-codes ]; then codes=20000; fi
+      synth_once "$dir" "$bin" synth-epd --practices "$n" --format "$format" --other-codes $codes
       rows=$(awk 'NR==1 {print $2}' "$dir/SYNTH.txt")
       epd=$(ls "$dir"/epd_*."$format")
       lists=$(ls "$dir"/list_sizes_*.csv)
@@ -163,18 +168,18 @@ if [ $mode = epd ]; then
         measure stomp "$bin" measures --epd "$epd" --list-sizes "$lists" --practices "$dir/practices.csv" \
           --national --threads "$threads" --out "$work/epd" --quiet --force
         ours_as_epd_peers "$work/epd/measures.csv" "$work/stomp-epd.csv"
-        out '| %s | %s | %s | %s | stomp-audit | %.2f | %.0f | %s | reference |\n' "$n" "$rows" "$format" "$threads" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB"
+        out '| %s | %s | %s | %s | stomp-audit | %.2f | %.0f | %s | reference |\n' "$n" "$rows" "$form" "$threads" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB"
         if [ "$format" = parquet ]; then
           # The same run decoding every row (no predicate pushdown).
           measure stomp "$bin" measures --epd "$epd" --list-sizes "$lists" --practices "$dir/practices.csv" \
             --national --threads "$threads" --out "$work/epd-all" --quiet --force --no-pushdown
           same=$(cmp -s "$work/epd/measures.csv" "$work/epd-all/measures.csv" && echo yes || echo NO)
-          out '| %s | %s | %s | %s | stomp-audit --no-pushdown | %.2f | %.0f | %s | %s |\n' "$n" "$rows" "$format" "$threads" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB" "$same"
+          out '| %s | %s | %s | %s | stomp-audit --no-pushdown | %.2f | %.0f | %s | %s |\n' "$n" "$rows" "$form" "$threads" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB" "$same"
         fi
         for engine in duckdb polars; do
           measure "$engine" "$py" scripts/bench_epd_peers.py "$engine" "$epd" "$lists" "$work/$engine-epd.csv" "$threads"
           same=$(cmp -s "$work/stomp-epd.csv" "$work/$engine-epd.csv" && echo yes || echo "NO (see $work/$engine-epd.csv)")
-          out '| %s | %s | %s | %s | %s | %.2f | %.0f | %s | %s |\n' "$n" "$rows" "$format" "$threads" "$engine" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB" "$same"
+          out '| %s | %s | %s | %s | %s | %.2f | %.0f | %s | %s |\n' "$n" "$rows" "$form" "$threads" "$engine" "$SECS" "$(echo "$rows / $SECS" | bc -l)" "$RSS_MB" "$same"
           if [ "${same:0:3}" != yes ]; then diff "$work/stomp-epd.csv" "$work/$engine-epd.csv" | head -5 >&2; trap - EXIT; fi
         done
       done

@@ -25,6 +25,10 @@ pub struct Args {
     /// months: about 0.1).
     #[arg(long, default_value_t = 0.1, value_parser = share)]
     pub psychotropic_share: f64,
+    /// Distinct other presentations: 12 real ones, and made-up codes
+    /// outside chapter 4 beyond them (a real month has about 20,000).
+    #[arg(long, default_value_t = 12)]
+    pub other_codes: u32,
     /// Random seed; the same seed writes the same files.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -60,6 +64,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         month: args.month,
         rows_per_practice: args.rows_per_practice as usize,
         psychotropic_share: args.psychotropic_share,
+        other_codes: args.other_codes as usize,
         seed: args.seed,
         format: args.format,
         out: args.out.clone(),

@@ -30,6 +30,10 @@ pub struct EpdConfig {
     pub rows_per_practice: usize,
     /// The share of those rows that are psychotropic presentations.
     pub psychotropic_share: f64,
+    /// Distinct other (non-psychotropic) presentations: the 12 real
+    /// ones, and made-up codes outside chapter 4 beyond them (a real
+    /// month has some 20,000 codes).
+    pub other_codes: usize,
     /// Random seed: the same seed writes the same files.
     pub seed: u64,
     /// CSV or Parquet (list sizes and practices are always CSV, as published).
@@ -295,6 +299,33 @@ fn poisson(rng: &mut ChaCha8Rng, mean: f64) -> u64 {
     (mean + mean.sqrt() * normal(rng)).round().max(0.0) as u64
 }
 
+/// The other presentations: the real ones, then made-up ones up to
+/// `n` (at least the real ones), all in code order when there are any. A made-up code keeps the
+/// BNF shape (15 letters and digits) in a chapter no measure counts.
+fn other_presentations(n: usize) -> Vec<(String, String, f64, f64, f64)> {
+    const CHAPTERS: [&str; 8] = ["01", "02", "03", "05", "06", "09", "10", "13"];
+    let mut all: Vec<(String, String, f64, f64, f64)> = OTHER
+        .iter()
+        .map(|&(b, name, u, a, r)| (b.to_string(), name.to_string(), u, a, r))
+        .collect();
+    for k in 0..n.saturating_sub(OTHER.len()) {
+        let chapter = CHAPTERS[k % CHAPTERS.len()];
+        let code = format!("{chapter}{:07}ZZAAAA", k / CHAPTERS.len());
+        all.push((
+            code,
+            format!("Synthetic product {k}_Tab 10mg"),
+            28.0,
+            1.0,
+            0.5,
+        ));
+    }
+    // In code order, as a practice's rows come; the real ones alone as they were.
+    if n > OTHER.len() {
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    all
+}
+
 /// Writes the three files into `cfg.out` (which must exist).
 pub fn generate(cfg: &EpdConfig) -> polars::prelude::PolarsResult<EpdFiles> {
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
@@ -308,9 +339,10 @@ pub fn generate(cfg: &EpdConfig) -> polars::prelude::PolarsResult<EpdFiles> {
         .clamp(1, cfg.rows_per_practice.max(1));
     // Repeated presentations split the rate between their rows, as pack
     // sizes split a real month's.
+    let other = other_presentations(cfg.other_codes);
     let repeats = [
         psychotropic.div_ceil(PSYCHOTROPIC.len()),
-        (cfg.rows_per_practice - psychotropic).div_ceil(OTHER.len()),
+        (cfg.rows_per_practice - psychotropic).div_ceil(other.len()),
     ];
     let mut rows = 0u64;
     for (i, p) in practices.iter().enumerate() {
@@ -326,7 +358,8 @@ pub fn generate(cfg: &EpdConfig) -> polars::prelude::PolarsResult<EpdFiles> {
             let (bnf, name, units, adq, rate) = if k < psychotropic {
                 PSYCHOTROPIC[(k + i) % PSYCHOTROPIC.len()]
             } else {
-                OTHER[(k + i) % OTHER.len()]
+                let (bnf, name, units, adq, rate) = &other[(k + i) % other.len()];
+                (bnf.as_str(), name.as_str(), *units, *adq, *rate)
             };
             let repeats = repeats[usize::from(k >= psychotropic)];
             let mean = p.list / 1000.0 * rate * p.propensity[group(bnf)] / repeats as f64;
@@ -486,6 +519,19 @@ mod tests {
         assert_eq!(distinct(3), 7);
         // A small run still has one of each.
         assert_eq!(place(2, 3), [0, 2, 2, 2]);
+    }
+
+    #[test]
+    fn made_up_presentations_are_distinct_bnf_codes_no_measure_counts() {
+        let all = other_presentations(20_000);
+        assert_eq!(all.len(), 20_000);
+        let codes: std::collections::BTreeSet<&str> = all.iter().map(|p| p.0.as_str()).collect();
+        assert_eq!(codes.len(), 20_000);
+        for (code, ..) in &all {
+            assert!(crate::classify::codelist::is_bnf_item_code(code), "{code}");
+            assert!(!code.starts_with("04"), "{code}");
+        }
+        assert_eq!(other_presentations(0).len(), OTHER.len());
     }
 
     #[test]
