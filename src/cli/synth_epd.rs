@@ -26,7 +26,8 @@ pub struct Args {
     #[arg(long, default_value_t = 0.1, value_parser = share)]
     pub psychotropic_share: f64,
     /// Distinct other presentations: 12 real ones, and made-up codes
-    /// outside chapter 4 beyond them (a real month has about 20,000).
+    /// outside chapter 4 beyond them (a real month has about 20,000);
+    /// fewer than 12 gives the 12.
     #[arg(long, default_value_t = 12)]
     pub other_codes: u32,
     /// Random seed; the same seed writes the same files.

@@ -9,9 +9,9 @@
 //! month is the extract published on its first day.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use polars::prelude::PlHashMap;
-use std::path::Path;
 
 use super::accounting::{IgnoreReason, RejectReason, Tally};
 use super::mapping::TableMapping;

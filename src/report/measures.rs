@@ -154,7 +154,8 @@ pub struct Summary {
     pub ddd_unknown: Vec<(String, String, f64)>,
     /// The files written.
     pub outputs: Vec<crate::output::WrittenFile>,
-    /// Seconds per stage, the outputs last (all but this summary).
+    /// Seconds per stage: inputs, prescribing, statistics, and outputs
+    /// (every file but this summary).
     pub timings_seconds: BTreeMap<String, f64>,
 }
 

@@ -299,9 +299,10 @@ fn poisson(rng: &mut ChaCha8Rng, mean: f64) -> u64 {
     (mean + mean.sqrt() * normal(rng)).round().max(0.0) as u64
 }
 
-/// The other presentations: the real ones, then made-up ones up to
-/// `n` (at least the real ones), all in code order when there are any. A made-up code keeps the
-/// BNF shape (15 letters and digits) in a chapter no measure counts.
+/// The other presentations: the real ones, then made-up ones up to `n`
+/// (never fewer than the real ones), all in code order when there are
+/// any. A made-up code keeps the BNF shape (15 letters and digits) in a
+/// chapter no measure counts.
 fn other_presentations(n: usize) -> Vec<(String, String, f64, f64, f64)> {
     const CHAPTERS: [&str; 8] = ["01", "02", "03", "05", "06", "09", "10", "13"];
     let mut all: Vec<(String, String, f64, f64, f64)> = OTHER
