@@ -2,6 +2,7 @@
 //! a funnel plot, caterpillar plot and decile chart per measure, the
 //! practice and locality tables, and what was left out of the data.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use super::charts::{self, Point, Scale};
@@ -349,6 +350,13 @@ fn locality_tables(w: &mut String, run: &MeasuresRun, latest: &Latest, focus: Op
             .collect();
         units.sort_unstable();
         units.dedup();
+        // Each unit's row of each measure, found once: the first, as a
+        // search would find it (a level has up to some 1,300 units).
+        let mut at: HashMap<(&str, &str), &MeasureRow> = HashMap::new();
+        for r in &rows {
+            at.entry((r.measure_id.as_str(), r.unit_code.as_str()))
+                .or_insert(**r);
+        }
         let _ = write!(
             w,
             "<h3>{level}</h3><div class=\"scroll\"><table class=\"sortable\"><tr><th class=\"l\">Unit</th>"
@@ -360,9 +368,7 @@ fn locality_tables(w: &mut String, run: &MeasuresRun, latest: &Latest, focus: Op
         for (code, name) in units {
             let _ = write!(w, "<tr><td class=\"l\">{} {}</td>", esc(code), esc(name));
             for m in &run.measures {
-                let r = rows
-                    .iter()
-                    .find(|r| r.measure_id == m.id && r.unit_code == code);
+                let r = at.get(&(m.id.as_str(), code));
                 let _ = write!(
                     w,
                     "<td class=\"{}\">{}</td>",
