@@ -27,7 +27,7 @@ use crate::classify::codelist::{is_bnf_item_code, parse_sctid};
 use crate::classify::dose_text::daily_amount;
 use crate::date::Date;
 use crate::ingest::accounting::{IgnoreReason, RejectReason, Tally};
-use crate::ingest::filtered_parquet::{FilteredParquet, GroupRead};
+use crate::ingest::filtered_parquet::FilteredParquet;
 use crate::ingest::memo::Memo;
 use crate::ingest::population::{id_of, Population};
 use crate::ingest::source::{Batch, ScanError, SourceError, TableSource, ValueKey};
@@ -393,8 +393,8 @@ struct Prefilter<'a> {
 /// [`scan`] of a Parquet file whose rows a [`Prefilter`] thins: row groups
 /// are read in parallel, each decoding the other columns of the rows the
 /// prefilter needs and folding them with `row`. A row group the filter
-/// kept most of is read whole and folded by `row` alone, what the
-/// prefilter counted for it discarded, so every row is counted once.
+/// kept most of is read whole and folded by `row` alone (the read
+/// returns no prefilter counts for it), so every row is counted once.
 fn scan_filtered<T: Send>(
     parquet: &FilteredParquet,
     pre: &Prefilter,
@@ -406,26 +406,18 @@ fn scan_filtered<T: Send>(
     (0..parquet.row_groups())
         .into_par_iter()
         .try_for_each(|group| {
-            let mut dropped = Tally::default();
             let mut t = Tally::default();
             let mut kept = Vec::new();
-            let read = parquet.read_group(
-                group,
-                pre.columns,
-                batch_rows,
-                |b| (pre.needed)(b, &mut dropped),
-                |b| {
+            let (_, dropped) =
+                parquet.read_group(group, pre.columns, batch_rows, pre.needed, |b| {
                     // Value keys are the batch's own: a memory per batch.
                     let mut last = ChunkMemory::default();
                     kept.extend((0..b.len()).filter_map(|i| row(&b, i, &mut t, &mut last)));
-                },
-            )?;
+                })?;
             let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
             done.0.extend(kept);
             done.1.merge(t);
-            if read == GroupRead::Filtered {
-                done.1.merge(dropped);
-            }
+            done.1.merge(dropped);
             Ok::<(), SourceError>(())
         })?;
     let (items, counted) = done.into_inner().unwrap_or_else(|e| e.into_inner());

@@ -23,6 +23,7 @@ use parquet::arrow::arrow_reader::{
 use parquet::arrow::ProjectionMask;
 use parquet::basic::Compression;
 
+use super::accounting::Tally;
 use super::batch::{Batch, RowPlaces, TextColumn};
 use super::source::{FileFormat, SourceError, TableSource};
 
@@ -152,20 +153,23 @@ impl FilteredParquet {
     /// Reads row group `group`: first the `filter` columns (indices into
     /// the requested columns) of every row, in batches of about
     /// `batch_rows`, each of which `keep` answers row by row (true: the
-    /// row is needed); then every requested column of the kept rows, in
-    /// batches handed to `each` with each row's file row. A column the
-    /// batch does not carry reads as null. Once the filter has kept most
-    /// of the rows it answered (a file of mostly related rows), groups are
-    /// read whole without it: the results are the same, and the filter's
-    /// columns are not decoded twice.
+    /// row is needed), counting the rows it drops in the tally it is
+    /// given; then every requested column of the kept rows, in batches
+    /// handed to `each` with each row's file row. A column the batch does
+    /// not carry reads as null. Once the filter has kept most of the rows
+    /// it answered (a file of mostly related rows), groups are read whole
+    /// without it: the results are the same, and the filter's columns are
+    /// not decoded twice. Returns how the group was read and the filter's
+    /// counts of the rows `each` did not get: none when it got them all.
     pub(crate) fn read_group(
         &self,
         group: usize,
         filter: &[usize],
         batch_rows: usize,
-        mut keep: impl FnMut(&Batch) -> Vec<bool>,
+        mut keep: impl FnMut(&Batch, &mut Tally) -> Vec<bool>,
         mut each: impl FnMut(Batch),
-    ) -> Result<GroupRead, SourceError> {
+    ) -> Result<(GroupRead, Tally), SourceError> {
+        let mut dropped = Tally::default();
         let first_row = self.first_rows[group];
         let wanted: Vec<Option<usize>> = (0..self.roots.len())
             .map(|c| self.roots[c].filter(|_| filter.contains(&c)))
@@ -186,7 +190,7 @@ impl FilteredParquet {
             let batch = batch.map_err(|e| self.unreadable(e))?;
             let n = batch.num_rows();
             let b = self.to_batch(&batch, &wanted, RowPlaces::From(next))?;
-            let mask = keep(&b);
+            let mask = keep(&b, &mut dropped);
             if mask.len() != n {
                 return Err(self.unreadable(format!(
                     "row group {group}: the filter answered {} of {n} rows",
@@ -208,10 +212,11 @@ impl FilteredParquet {
                 each(self.to_batch(&batch, &self.roots, RowPlaces::From(next))?);
                 next += n;
             }
-            return Ok(GroupRead::Whole);
+            // Every row reached `each`: what the filter counted would count twice.
+            return Ok((GroupRead::Whole, Tally::default()));
         }
         if kept == 0 {
-            return Ok(GroupRead::Filtered);
+            return Ok((GroupRead::Filtered, dropped));
         }
         let kept_rows: Vec<u64> = masks
             .iter()
@@ -239,7 +244,7 @@ impl FilteredParquet {
                 kept_rows.len()
             )));
         }
-        Ok(GroupRead::Filtered)
+        Ok((GroupRead::Filtered, dropped))
     }
 
     /// A reader of row group `group`'s `columns` (those given), optionally
@@ -344,7 +349,7 @@ fn iso_dates(dates: &Date32Array) -> StringViewArray {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::accounting::Location;
+    use crate::ingest::accounting::{IgnoreReason, Location};
     use crate::ingest::mapping::TableMapping;
     use crate::ingest::table::TableKind;
     use polars::prelude::{df, ParquetWriter};
@@ -390,24 +395,32 @@ mod tests {
     /// A row handed on: its place, patient and BNF code.
     type ReadRow = (Location, String, Option<String>);
 
-    /// Each row group read with the filter "dm+d code is keep": how each
-    /// was read, and every row handed on as (file row, patient, bnf_code).
-    fn read(source: &TableSource) -> (Vec<GroupRead>, Vec<ReadRow>) {
+    /// Each row group read with the filter "dm+d code is keep", which
+    /// counts each row it drops as ignored: how each was read, the drops
+    /// the read returned, and every row handed on as (file row, patient,
+    /// bnf_code).
+    fn read(source: &TableSource) -> (Vec<GroupRead>, Vec<u64>, Vec<ReadRow>) {
         let parquet = FilteredParquet::open(source, &COLUMNS).unwrap().unwrap();
         let mut reads = Vec::new();
+        let mut dropped = Vec::new();
         let mut rows = Vec::new();
         let mut asked = 0;
         for g in 0..parquet.row_groups() {
-            let read = parquet
+            let (read, counted) = parquet
                 .read_group(
                     g,
                     &[2],
                     4,
-                    |b| {
+                    |b, t| {
                         asked += b.len();
                         // Only the filter's column is there.
                         assert!((0..b.len()).all(|i| b.get(0, i).is_none()));
-                        (0..b.len()).map(|i| b.get(2, i) == Some("keep")).collect()
+                        let keep: Vec<bool> =
+                            (0..b.len()).map(|i| b.get(2, i) == Some("keep")).collect();
+                        for _ in keep.iter().filter(|k| !**k) {
+                            t.ignored(IgnoreReason::UnrelatedCode);
+                        }
+                        keep
                     },
                     |b| {
                         for i in 0..b.len() {
@@ -418,6 +431,7 @@ mod tests {
                 )
                 .unwrap();
             reads.push(read);
+            dropped.push(counted.account.ignored.get(IgnoreReason::UnrelatedCode));
         }
         // The filter answered each row of the groups it was asked about.
         let whole_unasked = reads.iter().skip(1).take_while(|r| **r == GroupRead::Whole);
@@ -425,7 +439,7 @@ mod tests {
             assert_eq!(asked, 10, "asked again after a group read whole");
             assert_eq!(whole_unasked.count(), reads.len() - 1);
         }
-        (reads, rows)
+        (reads, dropped, rows)
     }
 
     /// The kept rows arrive with their own file rows and values; a row
@@ -442,9 +456,12 @@ mod tests {
             20..=29 => r != 25,
             _ => r == 31,
         };
-        let (reads, rows) = read(&file(dir.path(), kept));
+        let (reads, dropped, rows) = read(&file(dir.path(), kept));
         use GroupRead::{Filtered, Whole};
         assert_eq!(reads, [Filtered, Filtered, Whole, Filtered]);
+        // The filter's counts come back for the rows left unread only: a
+        // group read whole hands every row on, so none of its counts.
+        assert_eq!(dropped, [6, 10, 0, 4]);
         let expected: Vec<ReadRow> = (0..35)
             .filter(|&r| kept(r) || (20..30).contains(&r))
             .map(|r| (Location::Row(r as u64 + 1), format!("p{r}"), None))
@@ -457,8 +474,9 @@ mod tests {
     #[test]
     fn a_filter_that_keeps_most_rows_is_no_longer_asked() {
         let dir = tempfile::tempdir().unwrap();
-        let (reads, rows) = read(&file(dir.path(), |r| r != 3));
+        let (reads, dropped, rows) = read(&file(dir.path(), |r| r != 3));
         assert_eq!(reads, [GroupRead::Whole; 4]);
+        assert_eq!(dropped, [0; 4]);
         assert_eq!(rows.len(), 35);
         assert_eq!(rows[34].0, Location::Row(35));
     }

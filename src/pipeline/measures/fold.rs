@@ -15,7 +15,7 @@ use crate::classify::codelist::is_bnf_code;
 use crate::date::Month;
 use crate::ingest::accounting::{IgnoreReason, RejectReason, Tally};
 use crate::ingest::csv_rows::CsvRows;
-use crate::ingest::filtered_parquet::{FilteredParquet, GroupRead};
+use crate::ingest::filtered_parquet::FilteredParquet;
 use crate::ingest::list_sizes::ListSizes;
 use crate::ingest::locality::{Level, Units, UNKNOWN};
 use crate::ingest::practices::Practices;
@@ -491,23 +491,18 @@ impl<'a> Folder<'a> {
                 .into_par_iter()
                 .map(|group| {
                     let mut sieve = sieve::Sieve::new(known);
-                    let mut dropped = Tally::default();
                     let mut part = Part::default();
-                    let read = parquet.read_group(
+                    let (_, dropped) = parquet.read_group(
                         group,
                         &sieve::SIEVE_COLUMNS,
                         batch_rows,
-                        |b| sieve.needed(b, &mut dropped),
+                        |b, dropped| sieve.needed(b, dropped),
                         |b| {
                             for i in 0..b.len() {
                                 part.row(known, &BatchRow(&b, i), has_adq);
                             }
                         },
                     )?;
-                    // A group read whole counted every row in its part.
-                    if read == GroupRead::Whole {
-                        dropped = Tally::default();
-                    }
                     Ok((part, dropped))
                 })
                 .collect();
