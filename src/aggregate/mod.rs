@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::audit::evaluate::{Counts, STRATA};
+use crate::audit::evaluate::PracticeTotals;
 use crate::date::Date;
 use crate::ingest::locality::{Level, Scope};
 use crate::ingest::practices::Practices;
@@ -79,7 +79,7 @@ pub struct AggregateOptions {
 /// Pools the counts at every level and computes the statistics; rows are
 /// ordered by date, indicator (spec order), level (smallest first) and unit code.
 pub fn roll_up(
-    counts: &Counts,
+    counts: &PracticeTotals,
     practices: &Practices,
     indicators: &[Indicator],
     dates: &[Date],
@@ -109,28 +109,10 @@ pub fn roll_up(
         .collect();
     let make = |(d, i): (usize, usize)| -> Vec<IndicatorRow> {
         let (date, (id, title)) = (dates[d], &names[i]);
-        // National rate in each age band x sex stratum, for expected counts.
-        let mut strata = [(0u64, 0u64); STRATA];
-        for p in 0..practices.list.len() {
-            for (s, cell) in strata.iter_mut().enumerate() {
-                let (n, m) = counts.get_stratum(d, i, p, s);
-                cell.0 += n;
-                cell.1 += m;
-            }
-        }
-        let expected_of = |p: usize| -> f64 {
-            (0..STRATA)
-                .filter(|&s| strata[s].1 > 0)
-                .map(|s| {
-                    counts.get_stratum(d, i, p, s).1 as f64 * strata[s].0 as f64
-                        / strata[s].1 as f64
-                })
-                .sum()
-        };
         let per_practice: Vec<(u64, u64, f64)> = (0..practices.list.len())
             .map(|p| {
                 let (n, m) = counts.get(d, i, p);
-                (n, m, expected_of(p))
+                (n, m, counts.expected(d, i, p))
             })
             .collect();
         let mut level_rows: Vec<Vec<IndicatorRow>> = Vec::new();

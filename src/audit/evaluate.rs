@@ -42,20 +42,35 @@ pub struct Counts {
 }
 
 /// Numerator and denominator by (index date, indicator, practice), the
-/// strata summed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// strata summed, with the numerator each practice would have at the
+/// national rate of every stratum (indirect standardisation): all the
+/// roll-up and the outputs need, at 1/40 of the stratified array.
+#[derive(Clone, Debug, PartialEq)]
 pub struct PracticeTotals {
     /// Number of indicators.
     pub indicators: usize,
     /// Number of practices.
     pub practices: usize,
-    data: Vec<(u64, u64)>,
+    /// `(numerator, denominator, expected)` per (date, indicator, practice).
+    data: Vec<(u64, u64, f64)>,
 }
 
 impl PracticeTotals {
+    fn at(&self, d: usize, i: usize, p: usize) -> usize {
+        (d * self.indicators + i) * self.practices + p
+    }
+
     /// `(numerator, denominator)` of one practice.
     pub fn get(&self, d: usize, i: usize, p: usize) -> (u64, u64) {
-        self.data[(d * self.indicators + i) * self.practices + p]
+        let (n, m, _) = self.data[self.at(d, i, p)];
+        (n, m)
+    }
+
+    /// The numerator expected of one practice from the national rate in
+    /// each age band x sex stratum: Σ_s denominator_ps × numerator_s /
+    /// denominator_s over the strata with a national denominator.
+    pub fn expected(&self, d: usize, i: usize, p: usize) -> f64 {
+        self.data[self.at(d, i, p)].2
     }
 }
 
@@ -98,19 +113,51 @@ impl Counts {
         p * self.per_practice() + self.offset(d, i, s)
     }
 
-    /// Each practice's counts with the strata summed: what outputs read
-    /// once the roll-up has standardised (1/40 of the array).
+    /// Each practice's counts with the strata summed and its expected
+    /// numerator: what the roll-up and the outputs read, so the
+    /// stratified array can be dropped before the aggregate rows are made.
+    /// Each (date, indicator) is worked out on its own, on all cores.
     pub fn practice_totals(&self) -> PracticeTotals {
         let (dates, indicators, practices) = (self.dates, self.indicators, self.practices);
-        let data = (0..dates)
+        let pairs: Vec<(usize, usize)> = (0..dates)
             .flat_map(|d| (0..indicators).map(move |i| (d, i)))
-            .flat_map(|(d, i)| (0..practices).map(move |p| self.get(d, i, p)))
+            .collect();
+        let per_pair: Vec<Vec<(u64, u64, f64)>> = pairs
+            .into_par_iter()
+            .map(|(d, i)| self.standardise(d, i))
             .collect();
         PracticeTotals {
             indicators,
             practices,
-            data,
+            data: per_pair.into_iter().flatten().collect(),
         }
+    }
+
+    /// Every practice's `(numerator, denominator, expected numerator)` for
+    /// one date and indicator, the national rate of each stratum pooled
+    /// over all practices.
+    fn standardise(&self, d: usize, i: usize) -> Vec<(u64, u64, f64)> {
+        let mut strata = [(0u64, 0u64); STRATA];
+        for p in 0..self.practices {
+            for (s, cell) in strata.iter_mut().enumerate() {
+                let (n, m) = self.get_stratum(d, i, p, s);
+                cell.0 += n;
+                cell.1 += m;
+            }
+        }
+        (0..self.practices)
+            .map(|p| {
+                let expected = (0..STRATA)
+                    .filter(|&s| strata[s].1 > 0)
+                    .map(|s| {
+                        self.get_stratum(d, i, p, s).1 as f64 * strata[s].0 as f64
+                            / strata[s].1 as f64
+                    })
+                    .sum();
+                let (n, m) = self.get(d, i, p);
+                (n, m, expected)
+            })
+            .collect()
     }
 
     /// Puts practice `p`'s cells at practice `to[p]`, in place (`to` is a
@@ -527,6 +574,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn practice_totals_sum_the_strata_and_standardise_by_the_national_rate() {
+        // Stratum 0: 1 of 2 and 3 of 4 (national 4/6); stratum 1: 0 of 2
+        // and 2 of 2 (national 2/4); the other strata are empty and add
+        // nothing (no 0/0).
+        let mut c = Counts::new(1, 1, 2);
+        c.add_cell(0, 0, 0, 0, 1, 2);
+        c.add_cell(0, 0, 0, 1, 0, 2);
+        c.add_cell(0, 0, 1, 0, 3, 4);
+        c.add_cell(0, 0, 1, 1, 2, 2);
+        let totals = c.practice_totals();
+        assert_eq!((totals.get(0, 0, 0), totals.get(0, 0, 1)), ((1, 4), (5, 6)));
+        // 2 x 4/6 + 2 x 2/4 and 4 x 4/6 + 2 x 2/4: they add up to the 6 observed.
+        assert!((totals.expected(0, 0, 0) - 7.0 / 3.0).abs() < 1e-12);
+        assert!((totals.expected(0, 0, 1) - 11.0 / 3.0).abs() < 1e-12);
     }
 
     #[test]

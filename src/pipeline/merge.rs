@@ -65,22 +65,24 @@ pub fn merge(
     }
     sort_review(&mut review);
     practices.set_scope(aggregate.scope);
+    // Standardised once; the stratified array is freed before the
+    // aggregate rows, the run's largest part, are made.
+    let totals = counts.practice_totals();
+    drop(counts);
     let rows = roll_up(
-        &counts,
+        &totals,
         &practices,
         &spec.compiled.indicators,
         &dates,
         aggregate,
     );
-    // The stratified array has served: only practice totals are kept.
-    let counts = counts.practice_totals();
     let changes = changes(&rows, &dates);
     let deciles = deciles(&rows);
     *timings.entry("aggregate".into()).or_default() += clock.elapsed().as_secs_f64();
     Ok(AuditRun {
         dates,
         practices,
-        counts,
+        counts: totals,
         rows,
         changes,
         deciles,
