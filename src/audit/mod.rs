@@ -18,7 +18,7 @@ use std::time::Instant;
 use crate::date::Date;
 use crate::ingest::accounting::Tally;
 use crate::ingest::mapping::ColumnMapping;
-use crate::ingest::population::{age_band, Population};
+use crate::ingest::population::{age_band, Identities, Population};
 use crate::ingest::practices::Practices;
 use crate::ingest::provenance::{checksum, ChecksumError, InputFile};
 use crate::ingest::source::{Extract, FileFormat, SourceError};
@@ -182,8 +182,17 @@ pub fn run_partial(
         });
         timings.push(("evaluate", clock.elapsed().as_secs_f64()));
         progress.done(0);
-
-        let review = review_lines(&evaluation.review, &dates, &pop, &practices);
+        // The histories and registrations have served: they are freed
+        // before the review lines are made, which take the review rows'
+        // texts rather than copy them.
+        drop((events, meds));
+        let patients = pop.len() as u64;
+        let review = review_lines(
+            evaluation.review,
+            &dates,
+            &pop.into_identities(),
+            &practices,
+        );
         let sums = sums.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
         let mut sums = sums.into_iter();
         let sums = TABLE_ORDER.map(|k| {
@@ -200,7 +209,7 @@ pub fn run_partial(
                 counts: evaluation.counts,
                 review,
                 cohort_sizes: evaluation.cohort_sizes,
-                patients: pop.len() as u64,
+                patients,
                 cohort_patients: cohort.iter().filter(|c| **c).count() as u64,
                 inputs,
                 timings,
@@ -276,12 +285,12 @@ fn read_population(
 /// The review list's lines: each flagged patient with their pseudonymised
 /// id, practice, age band and sex at the index date.
 fn review_lines(
-    rows: &[evaluate::ReviewRow],
+    rows: Vec<evaluate::ReviewRow>,
     dates: &[Date],
-    pop: &Population,
+    pop: &Identities,
     practices: &Practices,
 ) -> Vec<partial::ReviewLine> {
-    rows.iter()
+    rows.into_iter()
         .map(|r| {
             let date = dates[r.date];
             partial::ReviewLine {
@@ -291,9 +300,9 @@ fn review_lines(
                 practice_code: practices.list[r.practice as usize].code().to_string(),
                 age_band: age_band(pop.date_of_birth[r.patient as usize].get(), date).to_string(),
                 sex: pop.sex[r.patient as usize].as_str().to_string(),
-                drugs: r.drugs.clone(),
+                drugs: r.drugs,
                 last_review: r.last_review,
-                dose: r.dose.clone(),
+                dose: r.dose,
             }
         })
         .collect()

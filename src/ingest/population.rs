@@ -193,10 +193,31 @@ pub(crate) struct Population {
     offsets: Vec<u32>,
 }
 
+/// What is kept of each patient once the cohort is evaluated, for the
+/// review lines: id, date of birth and sex. The registration periods and
+/// dates of death, most of a national population's memory, are gone.
+pub(crate) struct Identities {
+    /// Pseudonymised id of each patient.
+    pub ids: PatientIds,
+    /// Date of birth, when known.
+    pub date_of_birth: Vec<MaybeDate>,
+    /// Recorded sex.
+    pub sex: Vec<Sex>,
+}
+
 impl Population {
     /// Number of patients.
     pub fn len(&self) -> usize {
         self.ids.len()
+    }
+
+    /// The patients' identities alone, the rest freed.
+    pub(crate) fn into_identities(self) -> Identities {
+        Identities {
+            ids: self.ids,
+            date_of_birth: self.date_of_birth,
+            sex: self.sex,
+        }
     }
 
     /// The practice a patient is registered at on `t`, if registered and alive.
