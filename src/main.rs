@@ -17,6 +17,25 @@ use cli::{Cli, Command};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Hands the pages mimalloc keeps for reuse back to the kernel, once a
+/// run has freed a large part of its memory. mimalloc returns freed
+/// memory after a delay, when it next works on that memory, so the
+/// review list made after evaluation (20 M patients: 190 MB) otherwise
+/// came on top of 0.6 GB of freed histories and registrations still
+/// held (2.08 GiB peak; 1.87 GiB with this). Purging on every free
+/// (`MIMALLOC_PURGE_DELAY=0`) gives the same peak but costs a third more
+/// time.
+pub(crate) fn release_freed_memory() {
+    extern "C" {
+        // mimalloc's own (libmimalloc-sys builds and links it; its Rust
+        // declaration is behind a feature that needs one more crate).
+        fn mi_collect(force: bool);
+    }
+    // SAFETY: mi_collect takes no pointer and may be called at any time
+    // from any thread.
+    unsafe { mi_collect(true) }
+}
+
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {

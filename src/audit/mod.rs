@@ -72,6 +72,11 @@ pub trait Progress: Sync {
     fn stage(&self, _name: &'static str) {}
     /// The stage ends, having read `rows` input rows (0 if none).
     fn done(&self, _rows: u64) {}
+    /// Much of the run's memory has just been freed (the patients'
+    /// histories and registrations, after evaluation): the moment for an
+    /// allocator that keeps freed pages for reuse to hand them back before
+    /// the next allocations, so they do not add to the peak.
+    fn freed(&self) {}
 }
 
 /// A progress display that shows nothing.
@@ -187,12 +192,9 @@ pub fn run_partial(
         // texts rather than copy them.
         drop((events, meds));
         let patients = pop.len() as u64;
-        let review = review_lines(
-            evaluation.review,
-            &dates,
-            &pop.into_identities(),
-            &practices,
-        );
+        let identities = pop.into_identities();
+        progress.freed();
+        let review = review_lines(evaluation.review, &dates, &identities, &practices);
         let sums = sums.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
         let mut sums = sums.into_iter();
         let sums = TABLE_ORDER.map(|k| {

@@ -42,6 +42,10 @@ impl Progress for Spinner {
         }
     }
 
+    fn freed(&self) {
+        crate::release_freed_memory();
+    }
+
     fn done(&self, rows: u64) {
         if let (Some(b), true) = (&self.bar, rows > 0) {
             b.println(format!(
