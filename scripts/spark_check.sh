@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs the audit under Apache Spark (PySpark 4, local[2] on loopback) and
-# checks it against the single-machine run, byte for byte; with a size, also
-# times both on a generated extract of that many patients.
+# checks it against the single-machine run, byte for byte: Spark reading and
+# bucketing the extract itself (--extract: the sample as CSV and as Parquet,
+# 1, 4 and 16 buckets), and the buckets of `stomp-audit partition`
+# (--buckets). With a size, also times the single machine, --extract and
+# partition + --buckets on a generated Parquet extract of that many patients.
 #
 #   scripts/spark_check.sh [PATIENTS]      default: the bundled sample only
 #
@@ -17,7 +20,7 @@ if ! command -v java >/dev/null; then
 fi
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q pyspark==4.3.0 pyarrow==26.0.1
+  "$venv/bin/pip" install -q pyspark==4.3.0 pyarrow==26.0.1 "pandas<3"
 fi
 if [ ! -x /usr/bin/time ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
@@ -38,8 +41,29 @@ compare() {
   echo "identical: indicators.csv/.parquet, changes.csv, deciles.csv, review_list.csv, report.html"
 }
 
-echo "== the bundled sample, 3 buckets, Spark local[2]"
 "$bin" audit data-samples/extract "${dates[@]}" --out "$work/single" -q
+# The sample as Parquet, every value as text (as ehrQL writes an extract).
+mkdir -p "$work/sample-parquet"
+"$py" - data-samples/extract "$work/sample-parquet" <<'EOF'
+import os, sys
+import pyarrow.csv as pc, pyarrow.parquet as pq
+for f in os.listdir(sys.argv[1]):
+    stem = f.removesuffix(".csv")
+    names = open(os.path.join(sys.argv[1], f)).readline().strip().split(",")
+    t = pc.read_csv(os.path.join(sys.argv[1], f),
+                    convert_options=pc.ConvertOptions(column_types={n: "string" for n in names},
+                                                      strings_can_be_null=True))
+    pq.write_table(t, os.path.join(sys.argv[2], stem + ".parquet"))
+EOF
+for form in csv:data-samples/extract:1 csv:data-samples/extract:4 csv:data-samples/extract:16 "parquet:$work/sample-parquet:4"; do
+  IFS=: read -r format extract b <<<"$form"
+  echo "== the bundled sample as $format, read and bucketed by Spark (--extract), $b buckets, local[2]"
+  "$py" scripts/spark_audit.py --master 'local[2]' --binary "$bin" \
+    --extract "$extract" --bucket-count "$b" "${dates[@]}" --out "$work/spark-$format-$b"
+  compare "$work/single" "$work/spark-$format-$b"
+done
+
+echo "== the bundled sample, 3 buckets of stomp-audit partition (--buckets), Spark local[2]"
 "$bin" partition data-samples/extract --buckets 3 --out "$work/buckets" -q
 "$py" scripts/spark_audit.py --master 'local[2]' --binary "$bin" \
   --buckets "$work/buckets" "${dates[@]}" --out "$work/spark"
@@ -62,4 +86,8 @@ if [ $# -gt 0 ]; then
     "$py" scripts/spark_audit.py --master 'local[2]' --binary "$bin" \
       --buckets "$work/big-buckets" "${dates[@]}" --out "$work/big-spark"
   compare "$work/big-single" "$work/big-spark"
+  /usr/bin/time -f "spark job reading the extract (--extract, 4 buckets): %e s, driver peak %M KB" \
+    "$py" scripts/spark_audit.py --master 'local[2]' --binary "$bin" \
+      --extract "$data" --bucket-count 4 "${dates[@]}" --out "$work/big-extract"
+  compare "$work/big-single" "$work/big-extract"
 fi
