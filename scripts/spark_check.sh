@@ -72,10 +72,12 @@ compare "$work/single" "$work/spark"
 if [ $# -gt 0 ]; then
   n=$1
   # The same extract scripts/bench.sh generates and keeps.
-  data=${BENCH_DATA:-target/bench-data}/p$n
-  if [ ! -d "$data" ]; then
-    mkdir -p "$data"
-    "$bin" synth --patients "$n" --seed 1 --format parquet --out "$data" >"$data/SYNTH.txt"
+  data=${BENCH_DATA:-target/bench-data}/v2-p$n
+  if [ ! -f "$data/SYNTH.txt" ]; then
+    rm -rf "$data"
+    mkdir -p "$(dirname "$data")"
+    "$bin" synth --patients "$n" --seed 1 --format parquet --out "$data" >"$data.txt"
+    mv "$data.txt" "$data/SYNTH.txt"
   fi
   echo "== $n patients: single machine (2 threads) against partition + Spark local[2] (4 buckets)"
   /usr/bin/time -f "single machine: %e s, peak %M KB" \
