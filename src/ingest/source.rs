@@ -463,6 +463,34 @@ impl TableSource {
         })
     }
 
+    /// A column read as the text the audit parses. A timestamp is read as
+    /// its calendar date, since the audit needs no time of day: as written
+    /// when it has no time zone, in UTC when its zone is UTC. A timestamp in
+    /// any other zone is refused: its local date needs that zone's rules,
+    /// and its UTC date would move an issue at midnight in summer to the
+    /// day before.
+    fn as_text(&self, column: &str, dtype: &DataType) -> Result<Expr, SourceError> {
+        const UTC: [&str; 7] = ["UTC", "utc", "Etc/UTC", "Z", "+00:00", "GMT", "Etc/GMT"];
+        let date = DataType::Date;
+        Ok(match dtype {
+            DataType::Datetime(_, None) => col(column).cast(date),
+            DataType::Datetime(unit, Some(zone)) if UTC.contains(&zone.as_str()) => col(column)
+                .cast(DataType::Int64)
+                .cast(DataType::Datetime(*unit, None))
+                .cast(date),
+            DataType::Datetime(_, Some(zone)) => {
+                return Err(SourceError::Malformed {
+                    path: self.path.clone(),
+                    message: format!(
+                        "the column '{column}' holds timestamps in the time zone {zone}, whose local dates this engine does not work out\n  hint: write it as dates, or as timestamps in UTC or without a time zone"
+                    ),
+                });
+            }
+            _ => col(column),
+        }
+        .cast(DataType::String))
+    }
+
     /// The streaming engine behind both: each frame with its first file
     /// row (a CSV file's ragged rows removed). `schema` is the file's, from
     /// [`TableSource::check_columns`].
@@ -478,10 +506,13 @@ impl TableSource {
         let mut exprs = Vec::with_capacity(columns.len());
         for &name in columns {
             let source = self.mapping.source_name(name);
-            exprs.push(match schema.get(source) {
-                Some(_) => col(source).cast(DataType::String).alias(name),
-                None => lit(NULL).cast(DataType::String).alias(name),
-            });
+            exprs.push(
+                match schema.get(source) {
+                    Some(dtype) => self.as_text(source, dtype).map_err(ScanError::Source)?,
+                    None => lit(NULL).cast(DataType::String),
+                }
+                .alias(name),
+            );
         }
         let lf = self.scan().map_err(ScanError::Source)?.select(exprs);
 
@@ -631,6 +662,51 @@ impl ScanError<std::convert::Infallible> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A timestamp column is read as its date: as written without a time
+    /// zone, in UTC with one; half past eleven at night stays on its day.
+    /// Another zone is refused, naming the file and the column.
+    #[test]
+    fn timestamps_are_read_as_their_dates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("patients.parquet");
+        // 2024-03-31 23:30 and 1950-01-01 00:00, in microseconds.
+        let late = (19_813 * 86_400 + 23 * 3_600 + 1_800) * 1_000_000_i64;
+        let early = -7_305 * 86_400 * 1_000_000_i64;
+        let stamps = |zone: Option<&str>| {
+            Int64Chunked::from_slice_options("t".into(), &[Some(late), Some(early), None])
+                .into_datetime(TimeUnit::Microseconds, TimeZone::opt_try_new(zone).unwrap())
+                .into_series()
+        };
+        let read = |zone: Option<&str>| {
+            let mut df = df!("patient_id" => ["1", "2", "3"], "sex" => ["f", "m", "f"]).unwrap();
+            df.with_column(stamps(zone).with_name("date_of_birth".into()).into())
+                .unwrap();
+            ParquetWriter::new(std::fs::File::create(&path).unwrap())
+                .finish(&mut df)
+                .unwrap();
+            let source = TableSource::file(TableKind::Patients, &path, TableMapping::default());
+            let mut dates = Vec::new();
+            source
+                .for_each_batch(&["date_of_birth"], 1024, |b| {
+                    dates.extend((0..b.len()).map(|i| b.get(0, i).map(str::to_string)));
+                    Ok::<(), std::convert::Infallible>(())
+                })
+                .map_err(ScanError::into_source)
+                .map(|_| dates)
+        };
+        let want = vec![
+            Some("2024-03-31".to_string()),
+            Some("1950-01-01".to_string()),
+            None,
+        ];
+        assert_eq!(read(None).unwrap(), want);
+        assert_eq!(read(Some("UTC")).unwrap(), want);
+        let refused = read(Some("Europe/London")).unwrap_err().to_string();
+        assert!(refused.contains("patients.parquet"), "{refused}");
+        assert!(refused.contains("'date_of_birth'"), "{refused}");
+        assert!(refused.contains("Europe/London"), "{refused}");
+    }
 
     /// Equal keys mean equal values, whatever the file repeats: short
     /// values, long ones (kept in buffers), nulls, blanks and empty text;
