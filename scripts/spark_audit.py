@@ -4,8 +4,8 @@
 Two ways in:
 
 - `--extract PATH` (an extract folder on storage every executor reads):
-  Spark reads the five tables itself (Parquet with its column types; CSV
-  or CSV.gz as text, with RFC 4180 quoting), gives each row its patient's
+  Spark reads the five tables itself (Parquet or Delta with their column
+  types; CSV or CSV.gz as text, with RFC 4180 quoting), gives each row its patient's
   bucket (FNV-1a 64 of the patient id, trimmed as Rust trims, mod B: the
   hash of `stomp-audit partition`, in a vectorised Arrow UDF), and hands
   each bucket to one task. By default (`--handoff files`) Spark itself
@@ -109,7 +109,7 @@ def fnv1a_bucket(ids, buckets):
 
     ws = "".join("\\x{%x}" % ord(c) for c in WHITE_SPACE)
     if not isinstance(ids, (pa.Array, pa.ChunkedArray)):
-        ids = pa.array(ids, pa.string())
+        ids = pa.array(ids)
     ids = pc.fill_null(ids.cast(pa.large_string()), "")
     ids = pc.replace_substring_regex(ids, pattern=f"^[{ws}]+|[{ws}]+$", replacement="")
     if isinstance(ids, pa.ChunkedArray):
@@ -156,12 +156,16 @@ def bucket_column(buckets):
 
 
 def find_table(extract, stem):
-    """The file of one table in an extract folder: (path, format)."""
+    """The file of one table in an extract folder, (path, format): Parquet,
+    CSV, CSV.gz, or a Delta table (a folder with a `_delta_log`)."""
     for ext, fmt in ((".parquet", "parquet"), (".csv", "csv"), (".csv.gz", "csv")):
         path = os.path.join(extract, stem + ext)
         if os.path.exists(path):
             return path, fmt
-    sys.exit(f"{extract}: no {stem}.parquet, {stem}.csv or {stem}.csv.gz")
+    path = os.path.join(extract, stem)
+    if os.path.isdir(os.path.join(path, "_delta_log")):
+        return path, "delta"
+    sys.exit(f"{extract}: no {stem}.parquet, {stem}.csv, {stem}.csv.gz or Delta table {stem}/")
 
 
 CORRUPT = "_corrupt_record"
@@ -176,8 +180,8 @@ def uri(path):
 
 
 def read_table(spark, path, fmt):
-    """One table, each row with its place in the file (`_row`). Parquet
-    keeps its column types, which the engine reads as it does on one
+    """One table, each row with its place in the file (`_row`). Parquet and
+    Delta keep their column types, which the engine reads as it does on one
     machine. CSV is read as text with RFC 4180 quoting (a quote inside a
     quoted field is doubled), and a row with the wrong number of fields
     keeps its line in `_corrupt_record`, so that it is reported, not read
@@ -186,17 +190,40 @@ def read_table(spark, path, fmt):
     from pyspark.sql.types import StringType, StructField, StructType
 
     if fmt == "csv":
-        names = spark.read.option("header", True).csv(uri(path)).columns
+        names = csv_header(spark, path)
         schema = StructType([StructField(c, StringType()) for c in names]
                             + [StructField(CORRUPT, StringType())])
         df = (spark.read.option("header", True).option("escape", '"')
               .option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", CORRUPT)
               .schema(schema).csv(uri(path)))
+    elif fmt == "delta":
+        try:
+            df = spark.read.format("delta").load(uri(path))
+        except Exception as e:  # Spark raises its own classes, by version
+            if "DATA_SOURCE_NOT_FOUND" not in str(e) and "find the data source" not in str(e):
+                raise
+            sys.exit(f"{path}: a Delta table, but this Spark cannot read Delta "
+                     "(on Databricks it can; elsewhere add the delta-spark package)")
     else:
         df = spark.read.parquet(uri(path))
     # Increasing in file order (file split, then row): a bucket's rows are
     # written back in the order the single machine reads them.
     return df.withColumn("_row", F.monotonically_increasing_id())
+
+
+def csv_header(spark, path):
+    """A CSV file's column names as written (Spark's own header reading
+    renames a repeated name, where the engine refuses the file)."""
+    import csv
+
+    first = spark.read.text(uri(path)).first()
+    if first is None:
+        sys.exit(f"{path}: the file is empty: not even a header")
+    names = next(csv.reader([first["value"].removeprefix("\ufeff").removesuffix("\r")]))
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        sys.exit(f"{path}: the column '{twice[0]}' appears more than once in the header")
+    return names
 
 
 def csv_line_faults(spark, path):
@@ -223,7 +250,8 @@ def csv_line_faults(spark, path):
     return faults
 
 
-UTC_ZONES = ("UTC", "Etc/UTC", "Z", "+00:00", "GMT", "Etc/GMT")
+# The zones the engine reads as UTC (src/ingest/source.rs, `as_text`).
+UTC_ZONES = ("UTC", "utc", "Etc/UTC", "Z", "+00:00", "GMT", "Etc/GMT")
 
 
 def zone_faults(path):
@@ -287,7 +315,8 @@ def bucketed_audit(spark, args, binary, dates, spec, threads):
     mapping = os.path.abspath(args.mapping) if args.mapping else None
     files = {stem: find_table(extract, stem) for stem in STEMS}
     faults = [f"{os.path.basename(path)}: {fault}" for path, fmt in files.values()
-              for fault in (csv_line_faults(spark, path) if fmt == "csv" else zone_faults(path))]
+              for fault in (csv_line_faults(spark, path) if fmt == "csv"
+                            else zone_faults(path) if fmt == "parquet" else [])]
     # The practices table goes to every bucket, as Parquet bytes.
     practices = read_table(spark, *files["practices"]).drop("_row").toArrow()
     bad = corrupt_rows(practices, "practices")

@@ -5,8 +5,9 @@
 #   as CSV (1, 4 and 16 buckets; both handoffs), as Parquet of text and of
 #   typed columns, and as CSV with quoted dose texts;
 # - that --extract refuses, naming them, the rows Spark would read otherwise
-#   than one machine (wrong field counts, blank lines, quoted line breaks)
-#   and timestamps in a zone other than UTC;
+#   than one machine (wrong field counts, blank lines, quoted line breaks),
+#   a header naming a column twice, timestamps in a zone other than UTC,
+#   and a Delta table where Spark has no Delta reader;
 # - that its hash puts odd ids in the buckets `stomp-audit partition` does;
 # - the buckets of `stomp-audit partition` (--buckets).
 # With a size, also checks and times, on the generated Parquet and CSV
@@ -16,8 +17,8 @@
 #   scripts/spark_check.sh [PATIENTS]      default: the bundled sample only
 #
 # SPARK_FORMATS ("parquet csv"), SPARK_BUCKETS ("1 4 16") narrow the sized
-# runs; SPARK_ARROW=1 adds --handoff arrow; SPARK_DRIVER_MEMORY (2g) sizes
-# the local JVM.
+# runs, SPARK_PARTITION_BUCKETS (4) sizes partition; SPARK_ARROW=1 adds
+# --handoff arrow; SPARK_DRIVER_MEMORY (2g) sizes the local JVM.
 #
 # Needs Java 17 (Debian: openjdk-17-jre-headless) and makes a virtual
 # environment with PySpark and pyarrow from PyPI in target/spark-venv. Not
@@ -107,6 +108,22 @@ refused lines "$work/lines" "registrations.csv: 1 blank lines" "medications.csv:
 refused fields "$work/fields" "clinical_events: 1 rows with the wrong number of fields" \
   "patients: 1 rows with the wrong number of fields"
 
+# A header that names a column twice: Spark's reader would rename one.
+cp -r data-samples/extract "$work/twice"
+sed -i '1s/.*/patient_id,date_of_birth,sex,sex/' "$work/twice/patients.csv"
+if "$bin" audit "$work/twice" "${dates[@]}" --out "$work/single-twice" -q 2>"$work/twice.err" \
+  || ! grep -qF "the column 'sex' appears more than once in the header" "$work/twice.err"; then
+  echo "DIFFERENT: the single machine read a header naming a column twice" >&2
+  exit 1
+fi
+refused twice "$work/twice" "patients.csv: the column 'sex' appears more than once in the header"
+
+# A Delta table (a folder with a _delta_log): this Spark has no Delta reader.
+cp -r data-samples/extract "$work/delta"
+rm "$work/delta/medications.csv"
+mkdir -p "$work/delta/medications/_delta_log"
+refused delta "$work/delta" "medications: a Delta table, but this Spark cannot read Delta"
+
 echo "== the hash of --extract against the buckets of stomp-audit partition, on ids with odd spaces"
 cp -r data-samples/extract "$work/odd-ids"
 printf '" 42 ",1990-01-01,male,\n\xe2\x80\x83x\xc2\xa0,1990-01-01,male,\n\xc3\xa9,1990-01-01,female,\n\x1cab\x1f,1990-01-01,female,\n\t7\t,1990-01-01,male,\n' \
@@ -149,8 +166,9 @@ if [ $# -gt 0 ]; then
     /usr/bin/time -f "$format, single machine (2 threads): %e s, peak %M KB" \
       "$bin" audit "$data" "${dates[@]}" --threads 2 --out "$single" -q
     if [ "$format" = parquet ]; then
-      /usr/bin/time -f "$format, partition (4 buckets, one machine): %e s, peak %M KB" \
-        "$bin" partition "$data" --buckets 4 --out "$work/big-buckets" -q
+      pb=${SPARK_PARTITION_BUCKETS:-4}
+      /usr/bin/time -f "$format, partition ($pb buckets, one machine): %e s, peak %M KB" \
+        "$bin" partition "$data" --buckets "$pb" --out "$work/big-buckets" -q
       /usr/bin/time -f "$format, then spark_audit.py --buckets: %e s, driver peak %M KB" \
         "$py" scripts/spark_audit.py --master 'local[2]' --binary "$bin" \
           --buckets "$work/big-buckets" "${dates[@]}" --out "$work/big-spark"
